@@ -162,25 +162,37 @@ int64_t hsm_test_file_size(const char *path)
 	return st.st_size;
 }
 
-static int count_entries_total;
+/* nftw() has no callback argument; tests are single-threaded walkers */
+static int count_total;
+static bool count_only_files;
 
 static int count_one(const char *path, const struct stat *st, int flag,
 		     struct FTW *ftw)
 {
 	(void)path;
-	(void)st;
 	(void)flag;
-	if (ftw->level > 0)
-		count_entries_total++;
+	if (ftw->level > 0 && (!count_only_files || S_ISREG(st->st_mode)))
+		count_total++;
 	return 0;
+}
+
+static int count_below(const char *dir, bool only_files)
+{
+	count_total = 0;
+	count_only_files = only_files;
+	if (nftw(dir, count_one, 16, FTW_PHYS) == -1)
+		return -errno;
+	return count_total;
 }
 
 int hsm_test_count_entries(const char *dir)
 {
-	count_entries_total = 0;
-	if (nftw(dir, count_one, 16, FTW_PHYS) == -1)
-		return -errno;
-	return count_entries_total;
+	return count_below(dir, false);
+}
+
+int hsm_test_count_files(const char *dir)
+{
+	return count_below(dir, true);
 }
 
 /* ---- deterministic data patterns ---- */

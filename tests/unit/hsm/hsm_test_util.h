@@ -67,6 +67,8 @@ int hsm_test_flip_byte(const char *path, off_t offset, uint8_t mask);
 int64_t hsm_test_file_size(const char *path);
 /* Number of entries below dir (recursive, dirs and files), or -errno. */
 int hsm_test_count_entries(const char *dir);
+/* Number of regular files below dir (recursive), or -errno. */
+int hsm_test_count_files(const char *dir);
 
 /* ---- deterministic data patterns ---- */
 
