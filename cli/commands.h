@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef SCOUTFS_CLI_COMMANDS_H
+#define SCOUTFS_CLI_COMMANDS_H
+/* commands.h: every subcommand's entry point, one file each. */
+#include "cmd.h"
+
+#ifndef SCOUTFS_VERSION
+#define SCOUTFS_VERSION "0.1.0"
+#endif
+
+int cmd_version(int argc, char **argv);
+
+#endif

@@ -1,0 +1,54 @@
+#!/usr/bin/env bats
+# Host-side self-test of the VM harness (tests/vm/run): it must fail a test
+# whose console shows a kernel splat, a test that exits non-zero and a test
+# that hangs, and still report the tests that follow a hang.
+
+setup_file() {
+	export RUN_OUT="$BATS_FILE_TMPDIR/vm"
+	run "$BATS_TEST_DIRNAME/run" -q --timeout 20 --out "$RUN_OUT" \
+		tests/vm/selftest/clean.sh \
+		tests/vm/selftest/fake-warning.sh \
+		tests/vm/selftest/exit-status.sh \
+		tests/vm/selftest/hang.sh \
+		tests/vm/selftest/clean.sh
+	echo "$status" > "$BATS_FILE_TMPDIR/status"
+	echo "$output" > "$BATS_FILE_TMPDIR/output"
+}
+
+result_line() {
+	grep -E "^(not )?ok - vm $1" "$BATS_FILE_TMPDIR/output" | sed -n "${2:-1}p"
+}
+
+@test "a run with failing tests exits non-zero" {
+	[ "$(cat "$BATS_FILE_TMPDIR/status")" -ne 0 ]
+}
+
+@test "a clean test passes" {
+	[[ "$(result_line tests/vm/selftest/clean.sh 1)" == "ok - vm "* ]]
+}
+
+@test "a WARNING splat on the console fails a test that exited 0" {
+	line=$(result_line tests/vm/selftest/fake-warning.sh)
+	[[ "$line" == "not ok - vm "* ]]
+	[[ "$line" == *"kernel console shows: WARNING:"* ]]
+}
+
+@test "a non-zero exit status fails the test" {
+	line=$(result_line tests/vm/selftest/exit-status.sh)
+	[[ "$line" == *"not ok - vm "*"(exit status 3)"* ]]
+}
+
+@test "a hung test is killed at its timeout and reported failed" {
+	line=$(result_line tests/vm/selftest/hang.sh)
+	[[ "$line" == "not ok - vm "*"timed out after 20s"* ]]
+}
+
+@test "the test after a hang runs in a fresh guest and passes" {
+	[[ "$(result_line tests/vm/selftest/clean.sh 2)" == "ok - vm "* ]]
+	grep -q "in 2 boots" "$BATS_FILE_TMPDIR/output"
+}
+
+@test "the console log of each boot is kept" {
+	grep -q "scoutfs-test: BEGIN 1 " "$RUN_OUT/console.0.log"
+	grep -q "scoutfs-test: BEGIN 4 " "$RUN_OUT/console.1.log"
+}

@@ -1,0 +1,2 @@
+# Harness self-test: a failing exit status must fail the test.
+exit 3
