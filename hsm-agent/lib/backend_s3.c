@@ -1,0 +1,1197 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * backend_s3.c: archive copies as objects in an S3 bucket.
+ *
+ * Owns the layout of copies in the bucket and the put/get/del/stat/verify
+ * operations of backend.h over it.  The wire (signing, retries, error
+ * answers) is s3_request.c; credentials are s3_credentials.c.  We speak
+ * S3 through libcurl (SigV4 built in) and libxml2 rather than libs3,
+ * because Debian's libs3 signs only SigV2, which current S3 services
+ * reject.
+ *
+ * Keys.  put() names each copy
+ *	<key_prefix><fsid>/<ino as 16 hex>/<data_version>-<64 random bits>
+ * and returns that key as the location.  The random tail makes every
+ * put() a new key, so no copy is ever overwritten: a failed or repeated
+ * put cannot damage a copy the catalog already points to, and a GET that
+ * resumes after a broken connection reads the same object.
+ *
+ * Self-describing copies.  Every object carries user metadata
+ * x-amz-meta-scoutfs-{fsid,ino,data-version,size,mtime,path} and
+ * x-amz-meta-scoutfs-checksum, so a bucket can be read without the
+ * catalog.  The checksum is only known once the whole stream has been
+ * read, which decides how each size of stream goes up:
+ *
+ *  - Below multipart_threshold, put() reads the stream into memory,
+ *    checksums it and sends one PUT with the checksum in the metadata.
+ *    The SHA-256 is also the request's x-amz-content-sha256, so S3
+ *    itself refuses the PUT if a byte changed on the way.  A single PUT
+ *    is atomic in S3: the object exists whole or not at all.
+ *
+ *  - From the threshold up, put() starts a multipart upload whose
+ *    metadata says x-amz-meta-scoutfs-checksum: "sidecar", reads the
+ *    stream part by part (checksumming as it goes) and hands full part
+ *    buffers to parallel_parts worker threads, each with its own
+ *    connection.  At the end it completes the upload and then PUTs the
+ *    sidecar object "<key>.sha256" holding "sha256:<hex>".  The sidecar
+ *    is the commit record: stat() and get() report a multipart copy as
+ *    missing (-ENOENT) until its sidecar exists, so a crash between
+ *    completing and writing the sidecar leaves nothing they can see.
+ *    We chose a sidecar over a server-side copy of the object onto itself
+ *    with new metadata because CopyObject is limited to 5 GiB and archive
+ *    files are not.
+ *
+ * Failure: any error in a multipart put (reader, part upload, complete,
+ * sidecar) aborts the upload (or deletes the completed object), so no
+ * half-written copy remains.  If the abort itself cannot reach the
+ * service, the parts stay invisible until the bucket's
+ * AbortIncompleteMultipartUpload lifecycle rule removes them; the error
+ * message says so.
+ *
+ * Memory: a single PUT holds at most multipart_threshold bytes, a
+ * multipart put parallel_parts * part_size.
+ *
+ * Threads: the backend is used by one caller at a time.  put() workers
+ * share only struct s3_upload, under its mutex: the main thread fills
+ * free slots with parts, workers send filled slots and free them, and the
+ * first failure stops everyone.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "backend_s3.h"
+#include "s3_request.h"
+
+#define S3_SIDECAR_SUFFIX ".sha256"
+#define S3_SIDECAR_KEY_MAX (HSM_LOCATION_MAX + sizeof(S3_SIDECAR_SUFFIX))
+#define S3_META "x-amz-meta-scoutfs-"
+#define S3_META_CHECKSUM_SIDECAR "sidecar"
+#define S3_ETAG_MAX 128
+#define S3_UPLOAD_ID_MAX 1024
+/* S3 allows 2 KiB of user metadata in all; keep the path well inside. */
+#define S3_META_PATH_MAX 1024
+
+struct s3_backend {
+	struct hsm_backend be;	/* first: backend.h casts */
+	struct s3_client client;
+	CURL *curl;		/* the caller's thread's connection */
+	char *key_prefix;
+	uint64_t multipart_threshold;
+	uint64_t part_size;
+	unsigned int parallel_parts;
+};
+
+static struct s3_backend *to_s3(struct hsm_backend *be)
+{
+	return (struct s3_backend *)be;
+}
+
+void hsm_s3_config_init(struct hsm_s3_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->path_style = true;
+	cfg->multipart_threshold = HSM_S3_DEFAULT_MULTIPART_THRESHOLD;
+	cfg->part_size = HSM_S3_DEFAULT_PART_SIZE;
+	cfg->parallel_parts = HSM_S3_DEFAULT_PARALLEL_PARTS;
+	cfg->retries = HSM_S3_DEFAULT_RETRIES;
+	cfg->retry_base_ms = HSM_S3_DEFAULT_RETRY_BASE_MS;
+	cfg->retry_max_ms = HSM_S3_DEFAULT_RETRY_MAX_MS;
+	cfg->connect_timeout_ms = HSM_S3_DEFAULT_CONNECT_TIMEOUT_MS;
+	cfg->stall_timeout_s = HSM_S3_DEFAULT_STALL_TIMEOUT_S;
+}
+
+/* ---- small helpers ---- */
+
+static int set_err(struct s3_backend *s3, int err, const char *msg)
+{
+	return hsm_backend_set_error(&s3->be, err, "%s", msg);
+}
+
+static int check_location(struct s3_backend *s3, const char *op,
+			  const char *location)
+{
+	if (!location || !location[0] ||
+	    strlen(location) + sizeof(S3_SIDECAR_SUFFIX) > HSM_LOCATION_MAX)
+		return hsm_backend_set_error(&s3->be, -EINVAL,
+					     "s3: %s: invalid location \"%s\"",
+					     op, location ? location : "(null)");
+	return 0;
+}
+
+static bool is_hex_string(const char *s, size_t max)
+{
+	size_t i;
+
+	for (i = 0; i < max && s[i]; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		      (s[i] >= 'a' && s[i] <= 'f') ||
+		      (s[i] >= 'A' && s[i] <= 'F')))
+			return false;
+	return i > 0 && i < max;
+}
+
+/* Append "name: value" to *list; false when out of memory. */
+static bool add_header(struct curl_slist **list, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static bool add_header(struct curl_slist **list, const char *fmt, ...)
+{
+	struct curl_slist *l;
+	char *line = NULL;
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = vasprintf(&line, fmt, ap);
+	va_end(ap);
+	if (ret < 0)
+		return false;
+	l = curl_slist_append(*list, line);
+	free(line);
+	if (!l)
+		return false;
+	*list = l;
+	return true;
+}
+
+/* Percent-encode a path so it can travel as ASCII metadata. */
+static bool encode_meta_path(const char *path, char *out, size_t out_len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (; *path; path++) {
+		unsigned char c = (unsigned char)*path;
+		bool is_plain = c > 0x20 && c < 0x7f && c != '%';
+
+		if (o + (is_plain ? 1 : 3) >= out_len)
+			return false;
+		if (is_plain) {
+			out[o++] = (char)c;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	out[o] = '\0';
+	return true;
+}
+
+/* The object's identity as metadata headers, plus its checksum text. */
+static struct curl_slist *object_meta_headers(const struct hsm_object_info *info,
+					      const char *checksum_text)
+{
+	struct curl_slist *h = NULL;
+	char path[S3_META_PATH_MAX];
+	bool ok;
+
+	ok = add_header(&h, S3_META "fsid: %s", info->fsid) &&
+	     add_header(&h, S3_META "ino: %" PRIu64, info->ino) &&
+	     add_header(&h, S3_META "data-version: %" PRIu64,
+			info->data_version) &&
+	     add_header(&h, S3_META "size: %" PRIu64, info->size) &&
+	     add_header(&h, S3_META "mtime: %" PRId64, info->mtime_sec) &&
+	     add_header(&h, S3_META "checksum: %s", checksum_text);
+	/* a path too long for S3's metadata budget is left out, not cut */
+	if (ok && info->path && encode_meta_path(info->path, path, sizeof(path)))
+		ok = add_header(&h, S3_META "path: %s", path);
+	if (!ok) {
+		curl_slist_free_all(h);
+		return NULL;
+	}
+	return h;
+}
+
+static uint64_t meta_u64(const struct s3_request *req, const char *name)
+{
+	char header[64];
+	const char *v;
+
+	snprintf(header, sizeof(header), S3_META "%s", name);
+	v = s3_response_header(req, header);
+	return v ? strtoull(v, NULL, 10) : 0;
+}
+
+/* Read exactly len bytes unless the stream ends; bytes read or -errno. */
+static ssize_t read_full(hsm_read_fn reader, void *arg, void *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = reader(arg, (char *)buf + done, len - done);
+
+		if (n < 0)
+			return n;
+		if (n == 0)
+			break;
+		if ((size_t)n > len - done)
+			return -EOVERFLOW;
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+/* The stream must end exactly at info->size: the metadata says so. */
+static int expect_end_of_stream(struct s3_backend *s3, hsm_read_fn reader,
+				void *arg, const char *key, uint64_t size)
+{
+	char extra;
+	ssize_t n = read_full(reader, arg, &extra, 1);
+
+	if (n < 0)
+		return hsm_backend_set_error(&s3->be, (int)n,
+					     "s3: PUT %s/%s: reader failed at end of stream: %s",
+					     s3->client.bucket, key,
+					     strerror((int)-n));
+	if (n > 0)
+		return hsm_backend_set_error(&s3->be, -EIO,
+					     "s3: PUT %s/%s: reader produced more than the %" PRIu64 " bytes the object info declares",
+					     s3->client.bucket, key, size);
+	return 0;
+}
+
+static int make_key(struct s3_backend *s3, const struct hsm_object_info *info,
+		    char *key, size_t key_len)
+{
+	uint64_t nonce;
+	int n;
+
+	if (getrandom(&nonce, sizeof(nonce), 0) != sizeof(nonce))
+		return hsm_backend_set_error(&s3->be, -errno,
+					     "s3: PUT: no random bytes for a key: %s",
+					     strerror(errno));
+	n = snprintf(key, key_len, "%s%s/%016" PRIx64 "/%" PRIu64 "-%016" PRIx64,
+		     s3->key_prefix, info->fsid, info->ino, info->data_version,
+		     nonce);
+	if (n < 0 || (size_t)n + sizeof(S3_SIDECAR_SUFFIX) > key_len)
+		return hsm_backend_set_error(&s3->be, -ENAMETOOLONG,
+					     "s3: PUT: key prefix \"%s\" makes keys longer than %d bytes",
+					     s3->key_prefix, HSM_LOCATION_MAX);
+	return 0;
+}
+
+/* ---- requests used by several operations ---- */
+
+static int simple_request(struct s3_backend *s3, CURL *curl,
+			  struct s3_request *req)
+{
+	char err[HSM_ERROR_MAX];
+	int ret = s3_request_perform(curl, &s3->client, req, err, sizeof(err));
+
+	if (ret)
+		set_err(s3, ret, err);
+	return ret;
+}
+
+static int delete_object(struct s3_backend *s3, const char *key)
+{
+	struct s3_request req = { .method = "DELETE", .key = key };
+	int ret = simple_request(s3, s3->curl, &req);
+
+	s3_request_release(&req);
+	return ret;
+}
+
+/*
+ * HEAD a key that answered 404: was it the key or the whole bucket?  The
+ * answer to HEAD has no body to say, so ask about the bucket.
+ */
+static int explain_not_found(struct s3_backend *s3, const char *op,
+			     const char *key)
+{
+	struct s3_request req = { .method = "HEAD", .key = NULL };
+	char err[HSM_ERROR_MAX];
+	int ret;
+
+	ret = s3_request_perform(s3->curl, &s3->client, &req, err, sizeof(err));
+	if (ret == -ENOENT)
+		ret = hsm_backend_set_error(&s3->be, -ENXIO,
+					    "s3: %s %s/%s: 404 NoSuchBucket: bucket %s does not exist",
+					    op, s3->client.bucket, key,
+					    s3->client.bucket);
+	else
+		ret = hsm_backend_set_error(&s3->be, -ENOENT,
+					    "s3: %s %s/%s: 404 NoSuchKey: no such copy",
+					    op, s3->client.bucket, key);
+	s3_request_release(&req);
+	return ret;
+}
+
+static int discard(void *arg, const void *buf, size_t len)
+{
+	(void)arg;
+	(void)buf;
+	(void)len;
+	return 0;
+}
+
+/*
+ * HEAD answered 403, which says nothing about why (bad key, bad
+ * signature, policy).  A one-byte GET gets the same refusal with S3's
+ * error code in its body; keep the HEAD's message if it does not.
+ */
+static void explain_forbidden(struct s3_backend *s3, const char *op,
+			      const char *key)
+{
+	struct s3_request req = { .method = "GET", .key = key,
+				  .has_range = true, .range_start = 0,
+				  .range_len = 1, .sink = discard };
+	char err[HSM_ERROR_MAX];
+
+	if (s3_request_perform(s3->curl, &s3->client, &req, err,
+			       sizeof(err)) == -EACCES &&
+	    strcmp(req.code, "Forbidden") != 0)
+		hsm_backend_set_error(&s3->be, -EACCES,
+				      "s3: %s %s/%s: 403 %s", op,
+				      s3->client.bucket, key, req.code);
+	s3_request_release(&req);
+}
+
+/*
+ * What stat() reports, plus whether the checksum lives in a sidecar (so
+ * del() removes that too).
+ */
+struct s3_copy {
+	struct hsm_stat_result st;
+	bool has_sidecar;
+};
+
+static int read_sidecar(struct s3_backend *s3, const char *op, const char *key,
+			struct hsm_checksum *sum)
+{
+	char sidecar[S3_SIDECAR_KEY_MAX];
+	struct s3_request req = { .method = "GET", .key = sidecar };
+	char text[HSM_CHECKSUM_TEXT_MAX + 2];
+	size_t len;
+	int ret;
+
+	snprintf(sidecar, sizeof(sidecar), "%s%s", key, S3_SIDECAR_SUFFIX);
+	ret = simple_request(s3, s3->curl, &req);
+	if (ret == -ENOENT) {
+		ret = hsm_backend_set_error(&s3->be, -ENOENT,
+					    "s3: %s %s/%s: multipart copy has no %s: its upload never finished",
+					    op, s3->client.bucket, key, sidecar);
+		goto out;
+	}
+	if (ret)
+		goto out;
+	len = req.resp_len < sizeof(text) - 1 ? req.resp_len : sizeof(text) - 1;
+	memcpy(text, req.resp ? req.resp : "", len);
+	text[len] = '\0';
+	text[strcspn(text, "\r\n")] = '\0';
+	if (hsm_checksum_from_text(text, sum) != 0)
+		ret = hsm_backend_set_error(&s3->be, -EBADMSG,
+					    "s3: %s %s/%s: %s holds no checksum (\"%.80s\")",
+					    op, s3->client.bucket, key, sidecar,
+					    text);
+out:
+	s3_request_release(&req);
+	return ret;
+}
+
+static int stat_copy(struct s3_backend *s3, const char *op, const char *key,
+		     struct s3_copy *copy)
+{
+	struct s3_request req = { .method = "HEAD", .key = key };
+	struct hsm_object_info *info = &copy->st.info;
+	const char *checksum, *fsid;
+	curl_off_t length = -1;
+	int ret;
+
+	memset(copy, 0, sizeof(*copy));
+	ret = simple_request(s3, s3->curl, &req);
+	if (ret == -ENOENT) {
+		ret = explain_not_found(s3, op, key);
+		goto out;
+	}
+	if (ret == -EACCES) {
+		explain_forbidden(s3, op, key);
+		goto out;
+	}
+	if (ret)
+		goto out;
+
+	curl_easy_getinfo(s3->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
+	checksum = s3_response_header(&req, S3_META "checksum");
+	if (length < 0 || !checksum) {
+		ret = hsm_backend_set_error(&s3->be, -ENOENT,
+					    "s3: %s %s/%s: object has no %s metadata: not a scoutfs copy",
+					    op, s3->client.bucket, key,
+					    length < 0 ? "size" : S3_META "checksum");
+		goto out;
+	}
+	copy->st.bytes = (uint64_t)length;
+	fsid = s3_response_header(&req, S3_META "fsid");
+	snprintf(info->fsid, sizeof(info->fsid), "%s", fsid ? fsid : "");
+	info->ino = meta_u64(&req, "ino");
+	info->data_version = meta_u64(&req, "data-version");
+	info->size = meta_u64(&req, "size");
+	info->mtime_sec = (int64_t)meta_u64(&req, "mtime");
+	info->path = NULL;
+
+	if (strcmp(checksum, S3_META_CHECKSUM_SIDECAR) == 0) {
+		copy->has_sidecar = true;
+		ret = read_sidecar(s3, op, key, &copy->st.checksum);
+	} else if (hsm_checksum_from_text(checksum, &copy->st.checksum) != 0) {
+		ret = hsm_backend_set_error(&s3->be, -EBADMSG,
+					    "s3: %s %s/%s: malformed checksum metadata \"%.80s\"",
+					    op, s3->client.bucket, key, checksum);
+	}
+out:
+	s3_request_release(&req);
+	return ret;
+}
+
+/* ---- put: one request ---- */
+
+static int put_single(struct s3_backend *s3, const struct hsm_object_info *info,
+		      hsm_read_fn reader, void *reader_arg, const char *key,
+		      struct hsm_put_result *res)
+{
+	char text[HSM_CHECKSUM_TEXT_MAX];
+	struct s3_request req = { .method = "PUT", .key = key };
+	struct curl_slist *headers = NULL;
+	char *buf;
+	ssize_t n;
+	int ret;
+
+	buf = malloc(info->size ? info->size : 1);
+	if (!buf)
+		return hsm_backend_set_error(&s3->be, -ENOMEM,
+					     "s3: PUT %s/%s: no memory for %" PRIu64 " bytes",
+					     s3->client.bucket, key, info->size);
+	n = read_full(reader, reader_arg, buf, info->size);
+	if (n < 0) {
+		ret = hsm_backend_set_error(&s3->be, (int)n,
+					    "s3: PUT %s/%s: reader failed: %s",
+					    s3->client.bucket, key,
+					    strerror((int)-n));
+		goto out;
+	}
+	if ((uint64_t)n != info->size) {
+		ret = hsm_backend_set_error(&s3->be, -EIO,
+					    "s3: PUT %s/%s: stream ended after %zd of %" PRIu64 " bytes",
+					    s3->client.bucket, key, n, info->size);
+		goto out;
+	}
+	ret = expect_end_of_stream(s3, reader, reader_arg, key, info->size);
+	if (ret)
+		goto out;
+
+	hsm_checksum_buf(buf, info->size, &res->checksum);
+	hsm_checksum_to_text(&res->checksum, text);
+	headers = object_meta_headers(info, text);
+	if (!headers) {
+		ret = set_err(s3, -ENOMEM, "s3: PUT: out of memory");
+		goto out;
+	}
+	req.headers = headers;
+	req.body = buf;
+	req.body_len = info->size;
+	/* the payload hash S3 checks on arrival is our checksum */
+	req.body_sha256 = text + strlen(HSM_CHECKSUM_PREFIX);
+	ret = simple_request(s3, s3->curl, &req);
+out:
+	s3_request_release(&req);
+	curl_slist_free_all(headers);
+	free(buf);
+	return ret;
+}
+
+/* ---- put: multipart ---- */
+
+enum s3_slot_state {
+	S3_SLOT_FREE = 0,
+	S3_SLOT_FILLED,		/* read, waiting for a worker */
+	S3_SLOT_SENDING,
+};
+
+struct s3_slot {
+	enum s3_slot_state state;
+	unsigned int part_number;
+	char *buf;
+	size_t len;
+};
+
+struct s3_upload {
+	struct s3_backend *s3;
+	const char *key;
+	char upload_id[S3_UPLOAD_ID_MAX];
+	char query_upload_id[S3_UPLOAD_ID_MAX + 16];
+
+	pthread_mutex_t lock;
+	pthread_cond_t cond;	/* any slot or flag changed */
+	struct s3_slot *slots;
+	unsigned int nr_slots;
+	bool is_done_reading;
+	bool is_failed;
+	int err;
+	char err_text[HSM_ERROR_MAX];
+
+	char (*etags)[S3_ETAG_MAX];	/* [part number - 1] */
+	unsigned int nr_parts;
+};
+
+/* Record the first failure; later ones are consequences. */
+static void upload_fail_locked(struct s3_upload *up, int err, const char *text)
+{
+	if (!up->is_failed) {
+		up->is_failed = true;
+		up->err = err;
+		snprintf(up->err_text, sizeof(up->err_text), "%s", text);
+	}
+	pthread_cond_broadcast(&up->cond);
+}
+
+static void upload_fail(struct s3_upload *up, int err, const char *text)
+{
+	pthread_mutex_lock(&up->lock);
+	upload_fail_locked(up, err, text);
+	pthread_mutex_unlock(&up->lock);
+}
+
+static int send_part(struct s3_upload *up, CURL *curl, struct s3_slot *slot,
+		     char *etag, char *err, size_t err_len)
+{
+	char query[S3_UPLOAD_ID_MAX + 64];
+	char what[64];
+	struct s3_request req = { .method = "PUT", .key = up->key };
+	const char *value;
+	int ret;
+
+	/* canonical order: partNumber before uploadId */
+	snprintf(query, sizeof(query), "partNumber=%u&%s", slot->part_number,
+		 up->query_upload_id);
+	snprintf(what, sizeof(what), "part %u", slot->part_number);
+	req.query = query;
+	req.what = what;
+	req.body = slot->buf;
+	req.body_len = slot->len;
+	ret = s3_request_perform(curl, &up->s3->client, &req, err, err_len);
+	if (!ret) {
+		value = s3_response_header(&req, "etag");
+		if (!value || strlen(value) >= S3_ETAG_MAX) {
+			snprintf(err, err_len, "s3: PUT %s/%s part %u: answer has no ETag",
+				 up->s3->client.bucket, up->key,
+				 slot->part_number);
+			ret = -EIO;
+		} else {
+			strcpy(etag, value);
+		}
+	}
+	s3_request_release(&req);
+	return ret;
+}
+
+static void *part_worker(void *arg)
+{
+	struct s3_upload *up = arg;
+	char err[HSM_ERROR_MAX];
+	char etag[S3_ETAG_MAX];
+	CURL *curl = curl_easy_init();
+	unsigned int i;
+	int ret;
+
+	if (!curl) {
+		upload_fail(up, -ENOMEM, "s3: PUT: no memory for a connection");
+		return NULL;
+	}
+
+	pthread_mutex_lock(&up->lock);
+	for (;;) {
+		struct s3_slot *slot = NULL;
+
+		for (i = 0; i < up->nr_slots && !slot; i++)
+			if (up->slots[i].state == S3_SLOT_FILLED)
+				slot = &up->slots[i];
+		if (up->is_failed || (!slot && up->is_done_reading))
+			break;
+		if (!slot) {
+			pthread_cond_wait(&up->cond, &up->lock);
+			continue;
+		}
+		slot->state = S3_SLOT_SENDING;
+		pthread_mutex_unlock(&up->lock);
+
+		ret = send_part(up, curl, slot, etag, err, sizeof(err));
+
+		pthread_mutex_lock(&up->lock);
+		if (ret)
+			upload_fail_locked(up, ret, err);
+		else
+			strcpy(up->etags[slot->part_number - 1], etag);
+		slot->state = S3_SLOT_FREE;
+		pthread_cond_broadcast(&up->cond);
+	}
+	pthread_mutex_unlock(&up->lock);
+	curl_easy_cleanup(curl);
+	return NULL;
+}
+
+static int start_upload(struct s3_backend *s3, const struct hsm_object_info *info,
+			struct s3_upload *up)
+{
+	struct s3_request req = { .method = "POST", .key = up->key,
+				  .query = "uploads=" };
+	struct curl_slist *headers;
+	char *escaped;
+	int ret;
+
+	headers = object_meta_headers(info, S3_META_CHECKSUM_SIDECAR);
+	if (!headers)
+		return set_err(s3, -ENOMEM, "s3: PUT: out of memory");
+	req.headers = headers;
+	req.what = "(start multipart upload)";
+	ret = simple_request(s3, s3->curl, &req);
+	if (ret)
+		goto out;
+	ret = s3_xml_child_text(req.resp, req.resp_len,
+				"InitiateMultipartUploadResult", "UploadId",
+				up->upload_id, sizeof(up->upload_id));
+	if (ret) {
+		ret = hsm_backend_set_error(&s3->be, -EIO,
+					    "s3: POST %s/%s?uploads: answer has no UploadId",
+					    s3->client.bucket, up->key);
+		goto out;
+	}
+	escaped = curl_easy_escape(s3->curl, up->upload_id, 0);
+	if (!escaped) {
+		ret = set_err(s3, -ENOMEM, "s3: PUT: out of memory");
+		goto out;
+	}
+	snprintf(up->query_upload_id, sizeof(up->query_upload_id),
+		 "uploadId=%s", escaped);
+	curl_free(escaped);
+out:
+	s3_request_release(&req);
+	curl_slist_free_all(headers);
+	return ret;
+}
+
+/* Best effort: on failure the error already set gets a note appended. */
+static void abort_upload(struct s3_backend *s3, struct s3_upload *up)
+{
+	struct s3_request req = { .method = "DELETE", .key = up->key,
+				  .query = up->query_upload_id,
+				  .what = "(abort multipart upload)" };
+	char err[HSM_ERROR_MAX];
+	char first[HSM_ERROR_MAX];
+
+	if (s3_request_perform(s3->curl, &s3->client, &req, err, sizeof(err))) {
+		snprintf(first, sizeof(first), "%s", s3->be.error);
+		hsm_backend_set_error(&s3->be, 0,
+				      "%s; abort of upload %s also failed (%s), its parts remain until the bucket's lifecycle rule removes them",
+				      first, up->upload_id,
+				      req.status ? req.code : "no answer");
+	}
+	s3_request_release(&req);
+}
+
+static int complete_upload(struct s3_backend *s3, struct s3_upload *up)
+{
+	struct s3_request req = { .method = "POST", .key = up->key,
+				  .query = up->query_upload_id,
+				  .what = "(complete multipart upload)" };
+	size_t cap = 128 + (size_t)up->nr_parts * (S3_ETAG_MAX + 64), len = 0;
+	char code[S3_CODE_MAX], message[256];
+	char *xml = malloc(cap);
+	unsigned int i;
+	int ret;
+
+	if (!xml)
+		return set_err(s3, -ENOMEM, "s3: PUT: out of memory");
+	len += (size_t)snprintf(xml + len, cap - len, "<CompleteMultipartUpload>");
+	for (i = 0; i < up->nr_parts; i++)
+		len += (size_t)snprintf(xml + len, cap - len,
+					"<Part><PartNumber>%u</PartNumber><ETag>%s</ETag></Part>",
+					i + 1, up->etags[i]);
+	len += (size_t)snprintf(xml + len, cap - len, "</CompleteMultipartUpload>");
+	req.body = xml;
+	req.body_len = len;
+
+	ret = simple_request(s3, s3->curl, &req);
+	/* S3 may answer 200 and still report an error in the body */
+	if (!ret && s3_xml_child_text(req.resp, req.resp_len, "Error", "Code",
+				      code, sizeof(code)) == 0) {
+		message[0] = '\0';
+		s3_xml_child_text(req.resp, req.resp_len, "Error", "Message",
+				  message, sizeof(message));
+		ret = hsm_backend_set_error(&s3->be, -EIO,
+					    "s3: POST %s/%s (complete multipart upload): %s: %s",
+					    s3->client.bucket, up->key, code,
+					    message);
+	}
+	s3_request_release(&req);
+	free(xml);
+	return ret;
+}
+
+static int put_sidecar(struct s3_backend *s3, const char *key,
+		       const struct hsm_checksum *sum)
+{
+	char sidecar[S3_SIDECAR_KEY_MAX];
+	char text[HSM_CHECKSUM_TEXT_MAX];
+	struct s3_request req = { .method = "PUT", .key = sidecar };
+	struct curl_slist *headers = NULL;
+	int ret;
+
+	snprintf(sidecar, sizeof(sidecar), "%s%s", key, S3_SIDECAR_SUFFIX);
+	hsm_checksum_to_text(sum, text);
+	if (!add_header(&headers, S3_META "checksum-of: %s", key))
+		return set_err(s3, -ENOMEM, "s3: PUT: out of memory");
+	req.headers = headers;
+	req.body = text;
+	req.body_len = strlen(text);
+	ret = simple_request(s3, s3->curl, &req);
+	s3_request_release(&req);
+	curl_slist_free_all(headers);
+	return ret;
+}
+
+static uint64_t effective_part_size(struct s3_backend *s3, uint64_t size)
+{
+	uint64_t part_size = s3->part_size;
+
+	while ((size + part_size - 1) / part_size > HSM_S3_MAX_PARTS)
+		part_size *= 2;
+	return part_size;
+}
+
+/*
+ * The reading side of a multipart put: fill free slots with the next
+ * part, in order, until the stream has produced info->size bytes.
+ */
+static void read_parts(struct s3_upload *up, const struct hsm_object_info *info,
+		       hsm_read_fn reader, void *reader_arg, uint64_t part_size,
+		       struct hsm_checksum_ctx *sum)
+{
+	struct s3_backend *s3 = up->s3;
+	char text[HSM_ERROR_MAX];
+	uint64_t total = 0;
+	unsigned int part, i;
+
+	pthread_mutex_lock(&up->lock);
+	for (part = 1; part <= up->nr_parts; part++) {
+		size_t want = (size_t)(info->size - total < part_size ?
+				       info->size - total : part_size);
+		struct s3_slot *slot = NULL;
+		ssize_t n;
+
+		while (!up->is_failed) {
+			for (i = 0; i < up->nr_slots && !slot; i++)
+				if (up->slots[i].state == S3_SLOT_FREE)
+					slot = &up->slots[i];
+			if (slot)
+				break;
+			pthread_cond_wait(&up->cond, &up->lock);
+		}
+		if (up->is_failed)
+			break;
+		pthread_mutex_unlock(&up->lock);
+
+		n = read_full(reader, reader_arg, slot->buf, want);
+		if (n >= 0)
+			hsm_checksum_update(sum, slot->buf, (size_t)n);
+
+		pthread_mutex_lock(&up->lock);
+		if (n < 0) {
+			snprintf(text, sizeof(text),
+				 "s3: PUT %s/%s: reader failed at byte %" PRIu64 ": %s",
+				 s3->client.bucket, up->key, total,
+				 strerror((int)-n));
+			upload_fail_locked(up, (int)n, text);
+			break;
+		}
+		if ((size_t)n != want) {
+			snprintf(text, sizeof(text),
+				 "s3: PUT %s/%s: stream ended after %" PRIu64 " of %" PRIu64 " bytes",
+				 s3->client.bucket, up->key, total + (uint64_t)n,
+				 info->size);
+			upload_fail_locked(up, -EIO, text);
+			break;
+		}
+		total += (uint64_t)n;
+		slot->part_number = part;
+		slot->len = (size_t)n;
+		slot->state = S3_SLOT_FILLED;
+		pthread_cond_broadcast(&up->cond);
+	}
+	up->is_done_reading = true;
+	pthread_cond_broadcast(&up->cond);
+	pthread_mutex_unlock(&up->lock);
+}
+
+static int put_multipart(struct s3_backend *s3,
+			 const struct hsm_object_info *info,
+			 hsm_read_fn reader, void *reader_arg, const char *key,
+			 struct hsm_put_result *res)
+{
+	uint64_t part_size = effective_part_size(s3, info->size);
+	struct hsm_checksum_ctx *sum = NULL;
+	struct s3_upload up;
+	pthread_t *threads = NULL;
+	unsigned int i, nr_threads = 0;
+	bool is_started = false;
+	int ret;
+
+	memset(&up, 0, sizeof(up));
+	up.s3 = s3;
+	up.key = key;
+	up.nr_parts = (unsigned int)((info->size + part_size - 1) / part_size);
+	up.nr_slots = s3->parallel_parts < up.nr_parts ? s3->parallel_parts :
+							 up.nr_parts;
+	pthread_mutex_init(&up.lock, NULL);
+	pthread_cond_init(&up.cond, NULL);
+
+	up.etags = calloc(up.nr_parts, sizeof(*up.etags));
+	up.slots = calloc(up.nr_slots, sizeof(*up.slots));
+	threads = calloc(up.nr_slots, sizeof(*threads));
+	sum = hsm_checksum_begin();
+	if (!up.etags || !up.slots || !threads || !sum) {
+		ret = set_err(s3, -ENOMEM, "s3: PUT: out of memory");
+		goto out;
+	}
+	for (i = 0; i < up.nr_slots; i++) {
+		up.slots[i].buf = malloc(part_size);
+		if (!up.slots[i].buf) {
+			ret = hsm_backend_set_error(&s3->be, -ENOMEM,
+						    "s3: PUT %s/%s: no memory for %u parts of %" PRIu64 " bytes",
+						    s3->client.bucket, key,
+						    up.nr_slots, part_size);
+			goto out;
+		}
+	}
+
+	ret = start_upload(s3, info, &up);
+	if (ret)
+		goto out;
+	is_started = true;
+
+	for (i = 0; i < up.nr_slots; i++) {
+		ret = -pthread_create(&threads[i], NULL, part_worker, &up);
+		if (ret) {
+			upload_fail(&up, ret, "s3: PUT: cannot start part upload threads");
+			break;
+		}
+		nr_threads++;
+	}
+	read_parts(&up, info, reader, reader_arg, part_size, sum);
+	for (i = 0; i < nr_threads; i++)
+		pthread_join(threads[i], NULL);
+
+	if (up.is_failed) {
+		ret = set_err(s3, up.err, up.err_text);
+		goto out;
+	}
+	ret = expect_end_of_stream(s3, reader, reader_arg, key, info->size);
+	if (ret)
+		goto out;
+	ret = complete_upload(s3, &up);
+	if (ret)
+		goto out;
+	is_started = false;	/* completed: nothing left to abort */
+
+	hsm_checksum_end(sum, &res->checksum);
+	sum = NULL;
+	ret = put_sidecar(s3, key, &res->checksum);
+	if (ret) {
+		/* without its sidecar the object is invisible garbage: drop it */
+		char first[HSM_ERROR_MAX];
+
+		snprintf(first, sizeof(first), "%s", s3->be.error);
+		delete_object(s3, key);
+		hsm_backend_set_error(&s3->be, ret, "%s", first);
+	}
+out:
+	if (ret && is_started)
+		abort_upload(s3, &up);
+	hsm_checksum_abort(sum);
+	if (up.slots)
+		for (i = 0; i < up.nr_slots; i++)
+			free(up.slots[i].buf);
+	free(up.slots);
+	free(up.etags);
+	free(threads);
+	pthread_cond_destroy(&up.cond);
+	pthread_mutex_destroy(&up.lock);
+	return ret;
+}
+
+/* ---- the backend operations ---- */
+
+static int s3_put(struct hsm_backend *be, const struct hsm_object_info *info,
+		  hsm_read_fn reader, void *reader_arg,
+		  struct hsm_put_result *res)
+{
+	struct s3_backend *s3 = to_s3(be);
+	char key[HSM_LOCATION_MAX];
+	int ret;
+
+	be->error[0] = '\0';
+	if (!is_hex_string(info->fsid, sizeof(info->fsid)))
+		return hsm_backend_set_error(be, -EINVAL,
+					     "s3: PUT: fsid \"%.32s\" is not hex",
+					     info->fsid);
+	ret = make_key(s3, info, key, sizeof(key));
+	if (ret)
+		return ret;
+
+	memset(res, 0, sizeof(*res));
+	if (info->size < s3->multipart_threshold)
+		ret = put_single(s3, info, reader, reader_arg, key, res);
+	else
+		ret = put_multipart(s3, info, reader, reader_arg, key, res);
+	if (ret)
+		return ret;
+
+	snprintf(res->location, sizeof(res->location), "%s", key);
+	res->bytes = info->size;
+	return 0;
+}
+
+struct get_sink {
+	hsm_write_fn writer;
+	void *writer_arg;
+	struct hsm_checksum_ctx *sum;	/* whole reads only */
+};
+
+static int get_sink_write(void *arg, const void *buf, size_t len)
+{
+	struct get_sink *gs = arg;
+
+	if (gs->sum)
+		hsm_checksum_update(gs->sum, buf, len);
+	return gs->writer ? gs->writer(gs->writer_arg, buf, len) : 0;
+}
+
+static int s3_get(struct hsm_backend *be, const char *location,
+		  uint64_t offset, uint64_t length,
+		  hsm_write_fn writer, void *writer_arg)
+{
+	struct s3_backend *s3 = to_s3(be);
+	struct s3_request req = { .method = "GET", .key = location };
+	struct get_sink gs = { writer, writer_arg, NULL };
+	char want[HSM_CHECKSUM_TEXT_MAX], got[HSM_CHECKSUM_TEXT_MAX];
+	struct hsm_checksum sum;
+	struct s3_copy copy;
+	uint64_t end;
+	bool is_whole;
+	int ret;
+
+	be->error[0] = '\0';
+	ret = check_location(s3, "GET", location);
+	if (!ret)
+		ret = stat_copy(s3, "GET", location, &copy);
+	if (ret)
+		return ret;
+
+	if (offset > copy.st.bytes)
+		return hsm_backend_set_error(be, -EINVAL,
+					     "s3: GET %s/%s: offset %" PRIu64 " is past the end (%" PRIu64 " bytes)",
+					     s3->client.bucket, location,
+					     offset, copy.st.bytes);
+	end = (length > copy.st.bytes - offset) ? copy.st.bytes : offset + length;
+	is_whole = offset == 0 && end == copy.st.bytes;
+	if (is_whole) {
+		gs.sum = hsm_checksum_begin();
+		if (!gs.sum)
+			return set_err(s3, -ENOMEM, "s3: GET: out of memory");
+	}
+
+	/* an empty range has no bytes to ask for (S3 answers 416) */
+	if (end > offset) {
+		if (!is_whole) {
+			req.has_range = true;
+			req.range_start = offset;
+			req.range_len = end - offset;
+		}
+		req.sink = get_sink_write;
+		req.sink_arg = &gs;
+		ret = simple_request(s3, s3->curl, &req);
+		if (!ret && req.sink_bytes != end - offset)
+			ret = hsm_backend_set_error(be, -EIO,
+						    "s3: GET %s/%s: got %" PRIu64 " bytes, expected %" PRIu64,
+						    s3->client.bucket, location,
+						    req.sink_bytes, end - offset);
+	}
+	s3_request_release(&req);
+	if (ret || !is_whole)
+		goto out;
+
+	hsm_checksum_end(gs.sum, &sum);
+	gs.sum = NULL;
+	if (!hsm_checksum_equal(&sum, &copy.st.checksum)) {
+		hsm_checksum_to_text(&copy.st.checksum, want);
+		hsm_checksum_to_text(&sum, got);
+		ret = hsm_backend_set_error(be, -EBADMSG,
+					    "s3: GET %s/%s: checksum mismatch: stored %s, read %s",
+					    s3->client.bucket, location, want, got);
+	}
+out:
+	hsm_checksum_abort(gs.sum);
+	return ret;
+}
+
+static int s3_del(struct hsm_backend *be, const char *location)
+{
+	struct s3_backend *s3 = to_s3(be);
+	char sidecar[S3_SIDECAR_KEY_MAX];
+	struct s3_copy copy;
+	int ret;
+
+	be->error[0] = '\0';
+	ret = check_location(s3, "DELETE", location);
+	if (ret)
+		return ret;
+	/*
+	 * S3 answers DELETE of a missing key with success, so look first:
+	 * removing a missing copy must say -ENOENT.  A multipart copy whose
+	 * sidecar is missing is still removed (it is garbage either way).
+	 */
+	ret = stat_copy(s3, "DELETE", location, &copy);
+	if (ret && !copy.has_sidecar)
+		return ret;
+
+	/* the object first: a leftover sidecar alone is harmless */
+	ret = delete_object(s3, location);
+	if (ret || !copy.has_sidecar)
+		return ret;
+	snprintf(sidecar, sizeof(sidecar), "%s%s", location, S3_SIDECAR_SUFFIX);
+	return delete_object(s3, sidecar);
+}
+
+static int s3_stat(struct hsm_backend *be, const char *location,
+		   struct hsm_stat_result *res)
+{
+	struct s3_backend *s3 = to_s3(be);
+	struct s3_copy copy;
+	int ret;
+
+	be->error[0] = '\0';
+	ret = check_location(s3, "HEAD", location);
+	if (!ret)
+		ret = stat_copy(s3, "HEAD", location, &copy);
+	if (!ret)
+		*res = copy.st;
+	return ret;
+}
+
+static int s3_verify(struct hsm_backend *be, const char *location)
+{
+	return s3_get(be, location, 0, UINT64_MAX, NULL, NULL);
+}
+
+static void s3_destroy(struct hsm_backend *be)
+{
+	struct s3_backend *s3 = to_s3(be);
+
+	s3_client_release(&s3->client);
+	curl_easy_cleanup(s3->curl);
+	free(s3->key_prefix);
+	free(s3);
+	curl_global_cleanup();
+}
+
+static const struct hsm_backend_ops s3_ops = {
+	.name = "s3",
+	.put = s3_put,
+	.get = s3_get,
+	.del = s3_del,
+	.stat = s3_stat,
+	.verify = s3_verify,
+	.destroy = s3_destroy,
+};
+
+static int check_config(const struct hsm_s3_config *cfg, char *err,
+			size_t err_len)
+{
+	const char *problem = NULL;
+
+	if (!cfg->endpoint || !cfg->endpoint[0])
+		problem = "no endpoint";
+	else if (!cfg->bucket || !cfg->bucket[0])
+		problem = "no bucket";
+	else if (strpbrk(cfg->bucket, "/?#% "))
+		problem = "bucket name has characters S3 does not allow";
+	else if (!cfg->part_size)
+		problem = "part size is 0";
+	else if (!cfg->multipart_threshold)
+		problem = "multipart threshold is 0";
+	else if (cfg->part_size > SIZE_MAX / 2 ||
+		 cfg->multipart_threshold > SIZE_MAX / 2)
+		problem = "part size or multipart threshold too large";
+	else if (!cfg->parallel_parts ||
+		 cfg->parallel_parts > HSM_S3_MAX_PARALLEL_PARTS)
+		problem = "parallel parts must be 1.." "64";
+	if (!problem)
+		return 0;
+	snprintf(err, err_len, "s3: configuration: %s", problem);
+	return -EINVAL;
+}
+
+int hsm_s3_backend_create(const struct hsm_s3_config *cfg,
+			  struct hsm_backend **out, char *err, size_t err_len)
+{
+	struct hsm_s3_credentials *creds = NULL;
+	struct s3_backend *s3 = NULL;
+	int ret;
+
+	*out = NULL;
+	ret = check_config(cfg, err, err_len);
+	if (ret)
+		return ret;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		snprintf(err, err_len, "s3: libcurl initialisation failed");
+		return -ENOMEM;
+	}
+
+	creds = calloc(1, sizeof(*creds));
+	s3 = calloc(1, sizeof(*s3));
+	if (!creds || !s3) {
+		snprintf(err, err_len, "s3: out of memory");
+		ret = -ENOMEM;
+		goto fail;
+	}
+	ret = hsm_s3_resolve_credentials(cfg, creds, err, err_len);
+	if (ret)
+		goto fail;
+	ret = s3_client_init(&s3->client, cfg, creds, hsm_s3_resolve_region(cfg),
+			     err, err_len);
+	if (ret)
+		goto fail;
+	s3->be.ops = &s3_ops;
+	s3->curl = curl_easy_init();
+	s3->key_prefix = strdup(cfg->key_prefix ? cfg->key_prefix : "");
+	if (!s3->curl || !s3->key_prefix) {
+		snprintf(err, err_len, "s3: out of memory");
+		ret = -ENOMEM;
+		goto fail;
+	}
+	s3->multipart_threshold = cfg->multipart_threshold;
+	s3->part_size = cfg->part_size;
+	s3->parallel_parts = cfg->parallel_parts;
+
+	memset(creds, 0, sizeof(*creds));
+	free(creds);
+	*out = &s3->be;
+	return 0;
+fail:
+	if (creds)
+		memset(creds, 0, sizeof(*creds));
+	free(creds);
+	if (s3) {
+		s3_client_release(&s3->client);
+		curl_easy_cleanup(s3->curl);
+		free(s3->key_prefix);
+		free(s3);
+	}
+	curl_global_cleanup();
+	return ret;
+}

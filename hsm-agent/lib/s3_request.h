@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * s3_request.h: one signed S3 request with retries (s3_request.c).
+ * Internal to the S3 backend; backend_s3.c is the only user.
+ */
+#ifndef SCOUTFS_HSM_S3_REQUEST_H
+#define SCOUTFS_HSM_S3_REQUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <curl/curl.h>
+
+#include "backend.h"
+#include "backend_s3.h"
+
+#define S3_CODE_MAX 64
+
+/* What every request of one backend shares; read-only once set up. */
+struct s3_client {
+	char *bucket;
+	char *base_url;		/* the bucket's URL, without a trailing '/' */
+	char *sigv4;		/* "aws:amz:<region>:s3" */
+	char *userpwd;		/* "<access key>:<secret key>" */
+	char *token_header;	/* "x-amz-security-token: ..." or NULL */
+	unsigned int retries;
+	unsigned int retry_base_ms;
+	unsigned int retry_max_ms;
+	unsigned int connect_timeout_ms;
+	unsigned int stall_timeout_s;
+	unsigned int request_timeout_ms;
+};
+
+int s3_client_init(struct s3_client *cl, const struct hsm_s3_config *cfg,
+		   const struct hsm_s3_credentials *creds, const char *region,
+		   char *err, size_t err_len);
+void s3_client_release(struct s3_client *cl);
+
+struct s3_request {
+	/* ---- set by the caller ---- */
+	const char *method;	/* GET, HEAD, PUT, POST, DELETE */
+	const char *key;	/* NULL: the bucket itself */
+	/*
+	 * Query string exactly as it must be signed: parameters sorted,
+	 * values URI-encoded, "name=" for a valueless one ("uploads=").
+	 */
+	const char *query;
+	struct curl_slist *headers;	/* extra headers, caller owns */
+	const void *body;	/* PUT/POST body, sent from memory */
+	size_t body_len;
+	/* Hex SHA-256 of body when the caller already has it, else NULL. */
+	const char *body_sha256;
+	const char *what;	/* extra words for messages ("part 3") */
+	bool has_range;
+	uint64_t range_start;
+	uint64_t range_len;	/* UINT64_MAX: to the end */
+	/* When set, a 2xx body streams here instead of into resp. */
+	hsm_write_fn sink;
+	void *sink_arg;
+
+	/* ---- results ---- */
+	long status;		/* last HTTP status, 0 if none */
+	char code[S3_CODE_MAX];	/* S3 error code of a failure, "" if none */
+	char *resp;		/* buffered body (NUL-terminated) */
+	size_t resp_len;
+	size_t resp_cap;
+	struct curl_slist *resp_headers;	/* "name: value", name lowercase */
+	uint64_t sink_bytes;	/* bytes handed to sink, over all attempts */
+	int sink_err;
+};
+
+/*
+ * Run the request, retrying transient failures (connection errors,
+ * timeouts, 5xx, throttling) with exponential backoff.  Returns 0 on a
+ * 2xx answer; otherwise a negative errno with "s3: METHOD bucket/key:
+ * cause" in err.  Uses (and resets) the caller's easy handle so that
+ * connections are reused; one handle per thread.
+ */
+int s3_request_perform(CURL *curl, const struct s3_client *cl,
+		       struct s3_request *req, char *err, size_t err_len);
+/* Free the results; the request can then be performed again. */
+void s3_request_release(struct s3_request *req);
+
+/* Value of a response header (name in lowercase), or NULL. */
+const char *s3_response_header(const struct s3_request *req,
+			       const char *name);
+
+/*
+ * Text of element <child> directly below root element <root> of an XML
+ * document.  0, -ENOENT when absent, -EINVAL when xml is not XML,
+ * -ENAMETOOLONG when out is too small.
+ */
+int s3_xml_child_text(const char *xml, size_t len, const char *root,
+		      const char *child, char *out, size_t out_len);
+
+/* errno for an S3 answer: 404 NoSuchBucket -> -ENXIO, 403 -> -EACCES... */
+int s3_status_errno(long status, const char *code);
+
+#endif
