@@ -73,6 +73,7 @@
 #define S3_META "x-amz-meta-scoutfs-"
 #define S3_META_CHECKSUM_SIDECAR "sidecar"
 #define S3_ETAG_MAX 128
+#define S3_OBJECT_MAX (5ULL << 40)	/* S3's limit: 5 TiB */
 #define S3_UPLOAD_ID_MAX 1024
 /* S3 allows 2 KiB of user metadata in all; keep the path well inside. */
 #define S3_META_PATH_MAX 1024
@@ -360,7 +361,9 @@ static void explain_forbidden(struct s3_backend *s3, const char *op,
  */
 struct s3_copy {
 	struct hsm_stat_result st;
-	bool has_sidecar;
+	bool is_present;	/* HEAD found an object, complete or not */
+	bool has_sidecar;	/* metadata points to a sidecar... */
+	bool is_sidecar_present;	/* ...and it exists */
 };
 
 static int read_sidecar(struct s3_backend *s3, const char *op, const char *key,
@@ -417,6 +420,7 @@ static int stat_copy(struct s3_backend *s3, const char *op, const char *key,
 	}
 	if (ret)
 		goto out;
+	copy->is_present = true;
 
 	curl_easy_getinfo(s3->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
 	checksum = s3_response_header(&req, S3_META "checksum");
@@ -439,6 +443,7 @@ static int stat_copy(struct s3_backend *s3, const char *op, const char *key,
 	if (strcmp(checksum, S3_META_CHECKSUM_SIDECAR) == 0) {
 		copy->has_sidecar = true;
 		ret = read_sidecar(s3, op, key, &copy->st.checksum);
+		copy->is_sidecar_present = ret != -ENOENT;
 	} else if (hsm_checksum_from_text(checksum, &copy->st.checksum) != 0) {
 		ret = hsm_backend_set_error(&s3->be, -EBADMSG,
 					    "s3: %s %s/%s: malformed checksum metadata \"%.80s\"",
@@ -943,6 +948,11 @@ static int s3_put(struct hsm_backend *be, const struct hsm_object_info *info,
 	if (ret)
 		return ret;
 
+	if (info->size > S3_OBJECT_MAX)
+		return hsm_backend_set_error(be, -EFBIG,
+					     "s3: PUT: %" PRIu64 " bytes is more than an S3 object holds",
+					     info->size);
+
 	memset(res, 0, sizeof(*res));
 	if (info->size < s3->multipart_threshold)
 		ret = put_single(s3, info, reader, reader_arg, key, res);
@@ -1052,16 +1062,18 @@ static int s3_del(struct hsm_backend *be, const char *location)
 		return ret;
 	/*
 	 * S3 answers DELETE of a missing key with success, so look first:
-	 * removing a missing copy must say -ENOENT.  A multipart copy whose
-	 * sidecar is missing is still removed (it is garbage either way).
+	 * removing a missing copy must say -ENOENT.  An object that is there
+	 * but is no complete copy (sidecar missing, metadata damaged) is
+	 * removed all the same: it is garbage either way.
 	 */
 	ret = stat_copy(s3, "DELETE", location, &copy);
-	if (ret && !copy.has_sidecar)
+	if (ret && !copy.is_present)
 		return ret;
+	be->error[0] = '\0';
 
 	/* the object first: a leftover sidecar alone is harmless */
 	ret = delete_object(s3, location);
-	if (ret || !copy.has_sidecar)
+	if (ret || !copy.is_sidecar_present)
 		return ret;
 	snprintf(sidecar, sizeof(sidecar), "%s%s", location, S3_SIDECAR_SUFFIX);
 	return delete_object(s3, sidecar);

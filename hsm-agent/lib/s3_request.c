@@ -548,6 +548,8 @@ static void setup_common(CURL *curl, const struct s3_client *cl,
 	curl_easy_reset(curl);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(curl, CURLOPT_USERAGENT, S3_USER_AGENT);
+	/* a key is a name, not a path: "a/../b" must reach S3 as it is */
+	curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);
 	curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, cl->sigv4);
 	curl_easy_setopt(curl, CURLOPT_USERPWD, cl->userpwd);
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, curl_err);
@@ -703,12 +705,14 @@ int s3_request_perform(CURL *curl, const struct s3_client *cl,
 			ret = req->sink_err;
 			if (ret == -EIO)
 				snprintf(err, err_len,
-					 "s3: %s %s/%s: server ignored the Range of a resumed read",
-					 req->method, cl->bucket, req->key);
+					 "s3: %s %s/%s: server ignored the Range of the read",
+					 req->method, cl->bucket,
+					 req->key ? req->key : "");
 			else
 				snprintf(err, err_len,
 					 "s3: %s %s/%s: writer failed after %llu bytes: %s",
-					 req->method, cl->bucket, req->key,
+					 req->method, cl->bucket,
+					 req->key ? req->key : "",
 					 (unsigned long long)req->sink_bytes,
 					 strerror(-ret));
 			break;

@@ -657,6 +657,36 @@ static void delete_removes_copy_and_sidecar(void **state)
 	hsm_backend_destroy(be);
 }
 
+static void multipart_copy_without_sidecar_is_invisible(void **state)
+{
+	char path[PATH_MAX + HSM_LOCATION_MAX + 16];
+	char sidecar_key[HSM_LOCATION_MAX + 16];
+	struct hsm_stat_result st;
+	struct hsm_put_result res;
+	struct hsm_backend *be;
+	uint64_t bytes;
+
+	(void)state;
+	REQUIRE_S3RVER();
+	be = test_backend();
+	assert_put_pattern(be, 720, 7200, 2 * MiB, &res);
+
+	/* as if put() died between completing the upload and the sidecar */
+	fmt_path(sidecar_key, sizeof(sidecar_key), "%s.sha256", res.location);
+	object_file(path, sizeof(path), sidecar_key);
+	assert_int_equal(unlink(path), 0);
+
+	assert_int_equal(be->ops->stat(be, res.location, &st), -ENOENT);
+	assert_error_contains(be, "never finished");
+	assert_int_equal(get_and_compare(be, res.location, 7200, 0, UINT64_MAX,
+					 &bytes), -ENOENT);
+	assert_int_equal(bytes, 0);
+	/* the leftover object is still removable */
+	assert_int_equal(be->ops->del(be, res.location), 0);
+	assert_int_equal(count_objects_of_ino(720), 0);
+	hsm_backend_destroy(be);
+}
+
 static void every_put_makes_a_new_key(void **state)
 {
 	struct hsm_put_result a, b;
@@ -982,6 +1012,7 @@ int main(void)
 		cmocka_unit_test(missing_bucket_and_missing_key_are_told_apart),
 		cmocka_unit_test(unreachable_endpoint_fails_after_retries),
 		cmocka_unit_test(delete_removes_copy_and_sidecar),
+		cmocka_unit_test(multipart_copy_without_sidecar_is_invisible),
 		cmocka_unit_test(every_put_makes_a_new_key),
 		cmocka_unit_test(reader_failure_leaves_no_object),
 		cmocka_unit_test(server_killed_mid_upload_leaves_nothing_and_retry_works),
