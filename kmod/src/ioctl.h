@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _SCOUTFS_IOCTL_H_
+#define _SCOUTFS_IOCTL_H_
+/*
+ * ioctl.h: the single definition of the scoutfs ioctl ABI, shared by the
+ * module and every userspace program.
+ *
+ * Numbers and layouts match upstream scoutfs so that tools written against
+ * it (its utilities, scoutfs-go, archive agents) work unchanged.  Structs
+ * are naturally aligned with explicit padding to 8 bytes, so 32- and
+ * 64-bit callers agree; user pointers travel as __u64.  Every struct is
+ * validated by the module: unknown flag bits, non-zero padding where
+ * upstream rejects it, and counts beyond the caps below fail with EINVAL
+ * before any allocation is sized from them.
+ */
+#ifdef __KERNEL__
+#include <linux/types.h>
+#include <linux/ioctl.h>
+#else
+#include <linux/types.h>
+#include <sys/ioctl.h>
+#endif
+
+#define SCOUTFS_IOCTL_MAGIC 0xE8
+
+/*
+ * A position in a seq index: major is the seq, minor is unused (0), ino
+ * orders inodes within a seq.
+ */
+struct scoutfs_ioctl_walk_inodes_entry {
+	__u64 major;
+	__u64 ino;
+	__u32 minor;
+	__u8 _pad[4];
+};
+
+#define SCOUTFS_IOC_WALK_INODES_META_SEQ	0
+#define SCOUTFS_IOC_WALK_INODES_DATA_SEQ	1
+#define SCOUTFS_IOC_WALK_INODES_UNKNOWN		2
+
+/*
+ * Fill up to nr_entries entries, in (seq, ino) order, of inodes whose
+ * index position lies in [first, last].  Returns the number filled, 0 at
+ * the end.  Results stop at the last committed seq, so a walker that
+ * resumes after the last entry it saw never misses an inode that commits
+ * later with a lower seq.
+ */
+struct scoutfs_ioctl_walk_inodes {
+	struct scoutfs_ioctl_walk_inodes_entry first;
+	struct scoutfs_ioctl_walk_inodes_entry last;
+	__u64 entries_ptr;
+	__u32 nr_entries;
+	__u8 index;
+	__u8 _pad[11];
+};
+
+#define SCOUTFS_IOC_WALK_INODES \
+	_IOW(SCOUTFS_IOCTL_MAGIC, 1, struct scoutfs_ioctl_walk_inodes)
+
+/*
+ * One path to ino, relative to the mount root, per call.  dir_ino and
+ * dir_pos are the cursor: start at 0/0, then pass back the result's
+ * dir_ino and dir_pos + 1 to find the next hard link.  ENOENT when there
+ * are no more.
+ */
+struct scoutfs_ioctl_ino_path {
+	__u64 ino;
+	__u64 dir_ino;
+	__u64 dir_pos;
+	__u64 result_ptr;
+	__u16 result_bytes;
+	__u8 _pad[6];
+};
+
+struct scoutfs_ioctl_ino_path_result {
+	__u64 dir_ino;
+	__u64 dir_pos;
+	__u16 path_bytes;	/* including the terminating NUL */
+	__u8 _pad[6];
+	__u8 path[];
+};
+
+#define SCOUTFS_IOC_INO_PATH \
+	_IOW(SCOUTFS_IOCTL_MAGIC, 2, struct scoutfs_ioctl_ino_path)
+
+/*
+ * Free the blocks of [offset, offset + length) and mark the range
+ * offline.  Byte range aligned to 4 KiB; data_version must equal the
+ * inode's (ESTALE otherwise).  Size, mtime and data_version are unchanged.
+ */
+struct scoutfs_ioctl_release {
+	__u64 offset;
+	__u64 length;
+	__u64 data_version;
+};
+
+#define SCOUTFS_IOC_RELEASE \
+	_IOW(SCOUTFS_IOCTL_MAGIC, 3, struct scoutfs_ioctl_release)
+
+/*
+ * Write length bytes from buf_ptr at offset, only into offline extents.
+ * Returns the bytes staged; wakes readers waiting on those blocks.
+ */
+struct scoutfs_ioctl_stage {
+	__u64 data_version;
+	__u64 buf_ptr;
+	__u64 offset;
+	__s32 length;
+	__u8 _pad[4];
+};
+
+#define SCOUTFS_IOC_STAGE \
+	_IOW(SCOUTFS_IOCTL_MAGIC, 4, struct scoutfs_ioctl_stage)
+
+struct scoutfs_ioctl_stat_more {
+	__u64 meta_seq;
+	__u64 data_seq;
+	__u64 data_version;
+	__u64 online_blocks;
+	__u64 offline_blocks;
+	__u64 crtime_sec;
+	__u32 crtime_nsec;
+	__u8 _pad[4];
+};
+
+#define SCOUTFS_IOC_STAT_MORE \
+	_IOR(SCOUTFS_IOCTL_MAGIC, 5, struct scoutfs_ioctl_stat_more)
+
+/* what a task waiting on offline data was doing */
+#define SCOUTFS_IOC_DWO_READ		(1 << 0)
+#define SCOUTFS_IOC_DWO_WRITE		(1 << 1)
+#define SCOUTFS_IOC_DWO_CHANGE_SIZE	(1 << 2)
+#define SCOUTFS_IOC_DWO_UNKNOWN		(1 << 3)
+
+struct scoutfs_ioctl_data_waiting_entry {
+	__u64 ino;
+	__u64 iblock;
+	__u8 op;
+	__u8 _pad[7];
+};
+
+#define SCOUTFS_IOC_DATA_WAITING_FLAGS_UNKNOWN	(~0ULL)
+
+/*
+ * List this mount's tasks waiting on offline data, after the
+ * (after_ino, after_iblock) cursor; returns the number of entries filled.
+ */
+struct scoutfs_ioctl_data_waiting {
+	__u64 flags;
+	__u64 after_ino;
+	__u64 after_iblock;
+	__u64 ents_ptr;
+	__u16 ents_nr;
+	__u8 _pad[6];
+};
+
+#define SCOUTFS_IOC_DATA_WAITING \
+	_IOW(SCOUTFS_IOCTL_MAGIC, 6, struct scoutfs_ioctl_data_waiting)
+
+#define SCOUTFS_IOC_SETATTR_MORE_OFFLINE	(1 << 0)
+#define SCOUTFS_IOC_SETATTR_MORE_UNKNOWN	(~1ULL)
+
+/*
+ * On an empty regular file: set data_version and i_size, and with
+ * OFFLINE make all of it offline (restoring a namespace from an archive).
+ */
+struct scoutfs_ioctl_setattr_more {
+	__u64 data_version;
+	__u64 i_size;
+	__u64 flags;
+	__u64 ctime_sec;
+	__u32 ctime_nsec;
+	__u32 crtime_nsec;
+	__u64 crtime_sec;
+};
+
+#define SCOUTFS_IOC_SETATTR_MORE \
+	_IOW(SCOUTFS_IOCTL_MAGIC, 7, struct scoutfs_ioctl_setattr_more)
+
+/* list the scoutfs.hide. xattrs that listxattr does not show */
+struct scoutfs_ioctl_listxattr_hidden {
+	__u64 id_pos;
+	__u64 buf_ptr;
+	__u32 buf_bytes;
+	__u32 hash_pos;
+};
+
+#define SCOUTFS_IOC_LISTXATTR_HIDDEN \
+	_IOWR(SCOUTFS_IOCTL_MAGIC, 8, struct scoutfs_ioctl_listxattr_hidden)
+
+#define SCOUTFS_SEARCH_XATTRS_OFLAG_END	(1ULL << 0)
+
+/* inodes in [next_ino, last_ino] with an xattr named name (a .srch. name) */
+struct scoutfs_ioctl_search_xattrs {
+	__u64 next_ino;
+	__u64 last_ino;
+	__u64 name_ptr;
+	__u64 inodes_ptr;
+	__u64 output_flags;
+	__u64 nr_inodes;
+	__u16 name_bytes;
+	__u8 _pad[6];
+};
+
+#define SCOUTFS_IOC_SEARCH_XATTRS \
+	_IOW(SCOUTFS_IOCTL_MAGIC, 9, struct scoutfs_ioctl_search_xattrs)
+
+struct scoutfs_ioctl_statfs_more {
+	__u64 fsid;
+	__u64 rid;
+	__u64 committed_seq;
+	__u64 total_meta_blocks;
+	__u64 total_data_blocks;
+	__u64 reserved_meta_blocks;
+};
+
+#define SCOUTFS_IOC_STATFS_MORE \
+	_IOR(SCOUTFS_IOCTL_MAGIC, 10, struct scoutfs_ioctl_statfs_more)
+
+/*
+ * Give the tasks waiting on [offset, offset + count) of ino for op the
+ * error err (-MAX_ERRNO..-1), which their system call returns.
+ */
+struct scoutfs_ioctl_data_wait_err {
+	__u64 ino;
+	__u64 data_version;	/* ignored, as upstream */
+	__u64 offset;
+	__u64 count;
+	__u64 op;
+	__s64 err;
+};
+
+#define SCOUTFS_IOC_DATA_WAIT_ERR \
+	_IOW(SCOUTFS_IOCTL_MAGIC, 11, struct scoutfs_ioctl_data_wait_err)
+
+/*
+ * Caps on user-supplied counts: no user number sizes a kernel allocation
+ * beyond these.
+ */
+#define SCOUTFS_IOC_WALK_INODES_MAX_ENTRIES	4096
+#define SCOUTFS_IOC_DATA_WAITING_MAX_ENTRIES	4096
+#define SCOUTFS_IOC_SEARCH_XATTRS_MAX_INODES	4096
+#define SCOUTFS_IOC_INO_PATH_MAX_BYTES		4096
+#define SCOUTFS_IOC_LISTXATTR_HIDDEN_MAX_BYTES	65536
+
+#endif
