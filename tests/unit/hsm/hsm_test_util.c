@@ -132,6 +132,41 @@ int hsm_test_write_file(const char *path, const void *buf, size_t len)
 	return ret;
 }
 
+int hsm_test_copy_file(const char *src, const char *dst)
+{
+	char buf[65536];
+	int in = open(src, O_RDONLY | O_CLOEXEC);
+	int out;
+	int ret = 0;
+
+	if (in < 0)
+		return -errno;
+	out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (out < 0) {
+		ret = -errno;
+		close(in);
+		return ret;
+	}
+	for (;;) {
+		ssize_t n = read(in, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			ret = n < 0 ? -errno : 0;
+			break;
+		}
+		if (write(out, buf, (size_t)n) != n) {
+			ret = -EIO;
+			break;
+		}
+	}
+	close(in);
+	if (close(out) && !ret)
+		ret = -errno;
+	return ret;
+}
+
 int hsm_test_flip_byte(const char *path, off_t offset, uint8_t mask)
 {
 	uint8_t byte;

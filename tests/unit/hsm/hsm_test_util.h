@@ -61,6 +61,8 @@ int hsm_test_dir_teardown(void **state);
 /* ---- small file helpers ---- */
 
 int hsm_test_write_file(const char *path, const void *buf, size_t len);
+/* Copy a file's bytes to dst (created or truncated). */
+int hsm_test_copy_file(const char *src, const char *dst);
 /* Exclusive-or one byte at offset with mask (mask != 0 changes it). */
 int hsm_test_flip_byte(const char *path, off_t offset, uint8_t mask);
 /* Size of a file, or a negative errno. */

@@ -1,0 +1,1652 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * catalog.c: the HSM catalog in one sqlite file.
+ *
+ * What it owns.  The catalog is the HSM's memory: which filesystems are
+ * indexed and how far (filesystems), which versions of which files were
+ * archived (files, one row per fsid/ino/data_version), where each copy of
+ * such a version lives and whether it can be trusted (copies), the work
+ * queue (requests) and tape volumes (volumes).  Backends never see it;
+ * they hand back an opaque location string that is stored verbatim.
+ *
+ * Schema and migrations.  The schema exists in one place only: the
+ * catalog_migrations[] array below.  Entry i turns a version-i catalog
+ * into version i + 1, and the version lives in PRAGMA user_version, so a
+ * fresh catalog is built by running every step and an old one by running
+ * the steps it lacks.  All steps of one open run in one transaction with
+ * the new user_version: a crash mid-migration leaves the old version.
+ * Steps are never edited once released; changes are new steps.
+ * PRAGMA application_id marks the file as a catalog, so that another
+ * program's sqlite file is refused rather than "migrated".  A catalog
+ * with a user_version newer than HSM_CATALOG_SCHEMA_VERSION is refused
+ * (-ENOTSUP): this code cannot know what the newer columns mean.
+ *
+ * Transactions and crashes.  Every state change is one BEGIN IMMEDIATE
+ * ... COMMIT transaction (catalog_begin()/catalog_end()): IMMEDIATE takes
+ * the write lock up front, so a read-then-write sequence (claim the best
+ * queued request, check a copy's state before changing it) cannot race
+ * another writer, and a failure anywhere rolls everything back.  With
+ * journal_mode=WAL and synchronous=FULL a committed change survives a
+ * crash or power loss and an interrupted one vanishes, so a process
+ * killed at any instant leaves either the state before or after each
+ * call.  What a dead process leaves *between* calls is in-flight work:
+ * requests 'running' and copies 'writing'.  hsm_catalog_recover() returns
+ * those (requests to 'queued', copies to 'bad' so the recycler deletes
+ * any partial backend object); the agent calls it once at start-up.  It
+ * is not done on every open because tools open the catalog while the
+ * agent runs, and must not steal its running requests.
+ *
+ * Concurrency.  WAL lets readers run while one writer commits; writers
+ * queue on the write lock for up to HSM_CATALOG_BUSY_TIMEOUT_MS.  One
+ * struct hsm_catalog is one connection, for one thread at a time.
+ *
+ * Invariants (enforced by the SQL, checked by the tests):
+ *  - a copy only becomes 'valid' after it was written (has a location)
+ *    and verified; 'valid' always has a verified time;
+ *  - every copy of a file version that was written carries the same
+ *    checksum as the file: the first written copy sets files.checksum, a
+ *    differing one is marked 'bad';
+ *  - at most one 'writing' or 'valid' copy per (file, copy number);
+ *  - at most one queued or running request per (kind, file);
+ *  - release is safe only when copies 1..N of the *current* version are
+ *    all valid and verified.
+ *
+ * 64-bit unsigned values (ino, data_version, sizes, seqs) are stored in
+ * sqlite's signed 64-bit INTEGER by cast and read back the same way.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "catalog.h"
+
+/* "SHMC": identifies a catalog among sqlite files */
+#define CATALOG_APPLICATION_ID 0x53484d43
+
+/* The schema: entry i migrates version i to version i + 1. */
+static const char *const catalog_migrations[] = {
+	/* version 1: filesystems, file versions, copies, requests */
+	"PRAGMA application_id = 1397247299;\n"
+	"CREATE TABLE filesystems (\n"
+	"  fsid TEXT PRIMARY KEY NOT NULL,\n"
+	"  mount_path TEXT NOT NULL,\n"
+	"  meta_seq INTEGER NOT NULL DEFAULT 0,\n"
+	"  data_seq INTEGER NOT NULL DEFAULT 0\n"
+	");\n"
+	"CREATE TABLE files (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  fsid TEXT NOT NULL REFERENCES filesystems(fsid),\n"
+	"  ino INTEGER NOT NULL,\n"
+	"  data_version INTEGER NOT NULL,\n"
+	"  size INTEGER NOT NULL,\n"
+	"  mtime INTEGER NOT NULL,\n"
+	"  checksum TEXT,\n"
+	"  path TEXT,\n"
+	"  UNIQUE (fsid, ino, data_version)\n"
+	");\n"
+	"CREATE TABLE copies (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  file_id INTEGER NOT NULL REFERENCES files(id),\n"
+	"  copy_num INTEGER NOT NULL CHECK (copy_num > 0),\n"
+	"  backend TEXT NOT NULL,\n"
+	"  location TEXT,\n"
+	"  state TEXT NOT NULL\n"
+	"    CHECK (state IN ('writing', 'valid', 'bad', 'deleted')),\n"
+	"  created INTEGER NOT NULL,\n"
+	"  verified INTEGER\n"
+	");\n"
+	"CREATE UNIQUE INDEX copies_live ON copies (file_id, copy_num)\n"
+	"  WHERE state IN ('writing', 'valid');\n"
+	"CREATE TABLE requests (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  kind TEXT NOT NULL\n"
+	"    CHECK (kind IN ('stage', 'archive', 'release', 'recycle')),\n"
+	"  file_id INTEGER NOT NULL REFERENCES files(id),\n"
+	"  priority INTEGER NOT NULL,\n"
+	"  state TEXT NOT NULL\n"
+	"    CHECK (state IN ('queued', 'running', 'done', 'failed')),\n"
+	"  attempts INTEGER NOT NULL DEFAULT 0,\n"
+	"  last_error TEXT,\n"
+	"  created INTEGER NOT NULL,\n"
+	"  updated INTEGER NOT NULL\n"
+	");\n"
+	"CREATE INDEX requests_queue ON requests (state, priority DESC, id);\n"
+	"CREATE INDEX requests_file ON requests (file_id, kind);\n",
+
+	/*
+	 * version 2: tape volumes, and copies by state for the recycler
+	 * and for recovery, which look for 'bad' and 'writing' copies.
+	 */
+	"CREATE TABLE volumes (\n"
+	"  label TEXT PRIMARY KEY NOT NULL,\n"
+	"  capacity INTEGER NOT NULL,\n"
+	"  used INTEGER NOT NULL DEFAULT 0 CHECK (used <= capacity),\n"
+	"  state TEXT NOT NULL\n"
+	"    CHECK (state IN ('empty', 'active', 'full', 'readonly',"
+	" 'retired'))\n"
+	");\n"
+	"CREATE INDEX copies_state ON copies (state, file_id);\n",
+};
+
+_Static_assert(sizeof(catalog_migrations) / sizeof(catalog_migrations[0]) ==
+		       HSM_CATALOG_SCHEMA_VERSION,
+	       "one migration step per schema version");
+
+/* Names as stored; they must match the CHECK lists above. */
+static const char *const copy_state_names[] = {
+	[HSM_COPY_WRITING] = "writing",
+	[HSM_COPY_VALID] = "valid",
+	[HSM_COPY_BAD] = "bad",
+	[HSM_COPY_DELETED] = "deleted",
+};
+
+static const char *const request_kind_names[] = {
+	[HSM_REQ_STAGE] = "stage",
+	[HSM_REQ_ARCHIVE] = "archive",
+	[HSM_REQ_RELEASE] = "release",
+	[HSM_REQ_RECYCLE] = "recycle",
+};
+
+static const char *const request_state_names[] = {
+	[HSM_REQ_QUEUED] = "queued",
+	[HSM_REQ_RUNNING] = "running",
+	[HSM_REQ_DONE] = "done",
+	[HSM_REQ_FAILED] = "failed",
+};
+
+static const char *const volume_state_names[] = {
+	[HSM_VOL_EMPTY] = "empty",
+	[HSM_VOL_ACTIVE] = "active",
+	[HSM_VOL_FULL] = "full",
+	[HSM_VOL_READONLY] = "readonly",
+	[HSM_VOL_RETIRED] = "retired",
+};
+
+/* Stage first: a reader is waiting.  Recycling can always wait. */
+static const int request_default_priority[] = {
+	[HSM_REQ_STAGE] = 300,
+	[HSM_REQ_ARCHIVE] = 200,
+	[HSM_REQ_RELEASE] = 100,
+	[HSM_REQ_RECYCLE] = 0,
+};
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+struct hsm_catalog {
+	sqlite3 *db;
+	unsigned int max_attempts;
+	char path[PATH_MAX];
+	char error[HSM_ERROR_MAX];
+};
+
+/* ---- names ---- */
+
+static const char *name_of(const char *const *names, size_t n, int i)
+{
+	return (i >= 0 && (size_t)i < n && names[i]) ? names[i] : "unknown";
+}
+
+static int index_of(const char *const *names, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && i < n; i++)
+		if (names[i] && strcmp(names[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *hsm_copy_state_name(enum hsm_copy_state state)
+{
+	return name_of(copy_state_names, ARRAY_SIZE(copy_state_names), state);
+}
+
+const char *hsm_request_kind_name(enum hsm_request_kind kind)
+{
+	return name_of(request_kind_names, ARRAY_SIZE(request_kind_names),
+		       kind);
+}
+
+const char *hsm_request_state_name(enum hsm_request_state state)
+{
+	return name_of(request_state_names, ARRAY_SIZE(request_state_names),
+		       state);
+}
+
+const char *hsm_volume_state_name(enum hsm_volume_state state)
+{
+	return name_of(volume_state_names, ARRAY_SIZE(volume_state_names),
+		       state);
+}
+
+/* ---- errors ---- */
+
+static int catalog_set_error(struct hsm_catalog *cat, int err,
+			     const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int catalog_set_error(struct hsm_catalog *cat, int err,
+			     const char *fmt, ...)
+{
+	char msg[HSM_ERROR_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* a very long path may cut the message short: still better than none */
+	if (snprintf(cat->error, sizeof(cat->error), "catalog %s: %s",
+		     cat->path, msg) >= (int)sizeof(cat->error))
+		memcpy(cat->error + sizeof(cat->error) - 4, "...", 4);
+	return err;
+}
+
+const char *hsm_catalog_error(const struct hsm_catalog *cat)
+{
+	return cat->error[0] ? cat->error : "no error";
+}
+
+static int catalog_rc_errno(sqlite3 *db, int rc)
+{
+	int sys = db ? sqlite3_system_errno(db) : 0;
+
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_ROW:
+	case SQLITE_DONE:
+		return 0;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_READONLY:
+		return -EROFS;
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		return -EACCES;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return -EUCLEAN;
+	case SQLITE_CANTOPEN:
+		return sys ? -sys : -ENOENT;
+	case SQLITE_CONSTRAINT:
+		if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+			return -ENOENT;
+		if (rc == SQLITE_CONSTRAINT_UNIQUE ||
+		    rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+			return -EEXIST;
+		return -EINVAL;
+	default:
+		return -EIO;
+	}
+}
+
+/* Map an sqlite failure to an errno, naming what was being done. */
+static int catalog_sql_fail(struct hsm_catalog *cat, int rc, const char *what)
+{
+	int err = catalog_rc_errno(cat->db, rc);
+
+	if (!err)
+		err = -EIO;
+	return catalog_set_error(cat, err, "%s: %s", what,
+				 cat->db ? sqlite3_errmsg(cat->db) :
+					   sqlite3_errstr(rc));
+}
+
+/* ---- statements ---- */
+
+static int catalog_exec(struct hsm_catalog *cat, const char *sql,
+			const char *what)
+{
+	int rc = sqlite3_exec(cat->db, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : catalog_sql_fail(cat, rc, what);
+}
+
+static int catalog_prepare(struct hsm_catalog *cat, const char *sql,
+			   sqlite3_stmt **stmt, const char *what)
+{
+	int rc = sqlite3_prepare_v2(cat->db, sql, -1, stmt, NULL);
+
+	if (rc != SQLITE_OK) {
+		*stmt = NULL;
+		return catalog_sql_fail(cat, rc, what);
+	}
+	return 0;
+}
+
+/* Step a statement that returns no rows, then finalize it. */
+static int catalog_step_done(struct hsm_catalog *cat, sqlite3_stmt *stmt,
+			     const char *what)
+{
+	int rc = sqlite3_step(stmt);
+	int ret = rc == SQLITE_DONE ? 0 : catalog_sql_fail(cat, rc, what);
+
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+/*
+ * Step once: 1 for a row, 0 at the end, negative errno on failure (the
+ * statement is then finalized by the caller as usual).
+ */
+static int catalog_step_row(struct hsm_catalog *cat, sqlite3_stmt *stmt,
+			    const char *what)
+{
+	int rc = sqlite3_step(stmt);
+
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return catalog_sql_fail(cat, rc, what);
+}
+
+static void catalog_column_text(sqlite3_stmt *stmt, int col, char *buf,
+				size_t len)
+{
+	const unsigned char *text = sqlite3_column_text(stmt, col);
+
+	snprintf(buf, len, "%s", text ? (const char *)text : "");
+}
+
+static void bind_u64(sqlite3_stmt *stmt, int i, uint64_t v)
+{
+	sqlite3_bind_int64(stmt, i, (sqlite3_int64)v);
+}
+
+static void bind_text(sqlite3_stmt *stmt, int i, const char *s)
+{
+	sqlite3_bind_text(stmt, i, s, -1, SQLITE_TRANSIENT);
+}
+
+static int64_t catalog_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+/* ---- transactions ---- */
+
+static int catalog_begin(struct hsm_catalog *cat)
+{
+	cat->error[0] = '\0';
+	return catalog_exec(cat, "BEGIN IMMEDIATE", "begin transaction");
+}
+
+/*
+ * Commit when ret is 0, else roll back; returns the first error so the
+ * message names the step that failed, not the rollback.
+ */
+static int catalog_end(struct hsm_catalog *cat, int ret)
+{
+	if (!ret) {
+		ret = catalog_exec(cat, "COMMIT", "commit");
+		if (!ret)
+			return 0;
+	}
+	if (!sqlite3_get_autocommit(cat->db))
+		sqlite3_exec(cat->db, "ROLLBACK", NULL, NULL, NULL);
+	return ret;
+}
+
+/* ---- open, check, migrate ---- */
+
+static int catalog_pragma_int(struct hsm_catalog *cat, const char *sql,
+			      int *value)
+{
+	sqlite3_stmt *stmt;
+	int ret;
+
+	ret = catalog_prepare(cat, sql, &stmt, sql);
+	if (ret)
+		return ret;
+	ret = catalog_step_row(cat, stmt, sql);
+	if (ret == 1) {
+		*value = sqlite3_column_int(stmt, 0);
+		ret = 0;
+	} else if (ret == 0) {
+		ret = catalog_set_error(cat, -EIO, "%s: no result", sql);
+	}
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+int hsm_catalog_schema_version(struct hsm_catalog *cat, int *version)
+{
+	return catalog_pragma_int(cat, "PRAGMA user_version", version);
+}
+
+const char *hsm_catalog_migration_sql(int to_version)
+{
+	if (to_version < 1 || to_version > HSM_CATALOG_SCHEMA_VERSION)
+		return NULL;
+	return catalog_migrations[to_version - 1];
+}
+
+/* Is this a catalog, of a version this code understands? */
+static int catalog_identify(struct hsm_catalog *cat, int *version)
+{
+	int app_id = 0;
+	int tables = 0;
+	int ret;
+
+	ret = hsm_catalog_schema_version(cat, version);
+	if (ret == -EUCLEAN)
+		return catalog_set_error(cat, ret,
+					 "not a catalog: not an sqlite database or its header is damaged");
+	if (ret)
+		return ret;
+	ret = catalog_pragma_int(cat, "PRAGMA application_id", &app_id);
+	if (!ret)
+		ret = catalog_pragma_int(cat,
+					 "SELECT count(*) FROM sqlite_master",
+					 &tables);
+	if (ret == -EUCLEAN)
+		return catalog_set_error(cat, ret, "corrupt: %s",
+					 sqlite3_errmsg(cat->db));
+	if (ret)
+		return ret;
+
+	if (*version == 0 && tables == 0)
+		return 0;	/* empty: will be created */
+	if (app_id != CATALOG_APPLICATION_ID)
+		return catalog_set_error(cat, -EUCLEAN,
+					 "not a catalog: sqlite database of another program (application_id %#x)",
+					 (unsigned int)app_id);
+	if (*version > HSM_CATALOG_SCHEMA_VERSION)
+		return catalog_set_error(cat, -ENOTSUP,
+					 "schema version %d is newer than this program's %d: upgrade scoutfs-hsm",
+					 *version, HSM_CATALOG_SCHEMA_VERSION);
+	return 0;
+}
+
+static int catalog_quick_check(struct hsm_catalog *cat)
+{
+	sqlite3_stmt *stmt;
+	char first[256] = "";
+	int ret;
+
+	ret = catalog_prepare(cat, "PRAGMA quick_check", &stmt, "quick_check");
+	if (ret)
+		return ret == -EUCLEAN ?
+			catalog_set_error(cat, ret, "corrupt: %s",
+					  sqlite3_errmsg(cat->db)) : ret;
+	ret = catalog_step_row(cat, stmt, "quick_check");
+	if (ret == 1) {
+		catalog_column_text(stmt, 0, first, sizeof(first));
+		ret = strcmp(first, "ok") == 0 ? 0 :
+			catalog_set_error(cat, -EUCLEAN,
+					  "corrupt: quick_check: %s", first);
+	} else if (ret == 0) {
+		ret = catalog_set_error(cat, -EUCLEAN,
+					"corrupt: quick_check gave no result");
+	} else if (ret == -EUCLEAN) {
+		ret = catalog_set_error(cat, ret, "corrupt: %s",
+					sqlite3_errmsg(cat->db));
+	}
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+static int catalog_migrate(struct hsm_catalog *cat)
+{
+	char sql[64];
+	int version = 0;
+	int ret;
+
+	ret = catalog_begin(cat);
+	if (ret)
+		return ret;
+	/* again under the write lock: another process may have done it */
+	ret = catalog_identify(cat, &version);
+	for (; !ret && version < HSM_CATALOG_SCHEMA_VERSION; version++) {
+		ret = catalog_exec(cat, catalog_migrations[version],
+				   "migrate schema");
+		if (ret)
+			catalog_set_error(cat, ret,
+					  "migration to version %d failed: %s",
+					  version + 1, sqlite3_errmsg(cat->db));
+	}
+	if (!ret) {
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+			 HSM_CATALOG_SCHEMA_VERSION);
+		ret = catalog_exec(cat, sql, "set schema version");
+	}
+	return catalog_end(cat, ret);
+}
+
+static int catalog_configure(struct hsm_catalog *cat, unsigned int flags)
+{
+	sqlite3_stmt *stmt;
+	char mode[16] = "";
+	int ret;
+
+	if (!(flags & HSM_CATALOG_READONLY)) {
+		/* readers never block the writer, and vice versa */
+		ret = catalog_prepare(cat, "PRAGMA journal_mode = WAL", &stmt,
+				      "set WAL mode");
+		if (ret)
+			return ret;
+		ret = catalog_step_row(cat, stmt, "set WAL mode");
+		if (ret == 1)
+			catalog_column_text(stmt, 0, mode, sizeof(mode));
+		sqlite3_finalize(stmt);
+		if (ret < 0)
+			return ret;
+		if (strcmp(mode, "wal") != 0)
+			return catalog_set_error(cat, -EIO,
+						 "cannot use WAL journal (mode is '%s')",
+						 mode);
+		/* the intent must be durable before the HSM acts on it */
+		ret = catalog_exec(cat, "PRAGMA synchronous = FULL",
+				   "set synchronous");
+		if (ret)
+			return ret;
+	}
+	return catalog_exec(cat, "PRAGMA foreign_keys = ON",
+			    "enable foreign keys");
+}
+
+static int catalog_open_checked(struct hsm_catalog *cat, unsigned int flags)
+{
+	int version = 0;
+	int ret;
+
+	ret = catalog_identify(cat, &version);
+	if (ret)
+		return ret;
+	if (!(flags & HSM_CATALOG_SKIP_CHECK)) {
+		ret = catalog_quick_check(cat);
+		if (ret)
+			return ret;
+	}
+	ret = catalog_configure(cat, flags);
+	if (ret)
+		return ret;
+	if (version == HSM_CATALOG_SCHEMA_VERSION)
+		return 0;
+	if (flags & HSM_CATALOG_READONLY)
+		return catalog_set_error(cat, -EROFS,
+					 "schema version %d needs migrating to %d: open read-write once",
+					 version, HSM_CATALOG_SCHEMA_VERSION);
+	return catalog_migrate(cat);
+}
+
+static int catalog_open_fail(struct hsm_catalog *cat, int ret, char *err,
+			     size_t errlen)
+{
+	if (err && errlen)
+		snprintf(err, errlen, "%s", hsm_catalog_error(cat));
+	hsm_catalog_close(cat);
+	return ret;
+}
+
+int hsm_catalog_open(const char *path, unsigned int flags,
+		     struct hsm_catalog **out, char *err, size_t errlen)
+{
+	struct hsm_catalog *cat;
+	int oflags;
+	int rc;
+	int ret;
+
+	*out = NULL;
+	cat = calloc(1, sizeof(*cat));
+	if (!cat) {
+		if (err && errlen)
+			snprintf(err, errlen, "catalog %s: out of memory",
+				 path ? path : "");
+		return -ENOMEM;
+	}
+	snprintf(cat->path, sizeof(cat->path), "%s", path ? path : "");
+	cat->max_attempts = HSM_CATALOG_DEFAULT_MAX_ATTEMPTS;
+	if (!path || !*path)
+		return catalog_open_fail(cat,
+					 catalog_set_error(cat, -EINVAL,
+							   "no path given"),
+					 err, errlen);
+
+	if (flags & HSM_CATALOG_READONLY)
+		oflags = SQLITE_OPEN_READONLY;
+	else
+		oflags = SQLITE_OPEN_READWRITE |
+			 ((flags & HSM_CATALOG_CREATE) ? SQLITE_OPEN_CREATE : 0);
+	rc = sqlite3_open_v2(path, &cat->db, oflags | SQLITE_OPEN_NOMUTEX,
+			     NULL);
+	if (rc != SQLITE_OK) {
+		ret = catalog_rc_errno(cat->db, rc);
+		if (rc == SQLITE_CANTOPEN && access(path, F_OK))
+			ret = -errno;
+		catalog_set_error(cat, ret ? ret : -EIO, "cannot open: %s",
+				  ret ? strerror(-ret) : sqlite3_errstr(rc));
+		return catalog_open_fail(cat, ret ? ret : -EIO, err, errlen);
+	}
+	sqlite3_extended_result_codes(cat->db, 1);
+	sqlite3_busy_timeout(cat->db, HSM_CATALOG_BUSY_TIMEOUT_MS);
+
+	ret = catalog_open_checked(cat, flags);
+	if (ret)
+		return catalog_open_fail(cat, ret, err, errlen);
+	cat->error[0] = '\0';
+	if (err && errlen)
+		err[0] = '\0';
+	*out = cat;
+	return 0;
+}
+
+void hsm_catalog_close(struct hsm_catalog *cat)
+{
+	if (!cat)
+		return;
+	/* close_v2: never fails; frees once statements are gone */
+	sqlite3_close_v2(cat->db);
+	free(cat);
+}
+
+void hsm_catalog_set_max_attempts(struct hsm_catalog *cat,
+				  unsigned int max_attempts)
+{
+	cat->max_attempts = max_attempts ? max_attempts : 1;
+}
+
+/* ---- recovery ---- */
+
+static int catalog_update_count(struct hsm_catalog *cat, const char *sql,
+				int64_t now, unsigned int max_attempts,
+				unsigned int *changed)
+{
+	sqlite3_stmt *stmt;
+	int ret;
+
+	ret = catalog_prepare(cat, sql, &stmt, "recover");
+	if (ret)
+		return ret;
+	/* ?1 is the time and ?2 the attempt limit, where used */
+	if (sqlite3_bind_parameter_count(stmt) >= 2) {
+		sqlite3_bind_int64(stmt, 1, now);
+		sqlite3_bind_int(stmt, 2, (int)max_attempts);
+	}
+	ret = catalog_step_done(cat, stmt, "recover");
+	if (!ret)
+		*changed = (unsigned int)sqlite3_changes(cat->db);
+	return ret;
+}
+
+int hsm_catalog_recover(struct hsm_catalog *cat,
+			struct hsm_catalog_recovery *out)
+{
+	struct hsm_catalog_recovery rec = { 0 };
+	int64_t now = catalog_now();
+	int ret;
+
+	ret = catalog_begin(cat);
+	if (ret)
+		return ret;
+	ret = catalog_update_count(cat,
+		"UPDATE requests SET state = 'failed', updated = ?1,"
+		" last_error = 'interrupted: gave up after ' || attempts ||"
+		" ' attempts' WHERE state = 'running' AND attempts >= ?2",
+		now, cat->max_attempts, &rec.requests_failed);
+	if (!ret)
+		ret = catalog_update_count(cat,
+			"UPDATE requests SET state = 'queued', updated = ?1,"
+			" last_error = 'interrupted: the process running it"
+			" stopped' WHERE state = 'running' AND attempts < ?2",
+			now, cat->max_attempts, &rec.requests_requeued);
+	if (!ret)
+		ret = catalog_update_count(cat,
+			"UPDATE copies SET state = 'bad'"
+			" WHERE state = 'writing'",
+			now, cat->max_attempts, &rec.copies_abandoned);
+	ret = catalog_end(cat, ret);
+	if (!ret && out)
+		*out = rec;
+	return ret;
+}
+
+/* ---- filesystems ---- */
+
+int hsm_catalog_fs_upsert(struct hsm_catalog *cat, const char *fsid,
+			  const char *mount_path)
+{
+	sqlite3_stmt *stmt;
+	int ret;
+
+	ret = catalog_begin(cat);
+	if (ret)
+		return ret;
+	ret = catalog_prepare(cat,
+		"INSERT INTO filesystems (fsid, mount_path) VALUES (?1, ?2)"
+		" ON CONFLICT (fsid) DO UPDATE SET mount_path = ?2",
+		&stmt, "upsert filesystem");
+	if (!ret) {
+		bind_text(stmt, 1, fsid);
+		bind_text(stmt, 2, mount_path);
+		ret = catalog_step_done(cat, stmt, "upsert filesystem");
+		if (ret)
+			catalog_set_error(cat, ret, "filesystem %s: %s", fsid,
+					  sqlite3_errmsg(cat->db));
+	}
+	return catalog_end(cat, ret);
+}
+
+static int catalog_fs_read(struct hsm_catalog *cat, const char *fsid,
+			   struct hsm_catalog_fs *out)
+{
+	sqlite3_stmt *stmt;
+	int ret;
+
+	ret = catalog_prepare(cat,
+		"SELECT mount_path, meta_seq, data_seq FROM filesystems"
+		" WHERE fsid = ?1", &stmt, "read filesystem");
+	if (ret)
+		return ret;
+	bind_text(stmt, 1, fsid);
+	ret = catalog_step_row(cat, stmt, "read filesystem");
+	if (ret == 1) {
+		memset(out, 0, sizeof(*out));
+		snprintf(out->fsid, sizeof(out->fsid), "%s", fsid);
+		catalog_column_text(stmt, 0, out->mount_path,
+				    sizeof(out->mount_path));
+		out->meta_seq = (uint64_t)sqlite3_column_int64(stmt, 1);
+		out->data_seq = (uint64_t)sqlite3_column_int64(stmt, 2);
+		ret = 0;
+	} else if (ret == 0) {
+		ret = catalog_set_error(cat, -ENOENT, "no filesystem %s", fsid);
+	}
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+int hsm_catalog_fs_get(struct hsm_catalog *cat, const char *fsid,
+		       struct hsm_catalog_fs *out)
+{
+	cat->error[0] = '\0';
+	return catalog_fs_read(cat, fsid, out);
+}
+
+int hsm_catalog_fs_set_seqs(struct hsm_catalog *cat, const char *fsid,
+			    uint64_t meta_seq, uint64_t data_seq)
+{
+	struct hsm_catalog_fs fs;
+	sqlite3_stmt *stmt;
+	int ret;
+
+	ret = catalog_begin(cat);
+	if (ret)
+		return ret;
+	ret = catalog_fs_read(cat, fsid, &fs);
+	/* walking backwards would re-read or, worse, skip index items */
+	if (!ret && (meta_seq < fs.meta_seq || data_seq < fs.data_seq))
+		ret = catalog_set_error(cat, -EINVAL,
+					"filesystem %s: seqs would go backwards (meta %" PRIu64 " -> %" PRIu64 ", data %" PRIu64 " -> %" PRIu64 ")",
+					fsid, fs.meta_seq, meta_seq,
+					fs.data_seq, data_seq);
+	if (!ret)
+		ret = catalog_prepare(cat,
+			"UPDATE filesystems SET meta_seq = ?2, data_seq = ?3"
+			" WHERE fsid = ?1", &stmt, "update seqs");
+	if (!ret) {
+		bind_text(stmt, 1, fsid);
+		bind_u64(stmt, 2, meta_seq);
+		bind_u64(stmt, 3, data_seq);
+		ret = catalog_step_done(cat, stmt, "update seqs");
+	}
+	return catalog_end(cat, ret);
+}
+
+/* ---- file versions ---- */
+
+#define FILE_COLUMNS \
+	"id, fsid, ino, data_version, size, mtime, checksum, path"
+
+static void catalog_file_from_row(sqlite3_stmt *stmt,
+				  struct hsm_catalog_file *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->id = sqlite3_column_int64(stmt, 0);
+	catalog_column_text(stmt, 1, out->fsid, sizeof(out->fsid));
+	out->ino = (uint64_t)sqlite3_column_int64(stmt, 2);
+	out->data_version = (uint64_t)sqlite3_column_int64(stmt, 3);
+	out->size = (uint64_t)sqlite3_column_int64(stmt, 4);
+	out->mtime_sec = sqlite3_column_int64(stmt, 5);
+	catalog_column_text(stmt, 6, out->checksum, sizeof(out->checksum));
+	catalog_column_text(stmt, 7, out->path, sizeof(out->path));
+}
+
+int hsm_catalog_file_record(struct hsm_catalog *cat,
+			    struct hsm_catalog_file *file)
+{
+	sqlite3_stmt *stmt;
+	int ret;
+
+	ret = catalog_begin(cat);
+	if (ret)
+		return ret;
+	ret = catalog_prepare(cat,
+		"INSERT INTO files (fsid, ino, data_version, size, mtime, path)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+		" ON CONFLICT (fsid, ino, data_version) DO UPDATE"
+		" SET size = ?4, mtime = ?5, path = ?6 RETURNING id",
+		&stmt, "record file");
+	if (ret)
+		return catalog_end(cat, ret);
+	bind_text(stmt, 1, file->fsid);
+	bind_u64(stmt, 2, file->ino);
+	bind_u64(stmt, 3, file->data_version);
+	bind_u64(stmt, 4, file->size);
+	sqlite3_bind_int64(stmt, 5, file->mtime_sec);
+	if (file->path[0])
+		bind_text(stmt, 6, file->path);
+	ret = catalog_step_row(cat, stmt, "record file");
+	if (ret == 1) {
+		file->id = sqlite3_column_int64(stmt, 0);
+		ret = 0;
+	} else if (ret == 0) {
+		ret = catalog_set_error(cat, -EIO, "record file: no id");
+	} else if (ret == -ENOENT) {
+		catalog_set_error(cat, ret,
+				  "file %s/%" PRIu64 " version %" PRIu64 ": no filesystem %s",
+				  file->fsid, file->ino, file->data_version,
+				  file->fsid);
+	}
+	sqlite3_finalize(stmt);
+	return catalog_end(cat, ret);
+}
+
+int hsm_catalog_file_get(struct hsm_catalog *cat, int64_t file_id,
+			 struct hsm_catalog_file *out)
+{
+	sqlite3_stmt *stmt;
+	int ret;
+
+	cat->error[0] = '\0';
+	ret = catalog_prepare(cat,
+		"SELECT " FILE_COLUMNS " FROM files WHERE id = ?1", &stmt,
+		"read file");
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(stmt, 1, file_id);
+	ret = catalog_step_row(cat, stmt, "read file");
+	if (ret == 1) {
+		catalog_file_from_row(stmt, out);
+		ret = 0;
+	} else if (ret == 0) {
+		ret = catalog_set_error(cat, -ENOENT, "no file id %" PRId64,
+					file_id);
+	}
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+int hsm_catalog_file_find(struct hsm_catalog *cat, const char *fsid,
+			  uint64_t ino, uint64_t data_version,
+			  struct hsm_catalog_file *out)
+{
+	sqlite3_stmt *stmt;
+	int ret;
+
+	cat->error[0] = '\0';
+	ret = catalog_prepare(cat,
+		"SELECT " FILE_COLUMNS " FROM files"
+		" WHERE fsid = ?1 AND ino = ?2 AND data_version = ?3", &stmt,
+		"find file");
+	if (ret)
+		return ret;
+	bind_text(stmt, 1, fsid);
+	bind_u64(stmt, 2, ino);
+	bind_u64(stmt, 3, data_version);
+	ret = catalog_step_row(cat, stmt, "find file");
+	if (ret == 1) {
+		catalog_file_from_row(stmt, out);
+		ret = 0;
+	} else if (ret == 0) {
+		ret = catalog_set_error(cat, -ENOENT,
+					"no file %s/%" PRIu64 " version %" PRIu64,
+					fsid, ino, data_version);
+	}
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+/* ---- copies ---- */
+
+#define COPY_COLUMNS \
+	"c.id, c.file_id, c.copy_num, c.backend, c.location, c.state," \
+	" c.created, c.verified"
+
+static int catalog_copy_from_row(struct hsm_catalog *cat, sqlite3_stmt *stmt,
+				 struct hsm_catalog_copy *out)
+{
+	const char *state = (const char *)sqlite3_column_text(stmt, 5);
+	int i = index_of(copy_state_names, ARRAY_SIZE(copy_state_names), state);
+
+	memset(out, 0, sizeof(*out));
+	out->id = sqlite3_column_int64(stmt, 0);
+	if (i < 0)
+		return catalog_set_error(cat, -EUCLEAN,
+					 "copy %" PRId64 ": unknown state '%s'",
+					 out->id, state ? state : "");
+	out->file_id = sqlite3_column_int64(stmt, 1);
+	out->copy_num = (unsigned int)sqlite3_column_int(stmt, 2);
+	catalog_column_text(stmt, 3, out->backend, sizeof(out->backend));
+	catalog_column_text(stmt, 4, out->location, sizeof(out->location));
+	out->state = (enum hsm_copy_state)i;
+	out->created = sqlite3_column_int64(stmt, 6);
+	out->verified = sqlite3_column_int64(stmt, 7);
+	return 0;
+}
+
+static int catalog_copy_read(struct hsm_catalog *cat, int64_t copy_id,
+			     struct hsm_catalog_copy *out)
+{
+	sqlite3_stmt *stmt;
+	int ret;
+
+	ret = catalog_prepare(cat,
+		"SELECT " COPY_COLUMNS " FROM copies c WHERE c.id = ?1", &stmt,
+		"read copy");
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(stmt, 1, copy_id);
+	ret = catalog_step_row(cat, stmt, "read copy");
+	if (ret == 1)
+		ret = catalog_copy_from_row(cat, stmt, out);
+	else if (ret == 0)
+		ret = catalog_set_error(cat, -ENOENT, "no copy id %" PRId64,
+					copy_id);
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+int hsm_catalog_copy_get(struct hsm_catalog *cat, int64_t copy_id,
+			 struct hsm_catalog_copy *out)
+{
+	cat->error[0] = '\0';
+	return catalog_copy_read(cat, copy_id, out);
+}
+
+int hsm_catalog_copy_begin(struct hsm_catalog *cat, int64_t file_id,
+			   unsigned int copy_num, const char *backend,
+			   int64_t *copy_id)
+{
+	sqlite3_stmt *stmt;
+	int ret;
+
+	ret = catalog_begin(cat);
+	if (ret)
+		return ret;
+	ret = catalog_prepare(cat,
+		"INSERT INTO copies (file_id, copy_num, backend, state, created)"
+		" VALUES (?1, ?2, ?3, 'writing', ?4)", &stmt, "add copy");
+	if (!ret) {
+		sqlite3_bind_int64(stmt, 1, file_id);
+		sqlite3_bind_int(stmt, 2, (int)copy_num);
+		bind_text(stmt, 3, backend);
+		sqlite3_bind_int64(stmt, 4, catalog_now());
+		ret = catalog_step_done(cat, stmt, "add copy");
+	}
+	if (ret == -ENOENT)
+		catalog_set_error(cat, ret, "copy %u of file id %" PRId64 ": no such file",
+				  copy_num, file_id);
+	else if (ret == -EEXIST)
+		catalog_set_error(cat, ret,
+				  "copy %u of file id %" PRId64 " is already being written or valid",
+				  copy_num, file_id);
+	else if (ret == -EINVAL)
+		catalog_set_error(cat, ret, "copy number %u is invalid",
+				  copy_num);
+	if (!ret)
+		*copy_id = sqlite3_last_insert_rowid(cat->db);
+	return catalog_end(cat, ret);
+}
+
+/* Run an UPDATE on one copy; -EINVAL naming the state if it matched none. */
+static int catalog_copy_transition(struct hsm_catalog *cat, int64_t copy_id,
+				   const char *sql, const char *what)
+{
+	struct hsm_catalog_copy copy;
+	sqlite3_stmt *stmt;
+	int ret;
+
+	ret = catalog_begin(cat);
+	if (ret)
+		return ret;
+	ret = catalog_prepare(cat, sql, &stmt, what);
+	if (!ret) {
+		/* ?1 is the copy and ?2, where used, the time */
+		sqlite3_bind_int64(stmt, 1, copy_id);
+		if (sqlite3_bind_parameter_count(stmt) >= 2)
+			sqlite3_bind_int64(stmt, 2, catalog_now());
+		ret = catalog_step_done(cat, stmt, what);
+	}
+	if (!ret && sqlite3_changes(cat->db) == 0) {
+		ret = catalog_copy_read(cat, copy_id, &copy);
+		if (!ret)
+			ret = catalog_set_error(cat, -EINVAL,
+						"copy id %" PRId64 ": cannot %s a copy that is %s%s",
+						copy_id, what,
+						hsm_copy_state_name(copy.state),
+						copy.state == HSM_COPY_WRITING ?
+						" and not yet written" : "");
+	}
+	return catalog_end(cat, ret);
+}
+
+int hsm_catalog_copy_verified(struct hsm_catalog *cat, int64_t copy_id)
+{
+	return catalog_copy_transition(cat, copy_id,
+		"UPDATE copies SET state = 'valid', verified = ?2"
+		" WHERE id = ?1 AND (state = 'valid' OR"
+		" (state = 'writing' AND location IS NOT NULL))",
+		"mark verified");
+}
+
+int hsm_catalog_copy_mark_bad(struct hsm_catalog *cat, int64_t copy_id)
+{
+	return catalog_copy_transition(cat, copy_id,
+		"UPDATE copies SET state = 'bad' WHERE id = ?1"
+		" AND state IN ('writing', 'valid', 'bad')",
+		"mark bad");
+}
+
+int hsm_catalog_copy_mark_deleted(struct hsm_catalog *cat, int64_t copy_id)
+{
+	return catalog_copy_transition(cat, copy_id,
+		"UPDATE copies SET state = 'deleted' WHERE id = ?1"
+		" AND state != 'deleted'",
+		"mark deleted");
+}
+
+static int catalog_copy_store_location(struct hsm_catalog *cat,
+				       int64_t copy_id, const char *location,
+				       const char *state)
+{
+	sqlite3_stmt *stmt;
+	int ret;
+
+	ret = catalog_prepare(cat,
+		"UPDATE copies SET location = ?2, state = ?3 WHERE id = ?1",
+		&stmt, "store copy location");
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(stmt, 1, copy_id);
+	bind_text(stmt, 2, location);
+	bind_text(stmt, 3, state);
+	return catalog_step_done(cat, stmt, "store copy location");
+}
+
+/* The file's checksum text, "" when no copy has set it yet. */
+static int catalog_file_checksum(struct hsm_catalog *cat, int64_t file_id,
+				 char *text, size_t len)
+{
+	sqlite3_stmt *stmt;
+	int ret;
+
+	ret = catalog_prepare(cat, "SELECT checksum FROM files WHERE id = ?1",
+			      &stmt, "read file checksum");
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(stmt, 1, file_id);
+	ret = catalog_step_row(cat, stmt, "read file checksum");
+	if (ret == 1) {
+		catalog_column_text(stmt, 0, text, len);
+		ret = 0;
+	} else if (ret == 0) {
+		ret = catalog_set_error(cat, -ENOENT, "no file id %" PRId64,
+					file_id);
+	}
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+int hsm_catalog_copy_written(struct hsm_catalog *cat, int64_t copy_id,
+			     const char *location,
+			     const struct hsm_checksum *checksum)
+{
+	char have[HSM_CHECKSUM_TEXT_MAX];
+	char got[HSM_CHECKSUM_TEXT_MAX];
+	struct hsm_catalog_copy copy;
+	sqlite3_stmt *stmt;
+	int ret;
+
+	if (!location || !*location) {
+		cat->error[0] = '\0';
+		return catalog_set_error(cat, -EINVAL,
+					 "copy id %" PRId64 ": empty location",
+					 copy_id);
+	}
+	hsm_checksum_to_text(checksum, got);
+	ret = catalog_begin(cat);
+	if (ret)
+		return ret;
+	ret = catalog_copy_read(cat, copy_id, &copy);
+	if (!ret && (copy.state != HSM_COPY_WRITING || copy.location[0]))
+		ret = catalog_set_error(cat, -EINVAL,
+					"copy id %" PRId64 ": cannot record a write for a copy that is %s%s",
+					copy_id, hsm_copy_state_name(copy.state),
+					copy.location[0] ? " and already written" : "");
+	if (!ret)
+		ret = catalog_file_checksum(cat, copy.file_id, have,
+					    sizeof(have));
+	if (ret)
+		return catalog_end(cat, ret);
+
+	if (have[0] && strcmp(have, got) != 0) {
+		/* keep the location so the recycler can remove the object */
+		ret = catalog_copy_store_location(cat, copy_id, location, "bad");
+		ret = catalog_end(cat, ret);
+		if (ret)
+			return ret;
+		return catalog_set_error(cat, -EBADMSG,
+					 "copy id %" PRId64 " of file id %" PRId64 " at %s: checksum %s differs from the file's %s; copy marked bad",
+					 copy_id, copy.file_id, location, got,
+					 have);
+	}
+	if (!have[0]) {
+		ret = catalog_prepare(cat,
+			"UPDATE files SET checksum = ?2 WHERE id = ?1", &stmt,
+			"set file checksum");
+		if (!ret) {
+			sqlite3_bind_int64(stmt, 1, copy.file_id);
+			bind_text(stmt, 2, got);
+			ret = catalog_step_done(cat, stmt, "set file checksum");
+		}
+	}
+	if (!ret)
+		ret = catalog_copy_store_location(cat, copy_id, location,
+						  "writing");
+	return catalog_end(cat, ret);
+}
+
+int hsm_catalog_copy_list_valid(struct hsm_catalog *cat, const char *fsid,
+				uint64_t ino, uint64_t data_version,
+				struct hsm_catalog_copy *out, size_t max,
+				size_t *count)
+{
+	sqlite3_stmt *stmt;
+	size_t n = 0;
+	int ret;
+
+	cat->error[0] = '\0';
+	ret = catalog_prepare(cat,
+		"SELECT " COPY_COLUMNS " FROM copies c"
+		" JOIN files f ON f.id = c.file_id"
+		" WHERE f.fsid = ?1 AND f.ino = ?2 AND f.data_version = ?3"
+		" AND c.state = 'valid' AND c.verified IS NOT NULL"
+		" ORDER BY c.copy_num, c.id", &stmt, "list valid copies");
+	if (ret)
+		return ret;
+	bind_text(stmt, 1, fsid);
+	bind_u64(stmt, 2, ino);
+	bind_u64(stmt, 3, data_version);
+	while ((ret = catalog_step_row(cat, stmt, "list valid copies")) == 1) {
+		if (n < max) {
+			ret = catalog_copy_from_row(cat, stmt, &out[n]);
+			if (ret)
+				break;
+		}
+		n++;
+	}
+	sqlite3_finalize(stmt);
+	if (!ret)
+		*count = n;
+	return ret;
+}
+
+int hsm_catalog_release_is_safe(struct hsm_catalog *cat, const char *fsid,
+				 uint64_t ino, uint64_t data_version,
+				 unsigned int required_copies, bool *is_safe)
+{
+	sqlite3_stmt *stmt;
+	int ret;
+
+	cat->error[0] = '\0';
+	*is_safe = false;
+	/* releasing with no copy required would drop the only data */
+	if (required_copies == 0)
+		return catalog_set_error(cat, -EINVAL,
+					 "release of %s/%" PRIu64 ": zero required copies",
+					 fsid, ino);
+	ret = catalog_prepare(cat,
+		"SELECT count(DISTINCT c.copy_num) FROM copies c"
+		" JOIN files f ON f.id = c.file_id"
+		" WHERE f.fsid = ?1 AND f.ino = ?2 AND f.data_version = ?3"
+		" AND f.checksum IS NOT NULL"
+		" AND c.state = 'valid' AND c.verified IS NOT NULL"
+		" AND c.location IS NOT NULL"
+		" AND c.copy_num BETWEEN 1 AND ?4", &stmt, "release check");
+	if (ret)
+		return ret;
+	bind_text(stmt, 1, fsid);
+	bind_u64(stmt, 2, ino);
+	bind_u64(stmt, 3, data_version);
+	sqlite3_bind_int64(stmt, 4, required_copies);
+	ret = catalog_step_row(cat, stmt, "release check");
+	if (ret == 1) {
+		*is_safe = sqlite3_column_int64(stmt, 0) ==
+			   (sqlite3_int64)required_copies;
+		ret = 0;
+	} else if (ret == 0) {
+		ret = catalog_set_error(cat, -EIO, "release check: no result");
+	}
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+/* ---- requests ---- */
+
+static bool request_kind_is_valid(enum hsm_request_kind kind)
+{
+	return (int)kind >= 0 && (size_t)kind < ARRAY_SIZE(request_kind_names);
+}
+
+int hsm_catalog_default_priority(enum hsm_request_kind kind)
+{
+	return request_kind_is_valid(kind) ? request_default_priority[kind] : 0;
+}
+
+#define REQUEST_COLUMNS \
+	"id, kind, file_id, priority, state, attempts, last_error, created," \
+	" updated"
+
+static int catalog_request_read(struct hsm_catalog *cat, int64_t request_id,
+				struct hsm_catalog_request *out)
+{
+	sqlite3_stmt *stmt;
+	const char *kind;
+	const char *state;
+	int k;
+	int s;
+	int ret;
+
+	ret = catalog_prepare(cat,
+		"SELECT " REQUEST_COLUMNS " FROM requests WHERE id = ?1",
+		&stmt, "read request");
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(stmt, 1, request_id);
+	ret = catalog_step_row(cat, stmt, "read request");
+	if (ret == 0)
+		ret = catalog_set_error(cat, -ENOENT,
+					"no request id %" PRId64, request_id);
+	if (ret != 1)
+		goto out;
+
+	kind = (const char *)sqlite3_column_text(stmt, 1);
+	k = index_of(request_kind_names, ARRAY_SIZE(request_kind_names), kind);
+	state = (const char *)sqlite3_column_text(stmt, 4);
+	s = index_of(request_state_names, ARRAY_SIZE(request_state_names),
+		     state);
+	if (k < 0 || s < 0) {
+		ret = catalog_set_error(cat, -EUCLEAN,
+					"request id %" PRId64 ": unknown kind or state",
+					request_id);
+		goto out;
+	}
+	memset(out, 0, sizeof(*out));
+	out->id = sqlite3_column_int64(stmt, 0);
+	out->kind = (enum hsm_request_kind)k;
+	out->file_id = sqlite3_column_int64(stmt, 2);
+	out->priority = sqlite3_column_int(stmt, 3);
+	out->state = (enum hsm_request_state)s;
+	out->attempts = (unsigned int)sqlite3_column_int(stmt, 5);
+	catalog_column_text(stmt, 6, out->last_error, sizeof(out->last_error));
+	out->created = sqlite3_column_int64(stmt, 7);
+	out->updated = sqlite3_column_int64(stmt, 8);
+	ret = 0;
+out:
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+int hsm_catalog_request_get(struct hsm_catalog *cat, int64_t request_id,
+			    struct hsm_catalog_request *out)
+{
+	cat->error[0] = '\0';
+	return catalog_request_read(cat, request_id, out);
+}
+
+/* The queued or running request of this kind for this file, if any. */
+static int catalog_request_find_live(struct hsm_catalog *cat,
+				     enum hsm_request_kind kind,
+				     int64_t file_id, int64_t *id,
+				     int *priority)
+{
+	sqlite3_stmt *stmt;
+	int ret;
+
+	ret = catalog_prepare(cat,
+		"SELECT id, priority FROM requests WHERE file_id = ?1"
+		" AND kind = ?2 AND state IN ('queued', 'running')"
+		" ORDER BY id LIMIT 1", &stmt, "find request");
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(stmt, 1, file_id);
+	bind_text(stmt, 2, request_kind_names[kind]);
+	ret = catalog_step_row(cat, stmt, "find request");
+	if (ret == 1) {
+		*id = sqlite3_column_int64(stmt, 0);
+		*priority = sqlite3_column_int(stmt, 1);
+	}
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+int hsm_catalog_request_enqueue(struct hsm_catalog *cat,
+				enum hsm_request_kind kind, int64_t file_id,
+				int priority, int64_t *request_id)
+{
+	int64_t now = catalog_now();
+	sqlite3_stmt *stmt;
+	int64_t id = 0;
+	int have_priority = 0;
+	int ret;
+
+	if (!request_kind_is_valid(kind)) {
+		cat->error[0] = '\0';
+		return catalog_set_error(cat, -EINVAL,
+					 "enqueue: invalid request kind %d",
+					 (int)kind);
+	}
+	if (priority == HSM_REQ_PRIORITY_DEFAULT)
+		priority = request_default_priority[kind];
+
+	ret = catalog_begin(cat);
+	if (ret)
+		return ret;
+	ret = catalog_request_find_live(cat, kind, file_id, &id,
+					&have_priority);
+	if (ret == 1) {
+		ret = 0;
+		if (priority > have_priority) {
+			ret = catalog_prepare(cat,
+				"UPDATE requests SET priority = ?2,"
+				" updated = ?3 WHERE id = ?1", &stmt,
+				"raise request priority");
+			if (!ret) {
+				sqlite3_bind_int64(stmt, 1, id);
+				sqlite3_bind_int(stmt, 2, priority);
+				sqlite3_bind_int64(stmt, 3, now);
+				ret = catalog_step_done(cat, stmt,
+							"raise request priority");
+			}
+		}
+		goto out;
+	}
+	if (ret)
+		goto out;
+
+	ret = catalog_prepare(cat,
+		"INSERT INTO requests (kind, file_id, priority, state, created,"
+		" updated) VALUES (?1, ?2, ?3, 'queued', ?4, ?4)", &stmt,
+		"enqueue request");
+	if (ret)
+		goto out;
+	bind_text(stmt, 1, request_kind_names[kind]);
+	sqlite3_bind_int64(stmt, 2, file_id);
+	sqlite3_bind_int(stmt, 3, priority);
+	sqlite3_bind_int64(stmt, 4, now);
+	ret = catalog_step_done(cat, stmt, "enqueue request");
+	if (ret == -ENOENT)
+		catalog_set_error(cat, ret,
+				  "enqueue %s: no file id %" PRId64,
+				  request_kind_names[kind], file_id);
+	if (!ret)
+		id = sqlite3_last_insert_rowid(cat->db);
+out:
+	ret = catalog_end(cat, ret);
+	if (!ret)
+		*request_id = id;
+	return ret;
+}
+
+int hsm_catalog_request_claim(struct hsm_catalog *cat,
+			      enum hsm_request_kind kind,
+			      struct hsm_catalog_request *out)
+{
+	bool is_any = kind == HSM_REQ_ANY;
+	sqlite3_stmt *stmt;
+	int64_t id = 0;
+	int ret;
+
+	if (!is_any && !request_kind_is_valid(kind)) {
+		cat->error[0] = '\0';
+		return catalog_set_error(cat, -EINVAL,
+					 "claim: invalid request kind %d",
+					 (int)kind);
+	}
+	ret = catalog_begin(cat);
+	if (ret)
+		return ret;
+	ret = catalog_prepare(cat,
+		"SELECT id FROM requests WHERE state = 'queued'"
+		" AND (?1 IS NULL OR kind = ?1)"
+		" ORDER BY priority DESC, id LIMIT 1", &stmt, "claim request");
+	if (ret)
+		goto out;
+	if (!is_any)
+		bind_text(stmt, 1, request_kind_names[kind]);
+	ret = catalog_step_row(cat, stmt, "claim request");
+	if (ret == 1)
+		id = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	if (ret == 0)
+		ret = catalog_set_error(cat, -ENOENT, "no queued %s requests",
+					is_any ? "" : request_kind_names[kind]);
+	if (ret < 0)
+		goto out;
+
+	ret = catalog_prepare(cat,
+		"UPDATE requests SET state = 'running',"
+		" attempts = attempts + 1, updated = ?2 WHERE id = ?1", &stmt,
+		"claim request");
+	if (ret)
+		goto out;
+	sqlite3_bind_int64(stmt, 1, id);
+	sqlite3_bind_int64(stmt, 2, catalog_now());
+	ret = catalog_step_done(cat, stmt, "claim request");
+	if (!ret)
+		ret = catalog_request_read(cat, id, out);
+out:
+	return catalog_end(cat, ret);
+}
+
+/* running -> new_state, or -EINVAL naming the state it was in. */
+static int catalog_request_finish(struct hsm_catalog *cat, int64_t request_id,
+				  const char *error, bool is_retryable)
+{
+	struct hsm_catalog_request req;
+	const char *new_state = "done";
+	sqlite3_stmt *stmt;
+	int ret;
+
+	ret = catalog_begin(cat);
+	if (ret)
+		return ret;
+	ret = catalog_request_read(cat, request_id, &req);
+	if (!ret && req.state != HSM_REQ_RUNNING)
+		ret = catalog_set_error(cat, -EINVAL,
+					"request id %" PRId64 ": cannot finish a request that is %s",
+					request_id,
+					hsm_request_state_name(req.state));
+	if (ret)
+		goto out;
+	if (error)
+		new_state = (is_retryable && req.attempts < cat->max_attempts) ?
+			    "queued" : "failed";
+
+	ret = catalog_prepare(cat,
+		"UPDATE requests SET state = ?2, updated = ?3,"
+		" last_error = coalesce(?4, last_error) WHERE id = ?1", &stmt,
+		"finish request");
+	if (ret)
+		goto out;
+	sqlite3_bind_int64(stmt, 1, request_id);
+	bind_text(stmt, 2, new_state);
+	sqlite3_bind_int64(stmt, 3, catalog_now());
+	if (error)
+		bind_text(stmt, 4, error);
+	ret = catalog_step_done(cat, stmt, "finish request");
+out:
+	return catalog_end(cat, ret);
+}
+
+int hsm_catalog_request_complete(struct hsm_catalog *cat, int64_t request_id)
+{
+	return catalog_request_finish(cat, request_id, NULL, false);
+}
+
+int hsm_catalog_request_fail(struct hsm_catalog *cat, int64_t request_id,
+			     const char *error, bool is_retryable)
+{
+	return catalog_request_finish(cat, request_id,
+				      error ? error : "failed", is_retryable);
+}
+
+int hsm_catalog_request_count(struct hsm_catalog *cat,
+			      enum hsm_request_kind kind,
+			      enum hsm_request_state state, uint64_t *count)
+{
+	sqlite3_stmt *stmt;
+	int ret;
+
+	cat->error[0] = '\0';
+	ret = catalog_prepare(cat,
+		"SELECT count(*) FROM requests WHERE (?1 IS NULL OR kind = ?1)"
+		" AND (?2 IS NULL OR state = ?2)", &stmt, "count requests");
+	if (ret)
+		return ret;
+	if (kind != HSM_REQ_ANY)
+		bind_text(stmt, 1, hsm_request_kind_name(kind));
+	if (state != HSM_REQ_STATE_ANY)
+		bind_text(stmt, 2, hsm_request_state_name(state));
+	ret = catalog_step_row(cat, stmt, "count requests");
+	if (ret == 1) {
+		*count = (uint64_t)sqlite3_column_int64(stmt, 0);
+		ret = 0;
+	}
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+/* ---- volumes ---- */
+
+int hsm_catalog_volume_add(struct hsm_catalog *cat, const char *label,
+			   uint64_t capacity)
+{
+	sqlite3_stmt *stmt;
+	int ret;
+
+	ret = catalog_begin(cat);
+	if (ret)
+		return ret;
+	ret = catalog_prepare(cat,
+		"INSERT INTO volumes (label, capacity, used, state)"
+		" VALUES (?1, ?2, 0, 'empty')", &stmt, "add volume");
+	if (!ret) {
+		bind_text(stmt, 1, label);
+		bind_u64(stmt, 2, capacity);
+		ret = catalog_step_done(cat, stmt, "add volume");
+		if (ret == -EEXIST)
+			catalog_set_error(cat, ret, "volume %s already exists",
+					  label);
+	}
+	return catalog_end(cat, ret);
+}
+
+int hsm_catalog_volume_get(struct hsm_catalog *cat, const char *label,
+			   struct hsm_catalog_volume *out)
+{
+	sqlite3_stmt *stmt;
+	const char *state;
+	int s;
+	int ret;
+
+	cat->error[0] = '\0';
+	ret = catalog_prepare(cat,
+		"SELECT capacity, used, state FROM volumes WHERE label = ?1",
+		&stmt, "read volume");
+	if (ret)
+		return ret;
+	bind_text(stmt, 1, label);
+	ret = catalog_step_row(cat, stmt, "read volume");
+	if (ret == 1) {
+		state = (const char *)sqlite3_column_text(stmt, 2);
+		s = index_of(volume_state_names,
+			     ARRAY_SIZE(volume_state_names), state);
+		memset(out, 0, sizeof(*out));
+		snprintf(out->label, sizeof(out->label), "%s", label);
+		out->capacity = (uint64_t)sqlite3_column_int64(stmt, 0);
+		out->used = (uint64_t)sqlite3_column_int64(stmt, 1);
+		out->state = (enum hsm_volume_state)(s < 0 ? 0 : s);
+		ret = s < 0 ? catalog_set_error(cat, -EUCLEAN,
+						"volume %s: unknown state",
+						label) : 0;
+	} else if (ret == 0) {
+		ret = catalog_set_error(cat, -ENOENT, "no volume %s", label);
+	}
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+int hsm_catalog_volume_update(struct hsm_catalog *cat, const char *label,
+			      uint64_t used, enum hsm_volume_state state)
+{
+	sqlite3_stmt *stmt;
+	int ret;
+
+	if ((int)state < 0 || (size_t)state >= ARRAY_SIZE(volume_state_names)) {
+		cat->error[0] = '\0';
+		return catalog_set_error(cat, -EINVAL,
+					 "volume %s: invalid state %d", label,
+					 (int)state);
+	}
+	ret = catalog_begin(cat);
+	if (ret)
+		return ret;
+	ret = catalog_prepare(cat,
+		"UPDATE volumes SET used = ?2, state = ?3 WHERE label = ?1",
+		&stmt, "update volume");
+	if (!ret) {
+		bind_text(stmt, 1, label);
+		bind_u64(stmt, 2, used);
+		bind_text(stmt, 3, volume_state_names[state]);
+		ret = catalog_step_done(cat, stmt, "update volume");
+		if (ret == -EINVAL)
+			catalog_set_error(cat, ret,
+					  "volume %s: used %" PRIu64 " bytes exceeds its capacity",
+					  label, used);
+	}
+	if (!ret && sqlite3_changes(cat->db) == 0)
+		ret = catalog_set_error(cat, -ENOENT, "no volume %s", label);
+	return catalog_end(cat, ret);
+}
+
+int hsm_catalog_volume_delete(struct hsm_catalog *cat, const char *label)
+{
+	sqlite3_stmt *stmt;
+	int ret;
+
+	ret = catalog_begin(cat);
+	if (ret)
+		return ret;
+	ret = catalog_prepare(cat, "DELETE FROM volumes WHERE label = ?1",
+			      &stmt, "delete volume");
+	if (!ret) {
+		bind_text(stmt, 1, label);
+		ret = catalog_step_done(cat, stmt, "delete volume");
+	}
+	if (!ret && sqlite3_changes(cat->db) == 0)
+		ret = catalog_set_error(cat, -ENOENT, "no volume %s", label);
+	return catalog_end(cat, ret);
+}

@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * catalog.h: the HSM catalog, one sqlite file that says which versions of
+ * which files have which archive copies, what work is queued, and which
+ * tape volumes exist.  catalog.c explains the schema, the transaction and
+ * crash rules, and migrations.
+ *
+ * Every call returns 0 or a negative errno and, on failure, leaves a
+ * reason naming the object and the cause in hsm_catalog_error().  Errors
+ * with a meaning of their own:
+ *   -ENOENT   no such row (file, copy, request, volume) or catalog file
+ *   -EEXIST   the row already exists (volume label, copy number in use)
+ *   -EINVAL   a state change the row's current state does not allow
+ *   -EBUSY    another process held the catalog past the busy timeout
+ *   -EUCLEAN  the file is not a catalog or is corrupt
+ *   -ENOTSUP  the catalog was written by a newer version of this code
+ *   -EBADMSG  a copy's checksum disagrees with its file's checksum
+ *
+ * A struct hsm_catalog is one sqlite connection: use it from one thread
+ * at a time; open one per thread or process for concurrency.
+ */
+#ifndef SCOUTFS_HSM_CATALOG_H
+#define SCOUTFS_HSM_CATALOG_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend.h"
+#include "checksum.h"
+
+/* The schema version this code writes; older catalogs are migrated. */
+#define HSM_CATALOG_SCHEMA_VERSION 2
+#define HSM_CATALOG_BUSY_TIMEOUT_MS 10000
+#define HSM_CATALOG_DEFAULT_MAX_ATTEMPTS 5
+#define HSM_CATALOG_FSID_MAX 33		/* hex fsid + NUL */
+#define HSM_CATALOG_NAME_MAX 64		/* backend names, volume labels */
+
+/* hsm_catalog_open() flags */
+#define HSM_CATALOG_CREATE	(1U << 0)	/* create a missing catalog */
+#define HSM_CATALOG_READONLY	(1U << 1)	/* never write (no migration) */
+#define HSM_CATALOG_SKIP_CHECK	(1U << 2)	/* skip PRAGMA quick_check */
+
+struct hsm_catalog;
+
+enum hsm_copy_state {
+	HSM_COPY_WRITING = 0,	/* intent recorded, backend put under way */
+	HSM_COPY_VALID,		/* stored and verified */
+	HSM_COPY_BAD,		/* failed, abandoned or corrupt: to delete */
+	HSM_COPY_DELETED,	/* removed from the backend */
+};
+
+enum hsm_request_kind {
+	HSM_REQ_STAGE = 0,
+	HSM_REQ_ARCHIVE,
+	HSM_REQ_RELEASE,
+	HSM_REQ_RECYCLE,
+	HSM_REQ_ANY = -1,	/* for claim and count: every kind */
+};
+
+enum hsm_request_state {
+	HSM_REQ_QUEUED = 0,
+	HSM_REQ_RUNNING,
+	HSM_REQ_DONE,
+	HSM_REQ_FAILED,
+	HSM_REQ_STATE_ANY = -1,	/* for count: every state */
+};
+
+enum hsm_volume_state {
+	HSM_VOL_EMPTY = 0,
+	HSM_VOL_ACTIVE,		/* being appended to */
+	HSM_VOL_FULL,
+	HSM_VOL_READONLY,	/* errors seen: read, never write */
+	HSM_VOL_RETIRED,
+};
+
+/* enqueue with this priority to get the kind's default */
+#define HSM_REQ_PRIORITY_DEFAULT INT_MIN
+
+struct hsm_catalog_fs {
+	char fsid[HSM_CATALOG_FSID_MAX];
+	char mount_path[PATH_MAX];
+	uint64_t meta_seq;	/* last stable meta_seq the indexer walked */
+	uint64_t data_seq;	/* last stable data_seq the indexer walked */
+};
+
+struct hsm_catalog_file {
+	int64_t id;		/* set by record and get */
+	char fsid[HSM_CATALOG_FSID_MAX];
+	uint64_t ino;
+	uint64_t data_version;
+	uint64_t size;
+	int64_t mtime_sec;
+	char checksum[HSM_CHECKSUM_TEXT_MAX];	/* "" until a copy is written */
+	char path[PATH_MAX];	/* path at archive time, "" if unknown */
+};
+
+struct hsm_catalog_copy {
+	int64_t id;
+	int64_t file_id;
+	unsigned int copy_num;	/* 1..N: which of the policy's copies */
+	char backend[HSM_CATALOG_NAME_MAX];
+	char location[HSM_LOCATION_MAX];	/* "" until written */
+	enum hsm_copy_state state;
+	int64_t created;	/* unix seconds */
+	int64_t verified;	/* unix seconds, 0 = never */
+};
+
+struct hsm_catalog_request {
+	int64_t id;
+	enum hsm_request_kind kind;
+	int64_t file_id;
+	int priority;		/* higher runs first */
+	enum hsm_request_state state;
+	unsigned int attempts;	/* claims so far, including interrupted */
+	char last_error[HSM_ERROR_MAX];
+	int64_t created;
+	int64_t updated;
+};
+
+struct hsm_catalog_volume {
+	char label[HSM_CATALOG_NAME_MAX];
+	uint64_t capacity;	/* bytes */
+	uint64_t used;		/* bytes */
+	enum hsm_volume_state state;
+};
+
+struct hsm_catalog_recovery {
+	unsigned int requests_requeued;	/* running -> queued */
+	unsigned int requests_failed;	/* running, out of attempts -> failed */
+	unsigned int copies_abandoned;	/* writing -> bad */
+};
+
+/* ---- open, close, errors ---- */
+
+/*
+ * Open (and with HSM_CATALOG_CREATE create) the catalog at path, check
+ * it, and migrate it to HSM_CATALOG_SCHEMA_VERSION.  On failure returns a
+ * negative errno with the reason in err (may be NULL).
+ */
+int hsm_catalog_open(const char *path, unsigned int flags,
+		     struct hsm_catalog **out, char *err, size_t errlen);
+void hsm_catalog_close(struct hsm_catalog *cat);
+const char *hsm_catalog_error(const struct hsm_catalog *cat);
+/* The schema version of the open catalog (PRAGMA user_version). */
+int hsm_catalog_schema_version(struct hsm_catalog *cat, int *version);
+/*
+ * SQL that migrates a catalog from version to_version - 1 to to_version
+ * (1 creates it), NULL past HSM_CATALOG_SCHEMA_VERSION.  For tests and
+ * upgrade drills that need a catalog of an older version.
+ */
+const char *hsm_catalog_migration_sql(int to_version);
+
+/*
+ * Return work a dead process left in flight: requests 'running' go back
+ * to 'queued' (or to 'failed' once they used max_attempts claims) and
+ * copies still 'writing' become 'bad' so the recycler removes whatever
+ * part of them a backend holds.  Only the one agent that owns the queues
+ * calls this, at start-up, before it claims anything.  out may be NULL.
+ */
+int hsm_catalog_recover(struct hsm_catalog *cat,
+			struct hsm_catalog_recovery *out);
+/* Claims a request may use before a failure is final (default 5). */
+void hsm_catalog_set_max_attempts(struct hsm_catalog *cat,
+				  unsigned int max_attempts);
+
+/* ---- filesystems ---- */
+
+/* Add the filesystem, or update its mount path; seqs are kept. */
+int hsm_catalog_fs_upsert(struct hsm_catalog *cat, const char *fsid,
+			  const char *mount_path);
+/* Record how far the indexer walked; -EINVAL if a seq went backwards. */
+int hsm_catalog_fs_set_seqs(struct hsm_catalog *cat, const char *fsid,
+			    uint64_t meta_seq, uint64_t data_seq);
+int hsm_catalog_fs_get(struct hsm_catalog *cat, const char *fsid,
+		       struct hsm_catalog_fs *out);
+
+/* ---- file versions ---- */
+
+/*
+ * Record a version of a file (fsid, ino, data_version) before copying
+ * it, and set file->id.  Recording a version again updates size, mtime
+ * and path and keeps its copies.  The filesystem must exist.
+ */
+int hsm_catalog_file_record(struct hsm_catalog *cat,
+			    struct hsm_catalog_file *file);
+int hsm_catalog_file_get(struct hsm_catalog *cat, int64_t file_id,
+			 struct hsm_catalog_file *out);
+int hsm_catalog_file_find(struct hsm_catalog *cat, const char *fsid,
+			  uint64_t ino, uint64_t data_version,
+			  struct hsm_catalog_file *out);
+
+/* ---- copies ---- */
+
+/* Intent: copy copy_num of file_id is being written to backend. */
+int hsm_catalog_copy_begin(struct hsm_catalog *cat, int64_t file_id,
+			   unsigned int copy_num, const char *backend,
+			   int64_t *copy_id);
+/*
+ * The backend put finished: record where and with which checksum.  The
+ * first copy sets the file's checksum; a copy whose checksum differs
+ * from it is marked bad and -EBADMSG returned.  State stays 'writing'.
+ */
+int hsm_catalog_copy_written(struct hsm_catalog *cat, int64_t copy_id,
+			     const char *location,
+			     const struct hsm_checksum *checksum);
+/*
+ * A verify of the copy succeeded: 'writing' (written) becomes 'valid',
+ * and a 'valid' copy gets a new verified time.
+ */
+int hsm_catalog_copy_verified(struct hsm_catalog *cat, int64_t copy_id);
+/* The copy is unusable (failed put, failed verify): it becomes 'bad'. */
+int hsm_catalog_copy_mark_bad(struct hsm_catalog *cat, int64_t copy_id);
+/* The backend object is gone: 'deleted' (from any other state). */
+int hsm_catalog_copy_mark_deleted(struct hsm_catalog *cat, int64_t copy_id);
+int hsm_catalog_copy_get(struct hsm_catalog *cat, int64_t copy_id,
+			 struct hsm_catalog_copy *out);
+/*
+ * Valid, verified copies of (fsid, ino, data_version), by copy number:
+ * up to max into out, *count set to how many exist.
+ */
+int hsm_catalog_copy_list_valid(struct hsm_catalog *cat, const char *fsid,
+				uint64_t ino, uint64_t data_version,
+				struct hsm_catalog_copy *out, size_t max,
+				size_t *count);
+/*
+ * The release safety check: *is_safe is true only when copies 1 to
+ * required_copies of (fsid, ino, data_version) are all valid and
+ * verified, data_version being the file's current one.
+ */
+int hsm_catalog_release_is_safe(struct hsm_catalog *cat, const char *fsid,
+				 uint64_t ino, uint64_t data_version,
+				 unsigned int required_copies, bool *is_safe);
+
+/* ---- requests ---- */
+
+/* Default priority of a kind: stage, then archive, release, recycle. */
+int hsm_catalog_default_priority(enum hsm_request_kind kind);
+/*
+ * Queue work on a file version.  While a request of the same kind for the
+ * same file is queued or running, its id is returned instead (with the
+ * higher of the two priorities).
+ */
+int hsm_catalog_request_enqueue(struct hsm_catalog *cat,
+				enum hsm_request_kind kind, int64_t file_id,
+				int priority, int64_t *request_id);
+/*
+ * Take the highest priority, oldest queued request of kind (or
+ * HSM_REQ_ANY), mark it running and count the attempt.  -ENOENT when
+ * nothing is queued.
+ */
+int hsm_catalog_request_claim(struct hsm_catalog *cat,
+			      enum hsm_request_kind kind,
+			      struct hsm_catalog_request *out);
+/* running -> done */
+int hsm_catalog_request_complete(struct hsm_catalog *cat, int64_t request_id);
+/*
+ * running -> queued again when is_retryable and attempts remain, else
+ * failed; error is kept as last_error.
+ */
+int hsm_catalog_request_fail(struct hsm_catalog *cat, int64_t request_id,
+			     const char *error, bool is_retryable);
+int hsm_catalog_request_get(struct hsm_catalog *cat, int64_t request_id,
+			    struct hsm_catalog_request *out);
+int hsm_catalog_request_count(struct hsm_catalog *cat,
+			      enum hsm_request_kind kind,
+			      enum hsm_request_state state, uint64_t *count);
+
+/* ---- volumes ---- */
+
+int hsm_catalog_volume_add(struct hsm_catalog *cat, const char *label,
+			   uint64_t capacity);
+int hsm_catalog_volume_get(struct hsm_catalog *cat, const char *label,
+			   struct hsm_catalog_volume *out);
+/* Set used bytes and state; -EINVAL if used exceeds capacity. */
+int hsm_catalog_volume_update(struct hsm_catalog *cat, const char *label,
+			      uint64_t used, enum hsm_volume_state state);
+int hsm_catalog_volume_delete(struct hsm_catalog *cat, const char *label);
+
+/* ---- names ---- */
+
+const char *hsm_copy_state_name(enum hsm_copy_state state);
+const char *hsm_request_kind_name(enum hsm_request_kind kind);
+const char *hsm_request_state_name(enum hsm_request_state state);
+const char *hsm_volume_state_name(enum hsm_volume_state state);
+
+#endif

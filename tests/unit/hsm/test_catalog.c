@@ -1,0 +1,1171 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test_catalog.c: the catalog's promises: schema creation and migration,
+ * refusal of files it must not touch, state that survives a process
+ * killed at any step and resumes, readers running beside a writer, and
+ * a release safety check that says yes only when it must.
+ *
+ * Tests that fork never use cmocka assertions in the child: a child
+ * reports through its exit status and the parent asserts on that.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <sqlite3.h>
+
+#include "catalog.h"
+#include "hsm_test_util.h"
+
+#define FSID "00112233445566778899aabbccddeeff"
+#define MNT "/mnt/scoutfs"
+
+/* ---- helpers ---- */
+
+static void catalog_path(void **state, const char *name, char *out)
+{
+	struct hsm_test_dir *dir = *state;
+
+	hsm_test_path(out, PATH_MAX, dir->path, name);
+}
+
+static struct hsm_catalog *open_catalog(const char *path)
+{
+	struct hsm_catalog *cat = NULL;
+	char err[HSM_ERROR_MAX];
+	int ret;
+
+	ret = hsm_catalog_open(path, HSM_CATALOG_CREATE, &cat, err,
+			       sizeof(err));
+	if (ret)
+		fail_msg("open %s: %d %s", path, ret, err);
+	return cat;
+}
+
+/* open must fail with want; returns the message for further checks */
+static void expect_open_fails(const char *path, int want, const char *needle)
+{
+	struct hsm_catalog *cat = NULL;
+	char err[HSM_ERROR_MAX] = "";
+
+	assert_int_equal(hsm_catalog_open(path, HSM_CATALOG_CREATE, &cat, err,
+					  sizeof(err)), want);
+	assert_null(cat);
+	if (!strstr(err, needle))
+		fail_msg("error '%s' lacks '%s'", err, needle);
+	/* the message names the file */
+	assert_non_null(strstr(err, path));
+}
+
+static void checksum_of(const char *text, struct hsm_checksum *sum)
+{
+	hsm_checksum_buf(text, strlen(text), sum);
+}
+
+static int64_t record_file(struct hsm_catalog *cat, uint64_t ino,
+			   uint64_t data_version)
+{
+	struct hsm_catalog_file file = { 0 };
+
+	strcpy(file.fsid, FSID);
+	file.ino = ino;
+	file.data_version = data_version;
+	file.size = 4096 * ino;
+	file.mtime_sec = 1700000000 + (int64_t)ino;
+	snprintf(file.path, sizeof(file.path), "dir/file-%" PRIu64, ino);
+	assert_int_equal(hsm_catalog_file_record(cat, &file), 0);
+	assert_true(file.id > 0);
+	return file.id;
+}
+
+/* begin, write and verify copy copy_num of file_id; returns its id */
+static int64_t add_valid_copy(struct hsm_catalog *cat, int64_t file_id,
+			      unsigned int copy_num, const char *content)
+{
+	struct hsm_checksum sum;
+	char loc[64];
+	int64_t id;
+
+	checksum_of(content, &sum);
+	snprintf(loc, sizeof(loc), "loc/%" PRId64 "/%u", file_id, copy_num);
+	assert_int_equal(hsm_catalog_copy_begin(cat, file_id, copy_num,
+						"directory", &id), 0);
+	assert_int_equal(hsm_catalog_copy_written(cat, id, loc, &sum), 0);
+	assert_int_equal(hsm_catalog_copy_verified(cat, id), 0);
+	return id;
+}
+
+static void exec_sql(const char *path, const char *sql)
+{
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	sqlite3_close(db);
+}
+
+static int64_t query_int(const char *path, const char *sql)
+{
+	sqlite3_stmt *stmt;
+	sqlite3 *db;
+	int64_t v;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	v = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	return v;
+}
+
+static void wait_child(pid_t pid, int *status)
+{
+	while (waitpid(pid, status, 0) < 0)
+		assert_int_equal(errno, EINTR);
+}
+
+/* ---- schema ---- */
+
+static void open_creates_current_schema_in_wal_mode(void **state)
+{
+	struct hsm_catalog *cat;
+	char path[PATH_MAX];
+	int version = 0;
+
+	catalog_path(state, "catalog.db", path);
+	cat = open_catalog(path);
+	assert_int_equal(hsm_catalog_schema_version(cat, &version), 0);
+	assert_int_equal(version, HSM_CATALOG_SCHEMA_VERSION);
+	assert_int_equal(query_int(path,
+		"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND"
+		" name IN ('filesystems', 'files', 'copies', 'requests',"
+		" 'volumes')"), 5);
+	assert_int_equal(query_int(path, "SELECT journal_mode = 'wal'"
+				   " FROM pragma_journal_mode"), 1);
+	hsm_catalog_close(cat);
+
+	/* opening again changes nothing */
+	cat = open_catalog(path);
+	assert_int_equal(hsm_catalog_schema_version(cat, &version), 0);
+	assert_int_equal(version, HSM_CATALOG_SCHEMA_VERSION);
+	hsm_catalog_close(cat);
+}
+
+static void open_without_create_of_missing_file_is_enoent(void **state)
+{
+	struct hsm_catalog *cat = NULL;
+	char path[PATH_MAX];
+	char err[HSM_ERROR_MAX];
+
+	catalog_path(state, "missing.db", path);
+	assert_int_equal(hsm_catalog_open(path, 0, &cat, err, sizeof(err)),
+			 -ENOENT);
+	assert_null(cat);
+	assert_non_null(strstr(err, path));
+	assert_int_equal(hsm_test_file_size(path), -ENOENT);
+}
+
+static void migrates_version_1_to_current_keeping_data(void **state)
+{
+	struct hsm_catalog_request req;
+	struct hsm_catalog_volume vol;
+	struct hsm_catalog_file file;
+	struct hsm_catalog_copy copies[2];
+	struct hsm_catalog *cat;
+	char path[PATH_MAX];
+	char sql[1024];
+	size_t n = 0;
+	bool is_safe;
+	int version = 0;
+
+	catalog_path(state, "v1.db", path);
+	/* a catalog exactly as version-1 code left it */
+	exec_sql(path, hsm_catalog_migration_sql(1));
+	snprintf(sql, sizeof(sql),
+		 "PRAGMA user_version = 1;"
+		 "INSERT INTO filesystems VALUES ('%s', '%s', 10, 20);"
+		 "INSERT INTO files VALUES (1, '%s', 42, 7, 100, 5, NULL, 'a');"
+		 "INSERT INTO copies VALUES (1, 1, 1, 'directory', 'aa/bb/x',"
+		 " 'valid', 1, 2);"
+		 "INSERT INTO requests VALUES (1, 'release', 1, 100, 'queued',"
+		 " 0, NULL, 1, 1);", FSID, MNT, FSID);
+	exec_sql(path, sql);
+	assert_int_equal(query_int(path, "PRAGMA user_version"), 1);
+	assert_int_equal(query_int(path, "SELECT count(*) FROM sqlite_master"
+				   " WHERE name = 'volumes'"), 0);
+
+	cat = open_catalog(path);
+	assert_int_equal(hsm_catalog_schema_version(cat, &version), 0);
+	assert_int_equal(version, HSM_CATALOG_SCHEMA_VERSION);
+
+	assert_int_equal(hsm_catalog_file_find(cat, FSID, 42, 7, &file), 0);
+	assert_int_equal(file.id, 1);
+	assert_int_equal(file.size, 100);
+	assert_string_equal(file.path, "a");
+	assert_int_equal(hsm_catalog_copy_list_valid(cat, FSID, 42, 7, copies,
+						     2, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(copies[0].location, "aa/bb/x");
+	assert_int_equal(hsm_catalog_request_get(cat, 1, &req), 0);
+	assert_int_equal(req.kind, HSM_REQ_RELEASE);
+	assert_int_equal(req.state, HSM_REQ_QUEUED);
+	/* v1 data without a file checksum is not trusted for release */
+	assert_int_equal(hsm_catalog_release_is_safe(cat, FSID, 42, 7, 1,
+						     &is_safe), 0);
+	assert_false(is_safe);
+
+	/* what version 2 added works */
+	assert_int_equal(hsm_catalog_volume_add(cat, "VOL001", 1000), 0);
+	assert_int_equal(hsm_catalog_volume_get(cat, "VOL001", &vol), 0);
+	assert_int_equal(vol.capacity, 1000);
+	hsm_catalog_close(cat);
+	assert_int_equal(query_int(path, "PRAGMA user_version"),
+			 HSM_CATALOG_SCHEMA_VERSION);
+}
+
+static void refuses_catalog_from_newer_version(void **state)
+{
+	char path[PATH_MAX];
+	char sql[64];
+
+	catalog_path(state, "newer.db", path);
+	hsm_catalog_close(open_catalog(path));
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+		 HSM_CATALOG_SCHEMA_VERSION + 1);
+	exec_sql(path, sql);
+	expect_open_fails(path, -ENOTSUP, "newer");
+	/* and leaves it alone */
+	assert_int_equal(query_int(path, "PRAGMA user_version"),
+			 HSM_CATALOG_SCHEMA_VERSION + 1);
+}
+
+static void refuses_garbage_and_foreign_files(void **state)
+{
+	struct hsm_test_pattern pat = { .seed = 1 };
+	uint8_t garbage[8192];
+	char path[PATH_MAX];
+
+	catalog_path(state, "garbage.db", path);
+	hsm_test_pattern_fill(&pat, 0, garbage, sizeof(garbage));
+	assert_int_equal(hsm_test_write_file(path, garbage, sizeof(garbage)), 0);
+	expect_open_fails(path, -EUCLEAN, "not a catalog");
+	/* untouched: nothing was "created" over it */
+	assert_int_equal(hsm_test_file_size(path), sizeof(garbage));
+
+	catalog_path(state, "text.db", path);
+	assert_int_equal(hsm_test_write_file(path, "hello\n", 6), 0);
+	expect_open_fails(path, -EUCLEAN, "not a catalog");
+
+	/* a real sqlite database of some other program */
+	catalog_path(state, "other.db", path);
+	exec_sql(path, "CREATE TABLE t (x); INSERT INTO t VALUES (1);");
+	expect_open_fails(path, -EUCLEAN, "another program");
+}
+
+static void refuses_truncated_catalog(void **state)
+{
+	struct hsm_catalog *cat;
+	char path[PATH_MAX];
+	char cut[PATH_MAX];
+	char name[32];
+	int64_t size;
+	int64_t sizes[4];
+	int i;
+
+	catalog_path(state, "full.db", path);
+	cat = open_catalog(path);
+	assert_int_equal(hsm_catalog_fs_upsert(cat, FSID, MNT), 0);
+	for (i = 1; i <= 2000; i++)
+		record_file(cat, (uint64_t)i, 1);
+	hsm_catalog_close(cat);
+	size = hsm_test_file_size(path);
+	assert_true(size > 64 * 1024);
+
+	sizes[0] = 50;			/* inside the header */
+	sizes[1] = 4096 + 100;		/* mid second page */
+	sizes[2] = size / 2;		/* half the btree gone */
+	sizes[3] = size - 4096;		/* the last page gone */
+	for (i = 0; i < 4; i++) {
+		snprintf(name, sizeof(name), "cut%d.db", i);
+		catalog_path(state, name, cut);
+		assert_int_equal(hsm_test_copy_file(path, cut), 0);
+		assert_int_equal(truncate(cut, sizes[i]), 0);
+		expect_open_fails(cut, -EUCLEAN, "");
+	}
+}
+
+static void corrupt_page_is_reported(void **state)
+{
+	struct hsm_catalog *cat;
+	char path[PATH_MAX];
+	int64_t size;
+	int64_t off;
+	int i;
+
+	catalog_path(state, "corrupt.db", path);
+	cat = open_catalog(path);
+	assert_int_equal(hsm_catalog_fs_upsert(cat, FSID, MNT), 0);
+	for (i = 1; i <= 500; i++)
+		record_file(cat, (uint64_t)i, 1);
+	hsm_catalog_close(cat);
+	size = hsm_test_file_size(path);
+	/* scribble over the page headers of every page but the first */
+	for (off = 4096; off < size; off += 4096)
+		for (i = 0; i < 8; i++)
+			assert_int_equal(hsm_test_flip_byte(path, off + i, 0xa5),
+					 0);
+	expect_open_fails(path, -EUCLEAN, "corrupt");
+}
+
+/* ---- state and transitions ---- */
+
+static void filesystem_seqs_only_move_forward(void **state)
+{
+	struct hsm_catalog_fs fs;
+	struct hsm_catalog *cat;
+	char path[PATH_MAX];
+
+	catalog_path(state, "fs.db", path);
+	cat = open_catalog(path);
+	assert_int_equal(hsm_catalog_fs_upsert(cat, FSID, MNT), 0);
+	assert_int_equal(hsm_catalog_fs_set_seqs(cat, FSID, 10, 20), 0);
+	assert_int_equal(hsm_catalog_fs_set_seqs(cat, FSID, 11, 20), 0);
+	assert_int_equal(hsm_catalog_fs_set_seqs(cat, FSID, 9, 30), -EINVAL);
+	assert_non_null(strstr(hsm_catalog_error(cat), "backwards"));
+	assert_int_equal(hsm_catalog_fs_set_seqs(cat, "ffff", 1, 1), -ENOENT);
+	/* upsert moves the mount and keeps the seqs */
+	assert_int_equal(hsm_catalog_fs_upsert(cat, FSID, "/mnt/other"), 0);
+	assert_int_equal(hsm_catalog_fs_get(cat, FSID, &fs), 0);
+	assert_string_equal(fs.mount_path, "/mnt/other");
+	assert_int_equal(fs.meta_seq, 11);
+	assert_int_equal(fs.data_seq, 20);
+	/* full 64-bit range round trips */
+	assert_int_equal(hsm_catalog_fs_set_seqs(cat, FSID, UINT64_MAX / 2,
+						 UINT64_MAX / 2), 0);
+	assert_int_equal(hsm_catalog_fs_get(cat, FSID, &fs), 0);
+	assert_int_equal(fs.meta_seq, UINT64_MAX / 2);
+	hsm_catalog_close(cat);
+}
+
+static void file_versions_need_their_filesystem(void **state)
+{
+	struct hsm_catalog_file file = { 0 };
+	struct hsm_catalog_file got;
+	struct hsm_catalog *cat;
+	char path[PATH_MAX];
+	int64_t id;
+
+	catalog_path(state, "files.db", path);
+	cat = open_catalog(path);
+	strcpy(file.fsid, FSID);
+	file.ino = 1;
+	file.data_version = 1;
+	assert_int_equal(hsm_catalog_file_record(cat, &file), -ENOENT);
+	assert_non_null(strstr(hsm_catalog_error(cat), "no filesystem"));
+
+	assert_int_equal(hsm_catalog_fs_upsert(cat, FSID, MNT), 0);
+	id = record_file(cat, UINT64_MAX, 3);
+	/* recording again updates in place, same id */
+	file.ino = UINT64_MAX;
+	file.data_version = 3;
+	file.size = 5;
+	strcpy(file.path, "renamed");
+	assert_int_equal(hsm_catalog_file_record(cat, &file), 0);
+	assert_int_equal(file.id, id);
+	assert_int_equal(hsm_catalog_file_get(cat, id, &got), 0);
+	assert_int_equal(got.ino, UINT64_MAX);
+	assert_int_equal(got.size, 5);
+	assert_string_equal(got.path, "renamed");
+	assert_string_equal(got.checksum, "");
+	assert_int_equal(hsm_catalog_file_get(cat, id + 100, &got), -ENOENT);
+	assert_int_equal(hsm_catalog_file_find(cat, FSID, UINT64_MAX, 4, &got),
+			 -ENOENT);
+	hsm_catalog_close(cat);
+}
+
+static void copy_states_follow_write_then_verify(void **state)
+{
+	struct hsm_catalog_copy copy;
+	struct hsm_catalog_file file;
+	struct hsm_catalog *cat;
+	struct hsm_checksum sum;
+	struct hsm_checksum other;
+	char path[PATH_MAX];
+	int64_t file_id;
+	int64_t id;
+	int64_t id2;
+
+	catalog_path(state, "copies.db", path);
+	cat = open_catalog(path);
+	assert_int_equal(hsm_catalog_fs_upsert(cat, FSID, MNT), 0);
+	file_id = record_file(cat, 5, 1);
+	checksum_of("data", &sum);
+	checksum_of("other data", &other);
+
+	assert_int_equal(hsm_catalog_copy_begin(cat, file_id + 50, 1, "s3",
+						&id), -ENOENT);
+	assert_int_equal(hsm_catalog_copy_begin(cat, file_id, 0, "s3", &id),
+			 -EINVAL);
+	assert_int_equal(hsm_catalog_copy_begin(cat, file_id, 1, "directory",
+						&id), 0);
+	assert_int_equal(hsm_catalog_copy_get(cat, id, &copy), 0);
+	assert_int_equal(copy.state, HSM_COPY_WRITING);
+	assert_string_equal(copy.location, "");
+	/* one live copy per number */
+	assert_int_equal(hsm_catalog_copy_begin(cat, file_id, 1, "directory",
+						&id2), -EEXIST);
+	/* verified before written */
+	assert_int_equal(hsm_catalog_copy_verified(cat, id), -EINVAL);
+	assert_non_null(strstr(hsm_catalog_error(cat), "not yet written"));
+
+	assert_int_equal(hsm_catalog_copy_written(cat, id, "aa/bb/c", &sum), 0);
+	assert_int_equal(hsm_catalog_copy_written(cat, id, "aa/bb/d", &sum),
+			 -EINVAL);
+	assert_int_equal(hsm_catalog_file_get(cat, file_id, &file), 0);
+	assert_true(strncmp(file.checksum, "sha256:", 7) == 0);
+	assert_int_equal(hsm_catalog_copy_verified(cat, id), 0);
+	assert_int_equal(hsm_catalog_copy_get(cat, id, &copy), 0);
+	assert_int_equal(copy.state, HSM_COPY_VALID);
+	assert_string_equal(copy.location, "aa/bb/c");
+	assert_true(copy.verified > 0);
+	/* re-verifying a valid copy is fine */
+	assert_int_equal(hsm_catalog_copy_verified(cat, id), 0);
+
+	/* a second copy with different data is refused and marked bad */
+	assert_int_equal(hsm_catalog_copy_begin(cat, file_id, 2, "s3", &id2), 0);
+	assert_int_equal(hsm_catalog_copy_written(cat, id2, "bucket/k", &other),
+			 -EBADMSG);
+	assert_non_null(strstr(hsm_catalog_error(cat), "differs"));
+	assert_int_equal(hsm_catalog_copy_get(cat, id2, &copy), 0);
+	assert_int_equal(copy.state, HSM_COPY_BAD);
+	assert_string_equal(copy.location, "bucket/k");
+	assert_int_equal(hsm_catalog_copy_verified(cat, id2), -EINVAL);
+	/* the bad one frees its number for a retry */
+	assert_int_equal(hsm_catalog_copy_begin(cat, file_id, 2, "s3", &id2), 0);
+
+	assert_int_equal(hsm_catalog_copy_mark_bad(cat, id), 0);
+	assert_int_equal(hsm_catalog_copy_mark_deleted(cat, id), 0);
+	assert_int_equal(hsm_catalog_copy_mark_deleted(cat, id), -EINVAL);
+	assert_int_equal(hsm_catalog_copy_mark_bad(cat, id), -EINVAL);
+	assert_int_equal(hsm_catalog_copy_mark_bad(cat, id + 100), -ENOENT);
+	hsm_catalog_close(cat);
+}
+
+static void release_is_safe_only_with_every_copy_verified_at_current_version(
+	void **state)
+{
+	struct hsm_catalog_copy copies[4];
+	struct hsm_catalog *cat;
+	struct hsm_checksum sum;
+	char path[PATH_MAX];
+	int64_t v1;
+	int64_t v2;
+	int64_t id;
+	size_t n;
+	bool is_safe;
+
+	catalog_path(state, "release.db", path);
+	cat = open_catalog(path);
+	assert_int_equal(hsm_catalog_fs_upsert(cat, FSID, MNT), 0);
+	v1 = record_file(cat, 9, 1);
+	v2 = record_file(cat, 9, 2);
+
+	/* nothing yet */
+	assert_int_equal(hsm_catalog_release_is_safe(cat, FSID, 9, 1, 1,
+						     &is_safe), 0);
+	assert_false(is_safe);
+	assert_int_equal(hsm_catalog_release_is_safe(cat, FSID, 9, 1, 0,
+						     &is_safe), -EINVAL);
+
+	add_valid_copy(cat, v1, 1, "v1");
+	assert_int_equal(hsm_catalog_release_is_safe(cat, FSID, 9, 1, 1,
+						     &is_safe), 0);
+	assert_true(is_safe);
+	assert_int_equal(hsm_catalog_release_is_safe(cat, FSID, 9, 1, 2,
+						     &is_safe), 0);
+	assert_false(is_safe);
+
+	/* copy 2 written, not verified: not enough */
+	checksum_of("v1", &sum);
+	assert_int_equal(hsm_catalog_copy_begin(cat, v1, 2, "s3", &id), 0);
+	assert_int_equal(hsm_catalog_copy_written(cat, id, "b/k", &sum), 0);
+	assert_int_equal(hsm_catalog_release_is_safe(cat, FSID, 9, 1, 2,
+						     &is_safe), 0);
+	assert_false(is_safe);
+	assert_int_equal(hsm_catalog_copy_verified(cat, id), 0);
+	assert_int_equal(hsm_catalog_release_is_safe(cat, FSID, 9, 1, 2,
+						     &is_safe), 0);
+	assert_true(is_safe);
+
+	/* the file changed: version 1 copies say nothing about version 2 */
+	assert_int_equal(hsm_catalog_release_is_safe(cat, FSID, 9, 2, 1,
+						     &is_safe), 0);
+	assert_false(is_safe);
+	add_valid_copy(cat, v2, 2, "v2");
+	/* copy 2 alone does not make copies 1..2 */
+	assert_int_equal(hsm_catalog_release_is_safe(cat, FSID, 9, 2, 2,
+						     &is_safe), 0);
+	assert_false(is_safe);
+	assert_int_equal(hsm_catalog_release_is_safe(cat, FSID, 9, 2, 1,
+						     &is_safe), 0);
+	assert_false(is_safe);
+
+	/* a copy found bad stops being counted */
+	assert_int_equal(hsm_catalog_copy_mark_bad(cat, id), 0);
+	assert_int_equal(hsm_catalog_release_is_safe(cat, FSID, 9, 1, 2,
+						     &is_safe), 0);
+	assert_false(is_safe);
+
+	/* the list agrees */
+	assert_int_equal(hsm_catalog_copy_list_valid(cat, FSID, 9, 1, copies,
+						     4, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(copies[0].copy_num, 1);
+	assert_int_equal(copies[0].state, HSM_COPY_VALID);
+	assert_int_equal(hsm_catalog_copy_list_valid(cat, FSID, 9, 2, copies,
+						     0, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(hsm_catalog_copy_list_valid(cat, FSID, 8, 1, copies,
+						     4, &n), 0);
+	assert_int_equal(n, 0);
+	hsm_catalog_close(cat);
+}
+
+static void requests_run_stage_first_then_by_priority(void **state)
+{
+	struct hsm_catalog_request req;
+	struct hsm_catalog *cat;
+	char path[PATH_MAX];
+	int64_t f;
+	int64_t ids[6];
+	int64_t again;
+	uint64_t count;
+
+	catalog_path(state, "queue.db", path);
+	cat = open_catalog(path);
+	assert_int_equal(hsm_catalog_fs_upsert(cat, FSID, MNT), 0);
+	f = record_file(cat, 1, 1);
+
+	assert_int_equal(hsm_catalog_request_enqueue(cat, HSM_REQ_RECYCLE, f,
+			 HSM_REQ_PRIORITY_DEFAULT, &ids[0]), 0);
+	assert_int_equal(hsm_catalog_request_enqueue(cat, HSM_REQ_RELEASE, f,
+			 HSM_REQ_PRIORITY_DEFAULT, &ids[1]), 0);
+	assert_int_equal(hsm_catalog_request_enqueue(cat, HSM_REQ_ARCHIVE, f,
+			 HSM_REQ_PRIORITY_DEFAULT, &ids[2]), 0);
+	assert_int_equal(hsm_catalog_request_enqueue(cat, HSM_REQ_STAGE, f,
+			 HSM_REQ_PRIORITY_DEFAULT, &ids[3]), 0);
+	/* same kind and file while queued: the same request */
+	assert_int_equal(hsm_catalog_request_enqueue(cat, HSM_REQ_STAGE, f,
+			 HSM_REQ_PRIORITY_DEFAULT, &again), 0);
+	assert_int_equal(again, ids[3]);
+	assert_int_equal(hsm_catalog_request_enqueue(cat, HSM_REQ_STAGE,
+			 f + 99, HSM_REQ_PRIORITY_DEFAULT, &again), -ENOENT);
+	assert_int_equal(hsm_catalog_request_count(cat, HSM_REQ_ANY,
+						   HSM_REQ_QUEUED, &count), 0);
+	assert_int_equal(count, 4);
+
+	assert_int_equal(hsm_catalog_request_claim(cat, HSM_REQ_ANY, &req), 0);
+	assert_int_equal(req.id, ids[3]);
+	assert_int_equal(req.kind, HSM_REQ_STAGE);
+	assert_int_equal(req.state, HSM_REQ_RUNNING);
+	assert_int_equal(req.attempts, 1);
+	/* a queue per kind */
+	assert_int_equal(hsm_catalog_request_claim(cat, HSM_REQ_RECYCLE, &req),
+			 0);
+	assert_int_equal(req.id, ids[0]);
+	assert_int_equal(hsm_catalog_request_claim(cat, HSM_REQ_ANY, &req), 0);
+	assert_int_equal(req.id, ids[2]);
+	assert_int_equal(hsm_catalog_request_claim(cat, HSM_REQ_ANY, &req), 0);
+	assert_int_equal(req.id, ids[1]);
+	assert_int_equal(hsm_catalog_request_claim(cat, HSM_REQ_ANY, &req),
+			 -ENOENT);
+	assert_int_equal(hsm_catalog_request_count(cat, HSM_REQ_ANY,
+						   HSM_REQ_RUNNING, &count), 0);
+	assert_int_equal(count, 4);
+
+	/* an explicit priority beats the kind's default */
+	f = record_file(cat, 2, 1);
+	assert_int_equal(hsm_catalog_request_enqueue(cat, HSM_REQ_STAGE, f,
+			 HSM_REQ_PRIORITY_DEFAULT, &ids[4]), 0);
+	assert_int_equal(hsm_catalog_request_enqueue(cat, HSM_REQ_ARCHIVE, f,
+			 10, &ids[5]), 0);
+	assert_int_equal(hsm_catalog_request_enqueue(cat, HSM_REQ_ARCHIVE, f,
+			 1000, &again), 0);
+	assert_int_equal(again, ids[5]);
+	assert_int_equal(hsm_catalog_request_claim(cat, HSM_REQ_ANY, &req), 0);
+	assert_int_equal(req.id, ids[5]);
+	assert_int_equal(req.priority, 1000);
+	hsm_catalog_close(cat);
+}
+
+static void failed_requests_retry_until_attempts_run_out(void **state)
+{
+	struct hsm_catalog_request req;
+	struct hsm_catalog *cat;
+	char path[PATH_MAX];
+	int64_t id;
+	int64_t f;
+
+	catalog_path(state, "retry.db", path);
+	cat = open_catalog(path);
+	hsm_catalog_set_max_attempts(cat, 2);
+	assert_int_equal(hsm_catalog_fs_upsert(cat, FSID, MNT), 0);
+	f = record_file(cat, 1, 1);
+	assert_int_equal(hsm_catalog_request_enqueue(cat, HSM_REQ_ARCHIVE, f,
+			 HSM_REQ_PRIORITY_DEFAULT, &id), 0);
+	/* finishing what is not running is refused */
+	assert_int_equal(hsm_catalog_request_complete(cat, id), -EINVAL);
+	assert_non_null(strstr(hsm_catalog_error(cat), "queued"));
+
+	assert_int_equal(hsm_catalog_request_claim(cat, HSM_REQ_ARCHIVE, &req),
+			 0);
+	assert_int_equal(hsm_catalog_request_fail(cat, id, "s3: 503", true), 0);
+	assert_int_equal(hsm_catalog_request_get(cat, id, &req), 0);
+	assert_int_equal(req.state, HSM_REQ_QUEUED);
+	assert_string_equal(req.last_error, "s3: 503");
+
+	assert_int_equal(hsm_catalog_request_claim(cat, HSM_REQ_ARCHIVE, &req),
+			 0);
+	assert_int_equal(req.attempts, 2);
+	assert_int_equal(hsm_catalog_request_fail(cat, id, "s3: 503 again",
+						  true), 0);
+	assert_int_equal(hsm_catalog_request_get(cat, id, &req), 0);
+	assert_int_equal(req.state, HSM_REQ_FAILED);
+	assert_string_equal(req.last_error, "s3: 503 again");
+
+	/* a permanent failure is final at once; success is done */
+	f = record_file(cat, 2, 1);
+	assert_int_equal(hsm_catalog_request_enqueue(cat, HSM_REQ_STAGE, f,
+			 HSM_REQ_PRIORITY_DEFAULT, &id), 0);
+	assert_int_equal(hsm_catalog_request_claim(cat, HSM_REQ_STAGE, &req), 0);
+	assert_int_equal(hsm_catalog_request_fail(cat, id, "ESTALE", false), 0);
+	assert_int_equal(hsm_catalog_request_get(cat, id, &req), 0);
+	assert_int_equal(req.state, HSM_REQ_FAILED);
+	f = record_file(cat, 3, 1);
+	assert_int_equal(hsm_catalog_request_enqueue(cat, HSM_REQ_STAGE, f,
+			 HSM_REQ_PRIORITY_DEFAULT, &id), 0);
+	assert_int_equal(hsm_catalog_request_claim(cat, HSM_REQ_STAGE, &req), 0);
+	assert_int_equal(hsm_catalog_request_complete(cat, id), 0);
+	assert_int_equal(hsm_catalog_request_get(cat, id, &req), 0);
+	assert_int_equal(req.state, HSM_REQ_DONE);
+	assert_int_equal(hsm_catalog_request_complete(cat, id), -EINVAL);
+	assert_int_equal(hsm_catalog_request_get(cat, id + 100, &req), -ENOENT);
+	hsm_catalog_close(cat);
+}
+
+static void volumes_add_update_delete(void **state)
+{
+	struct hsm_catalog_volume vol;
+	struct hsm_catalog *cat;
+	char path[PATH_MAX];
+
+	catalog_path(state, "volumes.db", path);
+	cat = open_catalog(path);
+	assert_int_equal(hsm_catalog_volume_add(cat, "A00001", 1ULL << 40), 0);
+	assert_int_equal(hsm_catalog_volume_add(cat, "A00001", 1), -EEXIST);
+	assert_non_null(strstr(hsm_catalog_error(cat), "A00001"));
+	assert_int_equal(hsm_catalog_volume_get(cat, "A00001", &vol), 0);
+	assert_int_equal(vol.capacity, 1ULL << 40);
+	assert_int_equal(vol.used, 0);
+	assert_int_equal(vol.state, HSM_VOL_EMPTY);
+
+	assert_int_equal(hsm_catalog_volume_update(cat, "A00001", 1ULL << 30,
+						   HSM_VOL_ACTIVE), 0);
+	assert_int_equal(hsm_catalog_volume_get(cat, "A00001", &vol), 0);
+	assert_int_equal(vol.used, 1ULL << 30);
+	assert_int_equal(vol.state, HSM_VOL_ACTIVE);
+	assert_string_equal(hsm_volume_state_name(vol.state), "active");
+	assert_int_equal(hsm_catalog_volume_update(cat, "A00001",
+						   (1ULL << 40) + 1,
+						   HSM_VOL_FULL), -EINVAL);
+	assert_int_equal(hsm_catalog_volume_update(cat, "B00001", 0,
+						   HSM_VOL_FULL), -ENOENT);
+	assert_int_equal(hsm_catalog_volume_delete(cat, "A00001"), 0);
+	assert_int_equal(hsm_catalog_volume_get(cat, "A00001", &vol), -ENOENT);
+	assert_int_equal(hsm_catalog_volume_delete(cat, "A00001"), -ENOENT);
+	hsm_catalog_close(cat);
+}
+
+static void readonly_open_reads_and_refuses_writes(void **state)
+{
+	struct hsm_catalog_fs fs;
+	struct hsm_catalog *cat;
+	char path[PATH_MAX];
+	char err[HSM_ERROR_MAX];
+
+	catalog_path(state, "ro.db", path);
+	cat = open_catalog(path);
+	assert_int_equal(hsm_catalog_fs_upsert(cat, FSID, MNT), 0);
+	hsm_catalog_close(cat);
+
+	assert_int_equal(hsm_catalog_open(path, HSM_CATALOG_READONLY, &cat,
+					  err, sizeof(err)), 0);
+	assert_int_equal(hsm_catalog_fs_get(cat, FSID, &fs), 0);
+	assert_int_equal(hsm_catalog_fs_upsert(cat, FSID, "/x"), -EROFS);
+	hsm_catalog_close(cat);
+}
+
+/* ---- crashes ---- */
+
+/*
+ * The archive of one file, one catalog call per step, as the agent does
+ * it.  A child runs the first `steps` of them and dies.
+ */
+enum archive_step {
+	STEP_FS_UPSERT = 1,
+	STEP_FILE_RECORD,
+	STEP_ENQUEUE,
+	STEP_CLAIM,
+	STEP_COPY_BEGIN,
+	STEP_COPY_WRITTEN,
+	STEP_COPY_VERIFIED,
+	STEP_COMPLETE,
+	STEP_COUNT = STEP_COMPLETE,
+};
+
+/* Returns 0 or the failing step; no cmocka here, it runs in children. */
+static int run_archive_steps(struct hsm_catalog *cat, uint64_t ino,
+			     int steps)
+{
+	struct hsm_catalog_file file = { 0 };
+	struct hsm_catalog_request req;
+	struct hsm_checksum sum;
+	int64_t copy_id = 0;
+	int64_t req_id = 0;
+	int step;
+
+	strcpy(file.fsid, FSID);
+	file.ino = ino;
+	file.data_version = 1;
+	file.size = 10;
+	hsm_checksum_buf("content", 7, &sum);
+	for (step = 1; step <= steps; step++) {
+		int ret = 0;
+
+		switch (step) {
+		case STEP_FS_UPSERT:
+			ret = hsm_catalog_fs_upsert(cat, FSID, MNT);
+			break;
+		case STEP_FILE_RECORD:
+			ret = hsm_catalog_file_record(cat, &file);
+			break;
+		case STEP_ENQUEUE:
+			ret = hsm_catalog_request_enqueue(cat, HSM_REQ_ARCHIVE,
+					file.id, HSM_REQ_PRIORITY_DEFAULT,
+					&req_id);
+			break;
+		case STEP_CLAIM:
+			ret = hsm_catalog_request_claim(cat, HSM_REQ_ARCHIVE,
+							&req);
+			if (!ret && req.id != req_id)
+				ret = -EINVAL;
+			break;
+		case STEP_COPY_BEGIN:
+			ret = hsm_catalog_copy_begin(cat, file.id, 1,
+						     "directory", &copy_id);
+			break;
+		case STEP_COPY_WRITTEN:
+			ret = hsm_catalog_copy_written(cat, copy_id, "aa/bb/x",
+						       &sum);
+			break;
+		case STEP_COPY_VERIFIED:
+			ret = hsm_catalog_copy_verified(cat, copy_id);
+			break;
+		case STEP_COMPLETE:
+			ret = hsm_catalog_request_complete(cat, req_id);
+			break;
+		}
+		if (ret)
+			return step;
+	}
+	return 0;
+}
+
+/*
+ * After recovery, whatever the crash point: nothing is left running or
+ * writing, done implies a valid copy, and release is safe exactly when a
+ * verified copy exists.  Returns 0 or a code naming the broken rule.
+ */
+static int check_recovered_invariants(const char *path, uint64_t *done)
+{
+	int64_t running = query_int(path, "SELECT count(*) FROM requests"
+				    " WHERE state = 'running'");
+	int64_t writing = query_int(path, "SELECT count(*) FROM copies"
+				    " WHERE state = 'writing'");
+	int64_t done_without_copy = query_int(path,
+		"SELECT count(*) FROM requests r WHERE r.state = 'done' AND"
+		" NOT EXISTS (SELECT 1 FROM copies c WHERE c.file_id ="
+		" r.file_id AND c.state = 'valid' AND c.verified IS NOT NULL)");
+	int64_t valid_unverified = query_int(path,
+		"SELECT count(*) FROM copies WHERE state = 'valid' AND"
+		" (verified IS NULL OR location IS NULL)");
+
+	*done = (uint64_t)query_int(path, "SELECT count(*) FROM requests"
+				    " WHERE state = 'done'");
+	if (running)
+		return 1;
+	if (writing)
+		return 2;
+	if (done_without_copy)
+		return 3;
+	if (valid_unverified)
+		return 4;
+	return 0;
+}
+
+/* Finish the archive of ino from wherever a crash left it. */
+static void resume_archive(struct hsm_catalog *cat, uint64_t ino)
+{
+	struct hsm_catalog_request req;
+	struct hsm_catalog_file file = { 0 };
+	struct hsm_checksum sum;
+	int64_t req_id;
+	int64_t copy_id;
+	bool is_safe;
+
+	assert_int_equal(hsm_catalog_fs_upsert(cat, FSID, MNT), 0);
+	strcpy(file.fsid, FSID);
+	file.ino = ino;
+	file.data_version = 1;
+	file.size = 10;
+	assert_int_equal(hsm_catalog_file_record(cat, &file), 0);
+	assert_int_equal(hsm_catalog_release_is_safe(cat, FSID, ino, 1, 1,
+						     &is_safe), 0);
+	if (is_safe) {
+		/* the copy is there: an interrupted request only needs closing */
+		if (hsm_catalog_request_claim(cat, HSM_REQ_ARCHIVE, &req) == 0)
+			assert_int_equal(hsm_catalog_request_complete(cat,
+								      req.id), 0);
+		return;
+	}
+	assert_int_equal(hsm_catalog_request_enqueue(cat, HSM_REQ_ARCHIVE,
+			 file.id, HSM_REQ_PRIORITY_DEFAULT, &req_id), 0);
+	assert_int_equal(hsm_catalog_request_claim(cat, HSM_REQ_ARCHIVE, &req),
+			 0);
+	assert_int_equal(req.id, req_id);
+	hsm_checksum_buf("content", 7, &sum);
+	assert_int_equal(hsm_catalog_copy_begin(cat, file.id, 1, "directory",
+						&copy_id), 0);
+	assert_int_equal(hsm_catalog_copy_written(cat, copy_id, "aa/bb/y",
+						  &sum), 0);
+	assert_int_equal(hsm_catalog_copy_verified(cat, copy_id), 0);
+	assert_int_equal(hsm_catalog_request_complete(cat, req_id), 0);
+	assert_int_equal(hsm_catalog_release_is_safe(cat, FSID, ino, 1, 1,
+						     &is_safe), 0);
+	assert_true(is_safe);
+}
+
+static void killed_after_each_step_resumes_consistently(void **state)
+{
+	int steps;
+
+	for (steps = 0; steps <= STEP_COUNT; steps++) {
+		struct hsm_catalog_recovery rec;
+		struct hsm_catalog_request req;
+		struct hsm_catalog *cat;
+		char path[PATH_MAX];
+		char name[32];
+		uint64_t done;
+		bool is_safe;
+		int status;
+		pid_t pid;
+
+		snprintf(name, sizeof(name), "kill-%d.db", steps);
+		catalog_path(state, name, path);
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			struct hsm_catalog *child = NULL;
+			int failed;
+
+			if (hsm_catalog_open(path, HSM_CATALOG_CREATE, &child,
+					     NULL, 0))
+				_exit(100);
+			failed = run_archive_steps(child, 7, steps);
+			if (failed)
+				_exit(failed);
+			/* die without closing: odd steps by signal */
+			if (steps % 2)
+				raise(SIGKILL);
+			_exit(0);
+		}
+		wait_child(pid, &status);
+		if (steps % 2)
+			assert_true(WIFSIGNALED(status) &&
+				    WTERMSIG(status) == SIGKILL);
+		else
+			assert_true(WIFEXITED(status) &&
+				    WEXITSTATUS(status) == 0);
+
+		cat = open_catalog(path);
+		assert_int_equal(hsm_catalog_recover(cat, &rec), 0);
+		assert_int_equal(check_recovered_invariants(path, &done), 0);
+		assert_int_equal(rec.requests_requeued,
+				 steps >= STEP_CLAIM && steps < STEP_COMPLETE);
+		assert_int_equal(rec.copies_abandoned,
+				 steps >= STEP_COPY_BEGIN &&
+				 steps < STEP_COPY_VERIFIED);
+		assert_int_equal(done, steps >= STEP_COMPLETE);
+		if (steps >= STEP_CLAIM && steps < STEP_COMPLETE) {
+			assert_int_equal(hsm_catalog_request_get(cat, 1, &req),
+					 0);
+			assert_int_equal(req.state, HSM_REQ_QUEUED);
+			assert_int_equal(req.attempts, 1);
+			assert_non_null(strstr(req.last_error, "interrupted"));
+		}
+		if (steps >= STEP_FS_UPSERT) {
+			assert_int_equal(hsm_catalog_release_is_safe(cat, FSID,
+					 7, 1, 1, &is_safe), 0);
+			assert_int_equal(is_safe, steps >= STEP_COPY_VERIFIED);
+		}
+		/* a second recovery finds nothing more to do */
+		assert_int_equal(hsm_catalog_recover(cat, &rec), 0);
+		assert_int_equal(rec.requests_requeued + rec.copies_abandoned +
+				 rec.requests_failed, 0);
+
+		resume_archive(cat, 7);
+		hsm_catalog_close(cat);
+		assert_int_equal(check_recovered_invariants(path, &done), 0);
+		assert_true(done >= 1);
+	}
+}
+
+static void killed_inside_a_transaction_leaves_the_state_before(void **state)
+{
+	struct hsm_catalog_request req;
+	struct hsm_catalog *cat;
+	char path[PATH_MAX];
+	int64_t f;
+	int64_t id;
+	int status;
+	pid_t pid;
+
+	catalog_path(state, "txn.db", path);
+	cat = open_catalog(path);
+	assert_int_equal(hsm_catalog_fs_upsert(cat, FSID, MNT), 0);
+	f = record_file(cat, 1, 1);
+	assert_int_equal(hsm_catalog_request_enqueue(cat, HSM_REQ_ARCHIVE, f,
+			 HSM_REQ_PRIORITY_DEFAULT, &id), 0);
+	hsm_catalog_close(cat);
+
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		sqlite3 *db;
+
+		if (sqlite3_open(path, &db) != SQLITE_OK ||
+		    sqlite3_exec(db, "PRAGMA synchronous = FULL;"
+				 "BEGIN IMMEDIATE;"
+				 "UPDATE requests SET state = 'done';"
+				 "DELETE FROM files;", NULL, NULL, NULL) !=
+			    SQLITE_OK)
+			_exit(1);
+		/* force the uncommitted pages out to the WAL, then die */
+		sqlite3_db_cacheflush(db);
+		raise(SIGKILL);
+		_exit(2);
+	}
+	wait_child(pid, &status);
+	assert_true(WIFSIGNALED(status));
+
+	cat = open_catalog(path);
+	assert_int_equal(hsm_catalog_request_get(cat, id, &req), 0);
+	assert_int_equal(req.state, HSM_REQ_QUEUED);
+	assert_int_equal(query_int(path, "SELECT count(*) FROM files"), 1);
+	hsm_catalog_close(cat);
+}
+
+#define STRESS_KILLS 6
+
+static void killed_at_random_moments_stays_recoverable(void **state)
+{
+	struct hsm_catalog *cat;
+	char path[PATH_MAX];
+	uint64_t done = 0;
+	uint64_t last_done = 0;
+	int round;
+
+	catalog_path(state, "stress.db", path);
+	hsm_catalog_close(open_catalog(path));
+	srand(12345);
+	for (round = 0; round < STRESS_KILLS; round++) {
+		struct timespec delay = { 0, (20 + rand() % 60) * 1000000L };
+		struct hsm_catalog_recovery rec;
+		int status;
+		pid_t pid;
+
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			struct hsm_catalog *child = NULL;
+			struct hsm_catalog_request req;
+			uint64_t ino;
+
+			if (hsm_catalog_open(path, 0, &child, NULL, 0))
+				_exit(100);
+			/* the agent's first act after a restart */
+			if (hsm_catalog_recover(child, NULL))
+				_exit(101);
+			/* work a killed round left queued is given up */
+			while (hsm_catalog_request_claim(child, HSM_REQ_ARCHIVE,
+							 &req) == 0)
+				if (hsm_catalog_request_fail(child, req.id,
+							     "superseded", false))
+					_exit(103);
+			for (ino = 1000 * (uint64_t)(round + 1);; ino++)
+				if (run_archive_steps(child, ino, STEP_COUNT))
+					_exit(102);
+		}
+		nanosleep(&delay, NULL);
+		assert_int_equal(kill(pid, SIGKILL), 0);
+		wait_child(pid, &status);
+		/* killed, never a failure of its own */
+		assert_true(WIFSIGNALED(status));
+
+		cat = open_catalog(path);
+		assert_int_equal(hsm_catalog_recover(cat, &rec), 0);
+		hsm_catalog_close(cat);
+		assert_int_equal(check_recovered_invariants(path, &done), 0);
+		assert_true(done >= last_done);
+		last_done = done;
+	}
+}
+
+/* ---- concurrency ---- */
+
+#define CONCURRENT_FILES 150
+#define CONCURRENT_READERS 3
+#define CONCURRENT_TIMEOUT_SEC 60
+
+/* A reader process: counts never go down and no call ever fails. */
+static int reader_loop(const char *path)
+{
+	struct hsm_catalog *cat = NULL;
+	struct hsm_catalog_file file;
+	time_t deadline = time(NULL) + CONCURRENT_TIMEOUT_SEC;
+	uint64_t last = 0;
+	uint64_t count;
+	unsigned int reads = 0;
+	bool is_safe;
+
+	if (hsm_catalog_open(path, HSM_CATALOG_SKIP_CHECK, &cat, NULL, 0))
+		return 10;
+	do {
+		if (hsm_catalog_request_count(cat, HSM_REQ_ARCHIVE,
+					      HSM_REQ_STATE_ANY, &count))
+			return 11;
+		if (count < last)
+			return 12;
+		last = count;
+		if (count && hsm_catalog_file_find(cat, FSID, count, 1, &file))
+			return 13;
+		if (hsm_catalog_release_is_safe(cat, FSID, 1, 1, 1, &is_safe))
+			return 14;
+		reads++;
+	} while (count < CONCURRENT_FILES && time(NULL) < deadline);
+	hsm_catalog_close(cat);
+	/* the writer finished while we were reading, and we did read */
+	return count == CONCURRENT_FILES && reads > 0 ? 0 : 15;
+}
+
+static int writer_loop(const char *path)
+{
+	struct hsm_catalog *cat = NULL;
+	uint64_t ino;
+
+	if (hsm_catalog_open(path, 0, &cat, NULL, 0))
+		return 20;
+	for (ino = 1; ino <= CONCURRENT_FILES; ino++) {
+		struct hsm_catalog_file file = { 0 };
+		int64_t id;
+
+		strcpy(file.fsid, FSID);
+		file.ino = ino;
+		file.data_version = 1;
+		if (hsm_catalog_file_record(cat, &file) ||
+		    hsm_catalog_request_enqueue(cat, HSM_REQ_ARCHIVE, file.id,
+						HSM_REQ_PRIORITY_DEFAULT, &id))
+			return 21;
+	}
+	hsm_catalog_close(cat);
+	return 0;
+}
+
+static void readers_run_beside_a_writer(void **state)
+{
+	pid_t pids[CONCURRENT_READERS + 1];
+	struct hsm_catalog *cat;
+	char path[PATH_MAX];
+	uint64_t count;
+	int status;
+	int i;
+
+	catalog_path(state, "concurrent.db", path);
+	cat = open_catalog(path);
+	assert_int_equal(hsm_catalog_fs_upsert(cat, FSID, MNT), 0);
+	hsm_catalog_close(cat);
+
+	for (i = 0; i <= CONCURRENT_READERS; i++) {
+		pids[i] = fork();
+		assert_true(pids[i] >= 0);
+		if (pids[i] == 0)
+			_exit(i == 0 ? writer_loop(path) : reader_loop(path));
+	}
+	for (i = 0; i <= CONCURRENT_READERS; i++) {
+		wait_child(pids[i], &status);
+		assert_true(WIFEXITED(status));
+		if (WEXITSTATUS(status))
+			fail_msg("%s %d exited %d", i ? "reader" : "writer", i,
+				 WEXITSTATUS(status));
+	}
+	cat = open_catalog(path);
+	assert_int_equal(hsm_catalog_request_count(cat, HSM_REQ_ARCHIVE,
+						   HSM_REQ_QUEUED, &count), 0);
+	assert_int_equal(count, CONCURRENT_FILES);
+	hsm_catalog_close(cat);
+}
+
+#define CATALOG_TEST(fn) \
+	cmocka_unit_test_setup_teardown(fn, hsm_test_dir_setup, \
+					hsm_test_dir_teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		CATALOG_TEST(open_creates_current_schema_in_wal_mode),
+		CATALOG_TEST(open_without_create_of_missing_file_is_enoent),
+		CATALOG_TEST(migrates_version_1_to_current_keeping_data),
+		CATALOG_TEST(refuses_catalog_from_newer_version),
+		CATALOG_TEST(refuses_garbage_and_foreign_files),
+		CATALOG_TEST(refuses_truncated_catalog),
+		CATALOG_TEST(corrupt_page_is_reported),
+		CATALOG_TEST(filesystem_seqs_only_move_forward),
+		CATALOG_TEST(file_versions_need_their_filesystem),
+		CATALOG_TEST(copy_states_follow_write_then_verify),
+		CATALOG_TEST(release_is_safe_only_with_every_copy_verified_at_current_version),
+		CATALOG_TEST(requests_run_stage_first_then_by_priority),
+		CATALOG_TEST(failed_requests_retry_until_attempts_run_out),
+		CATALOG_TEST(volumes_add_update_delete),
+		CATALOG_TEST(readonly_open_reads_and_refuses_writes),
+		CATALOG_TEST(killed_after_each_step_resumes_consistently),
+		CATALOG_TEST(killed_inside_a_transaction_leaves_the_state_before),
+		CATALOG_TEST(killed_at_random_moments_stays_recoverable),
+		CATALOG_TEST(readers_run_beside_a_writer),
+	};
+
+	return cmocka_run_group_tests_name("catalog", tests, NULL, NULL);
+}
