@@ -811,15 +811,29 @@ static int tape_put(struct hsm_backend *be, const struct hsm_object_info *info,
 		ret = tape_segment_close(tape);
 	else if (tape->durability == HSM_TAPE_SYNC_EACH_PUT)
 		ret = tape_segment_sync(tape);
-	if (ret && tape->durability == HSM_TAPE_SYNC_EACH_PUT)
+	/* not durable: the caller must not record this copy */
+	if (ret)
 		memset(res, 0, sizeof(*res));
 	return ret;
+}
+
+static const struct hsm_backend_ops tape_ops;
+
+/* The tape-only calls take any backend: refuse the others. */
+static int tape_check_be(struct hsm_backend *be)
+{
+	if (!be || be->ops != &tape_ops)
+		return -EINVAL;
+	return 0;
 }
 
 int hsm_tape_flush(struct hsm_backend *be)
 {
 	struct hsm_tape *tape = tape_from_be(be);
 	int ret;
+
+	if (tape_check_be(be))
+		return -EINVAL;
 
 	ret = tape_segment_close(tape);
 	if (!ret && tape->pending_error)
@@ -1401,6 +1415,8 @@ int hsm_tape_recall_batch(struct hsm_backend *be,
 	size_t k;
 	int ret;
 
+	if (tape_check_be(be))
+		return -EINVAL;
 	slots = calloc(nr_items ? nr_items : 1, sizeof(*slots));
 	cr = tape_copy_read_alloc();
 	if (!slots || !cr) {
@@ -1559,6 +1575,8 @@ int hsm_tape_scan_volume(struct hsm_backend *be, const char *label,
 	int cb_ret = 0;
 	int ret;
 
+	if (tape_check_be(be))
+		return -EINVAL;
 	if (!tape_label_is_valid(label))
 		return hsm_backend_set_error(be, -EINVAL,
 			"tape: invalid volume label '%s'", label);
@@ -1678,6 +1696,12 @@ static int tape_configure(struct hsm_tape *tape,
 	if (tape->block_size % TAPE_TAR_BLOCK_BYTES) {
 		snprintf(why, why_len, "block_size %zu is not a multiple of %d",
 			 tape->block_size, TAPE_TAR_BLOCK_BYTES);
+		return -EINVAL;
+	}
+	if (cfg->durability != HSM_TAPE_SYNC_EACH_PUT &&
+	    cfg->durability != HSM_TAPE_SYNC_ON_FLUSH) {
+		snprintf(why, why_len, "unknown durability %d",
+			 (int)cfg->durability);
 		return -EINVAL;
 	}
 	tape->durability = cfg->durability;

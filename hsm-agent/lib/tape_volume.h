@@ -73,7 +73,7 @@ ssize_t tape_volume_read(struct tape_volume *vol, void *buf, size_t len);
  */
 int64_t tape_volume_skip(struct tape_volume *vol, uint64_t len);
 
-/* Bytes in a file-backed segment (tests, corruption tools). */
+/* Path of a file-backed volume's segment file. */
 int tape_volume_segment_path(const struct tape_volume *vol, uint64_t segment,
 			     char *out, size_t out_len);
 

@@ -610,6 +610,35 @@ static void corrupted_byte_is_a_checksum_mismatch(void **state)
 	assert_int_equal(bytes, 1000);
 }
 
+/*
+ * SYNC_EACH_PUT: once put() returns, the copy is on the volume, complete
+ * with its seal, while the segment is still open for more; another
+ * instance (a restarted agent) can read and scan it.
+ */
+static void put_returns_a_readable_copy_before_any_flush(void **state)
+{
+	struct tape_fixture *fx = *state;
+	struct scan_result *sr = calloc(1, sizeof(*sr));
+	struct hsm_backend *other = NULL;
+	struct hsm_put_result res[2];
+	char err[HSM_ERROR_MAX];
+
+	assert_non_null(sr);
+	fixture_open(fx);
+	put_ok(fx->be, 1, 1, 3000, &res[0]);
+	put_ok(fx->be, 2, 2, 300 * TEST_KIB, &res[1]);
+
+	assert_int_equal(hsm_tape_create(&fx->cfg, &other, err, sizeof(err)),
+			 0);
+	assert_int_equal(other->ops->verify(other, res[0].location), 0);
+	assert_int_equal(other->ops->verify(other, res[1].location), 0);
+	assert_int_equal(hsm_tape_scan_volume(other, "VOL001", scan_collect,
+					      sr), 0);
+	assert_int_equal(sr->nr, 2);
+	hsm_backend_destroy(other);
+	free(sr);
+}
+
 static void failed_source_leaves_no_copy_behind(void **state)
 {
 	struct tape_fixture *fx = *state;
@@ -797,6 +826,7 @@ int main(void)
 		TAPE_TEST(scan_lists_every_copy_without_the_catalog),
 		TAPE_TEST(entries_carry_metadata_in_pax_records),
 		TAPE_TEST(corrupted_byte_is_a_checksum_mismatch),
+		TAPE_TEST(put_returns_a_readable_copy_before_any_flush),
 		TAPE_TEST(failed_source_leaves_no_copy_behind),
 		TAPE_TEST(torn_segment_reports_unsealed_copy),
 		TAPE_TEST(wrong_volume_label_is_refused),
