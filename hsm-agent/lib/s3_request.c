@@ -111,7 +111,7 @@ static int build_base_url(struct s3_client *cl, const struct hsm_s3_config *cfg,
 					  (int)path_len, path ? path : "",
 					  cfg->bucket);
 	} else {
-		if (host[0] == '[') {
+		if (host[0] == '[' || strspn(host, "0123456789.") == strlen(host)) {
 			snprintf(err, err_len,
 				 "s3: endpoint \"%s\": virtual-host addressing needs a host name, use path style",
 				 cfg->endpoint);

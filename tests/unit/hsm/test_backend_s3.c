@@ -381,7 +381,7 @@ static int count_objects_of_ino(uint64_t ino)
 
 static void assert_error_contains(struct hsm_backend *be, const char *what)
 {
-	fprintf(stderr, "# error: %s\n", hsm_backend_error(be));
+	fprintf(stderr, "# backend said: %s\n", hsm_backend_error(be));
 	if (!strstr(hsm_backend_error(be), what))
 		fail_msg("error \"%s\" does not mention \"%s\"",
 			 hsm_backend_error(be), what);
@@ -993,7 +993,13 @@ static void bad_configuration_is_refused(void **state)
 	assert_int_equal(hsm_s3_backend_create(&cfg, &be, err, sizeof(err)),
 			 -EINVAL);
 	assert_non_null(strstr(err, "http"));
+	/* virtual-host style puts the bucket in the host name: not an IP */
 	cfg.endpoint = "http://127.0.0.1:9/";
+	cfg.path_style = false;
+	assert_int_equal(hsm_s3_backend_create(&cfg, &be, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "path style"));
+	cfg.path_style = true;
 	cfg.parallel_parts = 0;
 	assert_int_equal(hsm_s3_backend_create(&cfg, &be, err, sizeof(err)),
 			 -EINVAL);
