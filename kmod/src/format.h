@@ -56,7 +56,12 @@
  * one contiguous, ordered range.
  *
  * Btree blocks hold a sorted array of item headers growing from the front
- * and the values packed from the end.  Leaves (level 0) hold items;
+ * and the values packed from the end, in item order and without holes:
+ * item 0's value ends at the block's end, item i's value ends where item
+ * i-1's starts, so a range of items has one contiguous range of value
+ * bytes and splits and merges move both with two memmoves.  val_off is the
+ * value's first byte; a zero-length value ending at the block's end (65536,
+ * which does not fit the field) is stored as val_off 0.  Leaves (level 0) hold items;
  * parents hold, for each child, the greatest key in the child's subtree
  * with a struct scoutfs_block_ref as the value.  Nodes split when an
  * insertion does not fit and merge with a sibling when they fall below a
@@ -73,7 +78,12 @@
  * transaction's in-memory freed list and inserted into the free trees as
  * part of the commit.  The blocks that the allocator trees themselves need
  * to be copied are taken from a small per-transaction reserve (see alloc.c)
- * so allocation never recurses.
+ * so allocation never recurses.  Allocator tree updates themselves need
+ * reserve blocks, so commit cannot hand the whole reserve back to the free
+ * tree; the few blocks left over (at most SCOUTFS_ALLOC_SAVED_MAX) are
+ * recorded in the super's alloc_reserve[] and become the next
+ * transaction's reserve.  They are allocated (not free) and referenced by
+ * the super, which is how fsck accounts for them.
  *
  * CLUSTER: HOW A SECOND MOUNT FITS
  *
@@ -258,6 +268,7 @@ struct scoutfs_log_trees {
 /*
  * The super block, written in one of two slots at each commit.
  */
+#define SCOUTFS_ALLOC_SAVED_MAX		96
 struct scoutfs_super_block {
 	struct scoutfs_block_header hdr;
 	__le64 format_version;
@@ -275,6 +286,8 @@ struct scoutfs_super_block {
 	struct scoutfs_btree_root meta_free;	/* free metadata blocks */
 	struct scoutfs_btree_root data_free;	/* free data blocks */
 	struct scoutfs_btree_root logs_root;	/* per-mount log trees */
+	__le64 alloc_reserve_nr;	/* entries used in alloc_reserve[] */
+	__le64 alloc_reserve[SCOUTFS_ALLOC_SAVED_MAX];	/* allocated, unused */
 	__u8 _reserved[64];
 };
 
