@@ -441,9 +441,14 @@ static int catalog_identify(struct hsm_catalog *cat, int *version)
 	int ret;
 
 	ret = hsm_catalog_schema_version(cat, version);
+	if (ret == -EUCLEAN &&
+	    (sqlite3_extended_errcode(cat->db) & 0xff) == SQLITE_NOTADB)
+		return catalog_set_error(cat, ret,
+					 "not a catalog: not an sqlite database, or its header is destroyed");
 	if (ret == -EUCLEAN)
 		return catalog_set_error(cat, ret,
-					 "not a catalog: not an sqlite database or its header is damaged");
+					 "corrupt (truncated or overwritten?): %s",
+					 sqlite3_errmsg(cat->db));
 	if (ret)
 		return ret;
 	ret = catalog_pragma_int(cat, "PRAGMA application_id", &app_id);
