@@ -185,25 +185,31 @@ static int take_from_tree(struct scoutfs_alloc *alloc, bool meta, u64 want,
  * from meta_free if it can't.  -ENOSPC only when it can't and the reserve
  * is too low for even one change.
  */
-static int ensure_reserve(struct scoutfs_alloc *alloc)
+static int ensure_reserve_extra(struct scoutfs_alloc *alloc, u32 extra)
 {
-	u32 need = reserve_need(alloc);
+	u32 need = reserve_need(alloc) + extra;
 	u64 start;
 	u64 len;
 	u64 i;
 	int ret;
 
-	if (alloc->nr_reserve >= need)
-		return 0;
-	ret = take_from_tree(alloc, true, 2 * need - alloc->nr_reserve,
-			     &start, &len);
-	if (ret == -ENOENT)
-		return alloc->nr_reserve >= need / 2 ? 0 : -ENOSPC;
-	if (ret < 0)
-		return ret;
-	for (i = 0; i < len; i++)
-		alloc->reserve[alloc->nr_reserve++] = start + i;
+	/* each refill takes at least one block, first extents may be short */
+	while (alloc->nr_reserve < need) {
+		ret = take_from_tree(alloc, true, 2 * need - alloc->nr_reserve,
+				     &start, &len);
+		if (ret == -ENOENT)
+			return alloc->nr_reserve >= need / 2 ? 0 : -ENOSPC;
+		if (ret < 0)
+			return ret;
+		for (i = 0; i < len; i++)
+			alloc->reserve[alloc->nr_reserve++] = start + i;
+	}
 	return 0;
+}
+
+static int ensure_reserve(struct scoutfs_alloc *alloc)
+{
+	return ensure_reserve_extra(alloc, 0);
 }
 
 int scoutfs_alloc_meta(void *alloc_arg, u64 *blkno)
@@ -211,7 +217,7 @@ int scoutfs_alloc_meta(void *alloc_arg, u64 *blkno)
 	struct scoutfs_alloc *alloc = alloc_arg;
 	int ret;
 
-	ret = ensure_reserve(alloc);
+	ret = ensure_reserve_extra(alloc, 1);
 	if (ret < 0)
 		return ret;
 	if (alloc->nr_reserve <= reserve_need(alloc))
@@ -269,7 +275,8 @@ int scoutfs_alloc_insert_free(struct scoutfs_alloc *alloc, bool meta,
 		if (start + len > scoutfs_key_first(&found))
 			return -EIO;
 		merge_next = start + len == scoutfs_key_first(&found);
-		next_len = le64_to_cpu(fext.len);
+		if (merge_next)
+			next_len = le64_to_cpu(fext.len);
 	} else if (ret != -ENOENT) {
 		return ret;
 	}
