@@ -20,11 +20,11 @@
 
 #include "mkfs_write.h"
 #include "txn.h"
-#include "key.h"
-#include "block.h"
-#include "alloc.h"
-#include "btree.h"
-#include "crc32c.h"
+#include "libscoutfs/key.h"
+#include "libscoutfs/block.h"
+#include "libscoutfs/alloc.h"
+#include "libscoutfs/btree.h"
+#include "libscoutfs/crc32c.h"
 
 static int insert_root_inode(struct scoutfs_txn *txn,
 			     const struct scoutfs_mkfs_params *params)

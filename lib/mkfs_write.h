@@ -2,7 +2,7 @@
 #ifndef SCOUTFS_LIB_MKFS_WRITE_H
 #define SCOUTFS_LIB_MKFS_WRITE_H
 
-#include "scoutfs_os.h"
+#include "libscoutfs/scoutfs_os.h"
 #include "format.h"
 #include "devio.h"
 

@@ -20,7 +20,7 @@
 #include <stdlib.h>
 
 #include "txn.h"
-#include "block.h"
+#include "libscoutfs/block.h"
 
 #define CACHE_BUCKETS 4096
 #define CACHE_MAX_CLEAN 2048

@@ -2,10 +2,10 @@
 #ifndef SCOUTFS_LIB_TXN_H
 #define SCOUTFS_LIB_TXN_H
 
-#include "scoutfs_os.h"
+#include "libscoutfs/scoutfs_os.h"
 #include "format.h"
-#include "alloc.h"
-#include "btree.h"
+#include "libscoutfs/alloc.h"
+#include "libscoutfs/btree.h"
 #include "devio.h"
 
 struct txn_cache;

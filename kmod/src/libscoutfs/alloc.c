@@ -110,6 +110,21 @@ int scoutfs_alloc_free_meta(void *alloc_arg, u64 blkno)
 	return extent_list_add(&alloc->freed_meta, blkno, 1);
 }
 
+/*
+ * A block allocated and freed within this transaction was never part of a
+ * committed tree, so it can be reused at once: back into the reserve.
+ */
+int scoutfs_alloc_free_dirty_meta(void *alloc_arg, u64 blkno)
+{
+	struct scoutfs_alloc *alloc = alloc_arg;
+
+	if (alloc->nr_reserve < SCOUTFS_ALLOC_RESERVE_MAX) {
+		alloc->reserve[alloc->nr_reserve++] = blkno;
+		return 0;
+	}
+	return extent_list_add(&alloc->freed_meta, blkno, 1);
+}
+
 int scoutfs_alloc_free_data(struct scoutfs_alloc *alloc, u64 start, u64 len)
 {
 	if (len == 0)
@@ -194,17 +209,17 @@ static int ensure_reserve_extra(struct scoutfs_alloc *alloc, u32 extra)
 	int ret;
 
 	/* each refill takes at least one block, first extents may be short */
-	while (alloc->nr_reserve < need) {
+	while (alloc->nr_reserve < need && !alloc->committing) {
 		ret = take_from_tree(alloc, true, 2 * need - alloc->nr_reserve,
 				     &start, &len);
 		if (ret == -ENOENT)
-			return alloc->nr_reserve >= need / 2 ? 0 : -ENOSPC;
+			break;
 		if (ret < 0)
 			return ret;
 		for (i = 0; i < len; i++)
 			alloc->reserve[alloc->nr_reserve++] = start + i;
 	}
-	return 0;
+	return alloc->nr_reserve >= need / 2 ? 0 : -ENOSPC;
 }
 
 static int ensure_reserve(struct scoutfs_alloc *alloc)
@@ -326,6 +341,20 @@ int scoutfs_alloc_commit(struct scoutfs_alloc *alloc)
 	u32 i;
 	int ret;
 
+	/*
+	 * Once a freed block is in a tree nothing may allocate it before the
+	 * super is written: the last commit may still reference it.  So fill
+	 * the reserve now, while the trees hold only blocks free in the last
+	 * commit, and refill no more.
+	 */
+	while (alloc->nr_reserve < SCOUTFS_ALLOC_RESERVE_MAX / 2) {
+		ret = ensure_reserve_extra(alloc, SCOUTFS_ALLOC_RESERVE_MAX / 2 -
+					   reserve_need(alloc));
+		if (ret < 0 || alloc->super->meta_free.height == 0)
+			break;
+	}
+	alloc->committing = true;
+
 	for (;;) {
 		if (++rounds > COMMIT_MAX_ROUNDS)
 			return -EIO;
@@ -347,6 +376,7 @@ int scoutfs_alloc_commit(struct scoutfs_alloc *alloc)
 			return ret;
 	}
 
+	alloc->committing = false;
 	super->alloc_reserve_nr = cpu_to_le64(alloc->nr_reserve);
 	memset(super->alloc_reserve, 0, sizeof(super->alloc_reserve));
 	for (i = 0; i < alloc->nr_reserve; i++)
@@ -360,6 +390,7 @@ void scoutfs_alloc_btree_ctx(struct scoutfs_alloc *alloc,
 	*ctx = alloc->tree_ctx;
 	ctx->alloc_blkno = scoutfs_alloc_meta;
 	ctx->free_blkno = scoutfs_alloc_free_meta;
+	ctx->free_dirty_blkno = scoutfs_alloc_free_dirty_meta;
 	ctx->alloc_arg = alloc;
 }
 
@@ -387,6 +418,7 @@ int scoutfs_alloc_init(struct scoutfs_alloc *alloc,
 	alloc->tree_ctx.seq = seq;
 	alloc->tree_ctx.alloc_blkno = reserve_pop;
 	alloc->tree_ctx.free_blkno = scoutfs_alloc_free_meta;
+	alloc->tree_ctx.free_dirty_blkno = scoutfs_alloc_free_dirty_meta;
 	alloc->tree_ctx.alloc_arg = alloc;
 	alloc->freed_meta.ext = freed_meta;
 	alloc->freed_meta.cap = freed_meta_cap;

@@ -7,7 +7,7 @@
 #include "btree.h"
 
 /* The in-memory reserve of metadata blocks for the allocator trees. */
-#define SCOUTFS_ALLOC_RESERVE_MAX (2 * SCOUTFS_ALLOC_SAVED_MAX)
+#define SCOUTFS_ALLOC_RESERVE_MAX 1024
 
 struct scoutfs_extent {
 	u64 start;
@@ -26,6 +26,7 @@ struct scoutfs_alloc {
 	struct scoutfs_btree_ctx tree_ctx;	/* for the free trees */
 	u64 reserve[SCOUTFS_ALLOC_RESERVE_MAX];
 	u32 nr_reserve;
+	bool committing;	/* no refills: freed blocks are in the trees */
 	struct scoutfs_extent_list freed_meta;
 	struct scoutfs_extent_list freed_data;
 };
@@ -41,6 +42,7 @@ void scoutfs_alloc_btree_ctx(struct scoutfs_alloc *alloc,
 
 int scoutfs_alloc_meta(void *alloc_arg, u64 *blkno);
 int scoutfs_alloc_free_meta(void *alloc_arg, u64 blkno);
+int scoutfs_alloc_free_dirty_meta(void *alloc_arg, u64 blkno);
 int scoutfs_alloc_data(struct scoutfs_alloc *alloc, u64 want, u64 *start,
 		       u64 *len);
 int scoutfs_alloc_free_data(struct scoutfs_alloc *alloc, u64 start, u64 len);

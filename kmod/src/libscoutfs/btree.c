@@ -280,10 +280,20 @@ static void release(struct scoutfs_btree_ctx *ctx, void *buf)
 		ctx->ops->release(ctx->ops_arg, buf);
 }
 
-static int free_block(struct scoutfs_btree_ctx *ctx, u64 blkno)
+static int free_block(struct scoutfs_btree_ctx *ctx, u64 blkno, bool dirty)
 {
 	ctx->ops->forget(ctx->ops_arg, blkno);
+	if (dirty)
+		return ctx->free_dirty_blkno(ctx->alloc_arg, blkno);
 	return ctx->free_blkno(ctx->alloc_arg, blkno);
+}
+
+/* Frees a held block; the caller still releases it. */
+static int free_bt(struct scoutfs_btree_ctx *ctx,
+		   struct scoutfs_btree_block *bt)
+{
+	return free_block(ctx, le64_to_cpu(bt->hdr.blkno),
+			  le64_to_cpu(bt->hdr.seq) == ctx->seq);
 }
 
 /* Reads and checks the block ref names, which must be at level. */
@@ -372,7 +382,7 @@ static int cow_block(struct scoutfs_btree_ctx *ctx,
 	memcpy((u8 *)copy + sizeof(copy->hdr), (u8 *)bt + sizeof(bt->hdr),
 	       SCOUTFS_BLOCK_SIZE - sizeof(bt->hdr));
 	release(ctx, bt);
-	ret = free_block(ctx, old_blkno);
+	ret = free_block(ctx, old_blkno, false);
 	if (ret < 0) {
 		release(ctx, copy);
 		return ret;
@@ -453,7 +463,6 @@ static int join_child(struct scoutfs_btree_ctx *ctx,
 	unsigned int total;
 	unsigned int bytes;
 	unsigned int count;
-	u64 left_blkno;
 	int ret;
 
 	ret = cow_child(ctx, parent, sib_pos, &sib);
@@ -464,12 +473,12 @@ static int join_child(struct scoutfs_btree_ctx *ctx,
 	total = used_bytes(left) + used_bytes(right);
 
 	if (total <= USABLE * 3 / 4) {
-		left_blkno = le64_to_cpu(left->hdr.blkno);
 		move_items(right, 0, left, 0, nr_items(left));
 		delete_items(parent, lpos, 1);
+		ret = free_bt(ctx, left);
 		release(ctx, left);
 		*child = right;
-		return free_block(ctx, left_blkno);
+		return ret;
 	}
 
 	if (used_bytes(left) > used_bytes(right)) {
@@ -536,18 +545,16 @@ static int shrink_root(struct scoutfs_btree_ctx *ctx,
 {
 	struct scoutfs_block_ref child_ref;
 	struct scoutfs_btree_block *child;
-	u64 blkno;
 	int ret = 0;
 
 	while (bt) {
-		blkno = le64_to_cpu(root->ref.blkno);
 		if (bt->level && nr_items(bt) == 1) {
 			get_ref(bt, 0, &child_ref);
+			ret = free_bt(ctx, bt);
 			release(ctx, bt);
 			bt = NULL;
 			root->ref = child_ref;
 			root->height--;
-			ret = free_block(ctx, blkno);
 			if (ret < 0)
 				break;
 			ret = read_block(ctx, &root->ref, root->height - 1,
@@ -556,10 +563,10 @@ static int shrink_root(struct scoutfs_btree_ctx *ctx,
 				break;
 			bt = child;
 		} else if (!bt->level && nr_items(bt) == 0) {
+			ret = free_bt(ctx, bt);
 			release(ctx, bt);
 			bt = NULL;
 			memset(root, 0, sizeof(*root));
-			ret = free_block(ctx, blkno);
 		} else {
 			break;
 		}
@@ -668,7 +675,7 @@ static int btree_modify(struct scoutfs_btree_ctx *ctx,
 	for (d = depth - 1; d >= 0; d--) {
 		child = d + 1 < (int)depth ? path[d + 1] : bt;
 		if (nr_items(child) == 0 && nr_items(path[d]) > 1) {
-			ret = free_block(ctx, le64_to_cpu(child->hdr.blkno));
+			ret = free_bt(ctx, child);
 			if (ret < 0)
 				goto out;
 			delete_items(path[d], path_pos[d], 1);

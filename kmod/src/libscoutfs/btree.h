@@ -10,7 +10,9 @@
  * Everything a btree operation needs from its caller: block access, the
  * filesystem's fsid, the seq of the transaction being built (blocks with
  * an older seq are copied before they are changed), and where new blocks
- * come from and freed ones go (the allocator, see alloc.h).
+ * come from and freed ones go (the allocator, see alloc.h).  A block the
+ * last commit may reference goes to free_blkno (not reusable until commit);
+ * one allocated by this transaction goes to free_dirty_blkno.
  */
 struct scoutfs_btree_ctx {
 	const struct scoutfs_block_ops *ops;
@@ -19,6 +21,8 @@ struct scoutfs_btree_ctx {
 	u64 seq;
 	int (*alloc_blkno)(void *alloc_arg, u64 *blkno);
 	int (*free_blkno)(void *alloc_arg, u64 blkno);
+	/* a block written only by this transaction: reusable at once */
+	int (*free_dirty_blkno)(void *alloc_arg, u64 blkno);
 	void *alloc_arg;
 };
 

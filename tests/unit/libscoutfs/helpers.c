@@ -10,9 +10,9 @@
 
 #include "helpers.h"
 #include "mkfs_write.h"
-#include "block.h"
-#include "btree.h"
-#include "key.h"
+#include "libscoutfs/block.h"
+#include "libscoutfs/btree.h"
+#include "libscoutfs/key.h"
 
 uint64_t test_rand(uint64_t *state)
 {

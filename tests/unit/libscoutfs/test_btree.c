@@ -17,8 +17,8 @@
 #include <cmocka.h>
 
 #include "helpers.h"
-#include "btree.h"
-#include "key.h"
+#include "libscoutfs/btree.h"
+#include "libscoutfs/key.h"
 
 #define TEST_ZONE 200
 #define KEY_SPACE 6000
