@@ -9,5 +9,8 @@
 #endif
 
 int cmd_version(int argc, char **argv);
+int cmd_mkfs(int argc, char **argv);
+int cmd_print(int argc, char **argv);
+int cmd_fsck(int argc, char **argv);
 
 #endif

@@ -7,6 +7,9 @@
 
 static const struct cli_cmd scoutfs_cmds[] = {
 	{ "version", "print the version of the tools", cmd_version },
+	{ "mkfs", "make a new filesystem on a metadata and a data device", cmd_mkfs },
+	{ "print", "print the metadata of a filesystem for people", cmd_print },
+	{ "fsck", "check a filesystem's metadata, read-only", cmd_fsck },
 	{ 0 }
 };
 
