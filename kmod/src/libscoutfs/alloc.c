@@ -26,6 +26,11 @@
  *  - User trees (the fs tree) allocate with scoutfs_alloc_meta(), which
  *    refuses (-ENOSPC) to dip below reserve_need() once meta_free is empty,
  *    so commit always has the blocks it needs to record the freed lists.
+ *  - Once commit has put a freed block in a tree, nothing may allocate it
+ *    before the super is written.  So commit fills the reserve first and
+ *    sets ->committing, which stops refills; a block allocated and freed
+ *    within the transaction (never committed) goes straight back to the
+ *    reserve, so the free trees' own churn pays for itself.
  *  - Commit returns the reserve to meta_free down to reserve_need() blocks;
  *    returning the last ones could need blocks we no longer have, so those
  *    are saved in super->alloc_reserve[] (allocated, unused) and are the
