@@ -23,6 +23,8 @@ USER_DIRS := lib hsm-agent/lib cli
 KERNEL_TESTS := $(sort $(wildcard tests/kernel/*.bats))
 KERNEL_TESTS_DEBUG ?= $(KERNEL_TESTS)
 VM_TIMEOUT ?= 600
+# every kernel test gets /dev/vda (metadata) and /dev/vdb (data)
+VM_DISKS ?= --disk 2G --disk 8G
 
 all: kmod user
 
@@ -45,7 +47,7 @@ check-unit:
 	@$(MAKE) -s -C tests/unit/hsm check
 
 check-vm: all
-	tests/vm/run --timeout $(VM_TIMEOUT) $(KERNEL_TESTS)
+	tests/vm/run --timeout $(VM_TIMEOUT) $(VM_DISKS) $(KERNEL_TESTS)
 
 demo: deps
 	$(MAKE) all

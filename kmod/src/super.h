@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _SCOUTFS_SUPER_H_
+#define _SCOUTFS_SUPER_H_
+
+#include <linux/fs.h>
+#include <linux/mutex.h>
+#include <linux/rwsem.h>
+#include <linux/workqueue.h>
+
+#include "format.h"
+#include "libscoutfs/alloc.h"
+#include "libscoutfs/btree.h"
+
+struct scoutfs_block_cache;
+
+/* statfs f_type: "SCOU" */
+#define SCOUTFS_SUPER_MAGIC			0x554f4353
+/* statfs reports this many possible inodes per free metadata block */
+#define SCOUTFS_STATFS_INODES_PER_META_BLOCK	64
+
+/* most links one inode may have */
+#define SCOUTFS_LINK_MAX			65000
+
+/* Mount options (super.c). */
+struct scoutfs_mount_options {
+	char *metadev_path;
+	int quorum_slot_nr;	/* -1: not a quorum member */
+};
+
+/*
+ * Everything one mount keeps, reached from sb->s_fs_info.
+ *
+ * Lock order (see lock.c for the whole list): VFS inode locks -> cluster
+ * locks (lock.c) -> trans_rwsem (held for read by every change, for write
+ * by commit) -> meta_mutex (serialises every btree and allocator call and
+ * the block cache under them).
+ */
+struct scoutfs_sb_info {
+	struct super_block *sb;
+	struct scoutfs_mount_options opts;
+	struct block_device *meta_bdev;
+	fmode_t meta_mode;
+	u64 fsid;
+
+	/* the transaction being built; the committed seq is trans_seq - 1 */
+	struct mutex meta_mutex;
+	struct rw_semaphore trans_rwsem;
+	struct scoutfs_super_block *super;	/* SCOUTFS_BLOCK_SIZE buffer */
+	u64 trans_seq;
+	u64 committed_seq;
+	struct scoutfs_block_cache *bcache;
+	struct scoutfs_alloc alloc;
+	struct scoutfs_btree_ctx btree;
+	struct scoutfs_extent *freed_meta;
+	struct scoutfs_extent *freed_data;
+	unsigned long trans_dirty_ops;	/* changes since the last commit */
+	struct delayed_work commit_work;
+	bool read_only_after_error;
+};
+
+static inline struct scoutfs_sb_info *SCOUTFS_SB(struct super_block *sb)
+{
+	return sb->s_fs_info;
+}
+
+#define scoutfs_err(sb, fmt, ...) \
+	pr_err("scoutfs %s: " fmt "\n", (sb)->s_id, ##__VA_ARGS__)
+#define scoutfs_info(sb, fmt, ...) \
+	pr_info("scoutfs %s: " fmt "\n", (sb)->s_id, ##__VA_ARGS__)
+
+#endif
