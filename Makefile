@@ -60,6 +60,7 @@ clean:
 	$(MAKE) -C kmod clean
 	rm -rf build
 
+DEBUG_VM_ARGS ?= $(VM_DISKS)
 -include tests/vm/debug-kernel/debug-kernel.mk
 
 
