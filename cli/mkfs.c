@@ -20,35 +20,13 @@
 #include "commands.h"
 #include "devio.h"
 #include "mkfs_write.h"
+#include "parse.h"
 #include "txn.h"
 
 static void mkfs_usage(void)
 {
 	fprintf(stderr, "usage: scoutfs mkfs [-f] [-Q NR,ADDR,PORT]... "
 		"[-m META_SIZE] [-d DATA_SIZE] META_DEV DATA_DEV\n");
-}
-
-/* "123", "4K", "10M", "2G", "1T", "1P" -> bytes; -1 on garbage. */
-static int parse_size(const char *str, uint64_t *bytes)
-{
-	char *end;
-	unsigned long long v;
-	int shift = 0;
-
-	if (!*str || *str == '-')
-		return -1;
-	v = strtoull(str, &end, 10);
-	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	case 't': case 'T': shift = 40; end++; break;
-	case 'p': case 'P': shift = 50; end++; break;
-	}
-	if (*end || end == str || (shift && v > (~0ULL >> shift)))
-		return -1;
-	*bytes = (uint64_t)v << shift;
-	return 0;
 }
 
 static int parse_slot(const char *arg, struct scoutfs_quorum_slot *slots,
@@ -187,7 +165,7 @@ int cmd_mkfs(int argc, char **argv)
 			break;
 		case 'm':
 		case 'd':
-			if (parse_size(optarg, c == 'm' ? &meta_size :
+			if (scoutfs_parse_size(optarg, c == 'm' ? &meta_size :
 					   &data_size) < 0) {
 				fprintf(stderr, "scoutfs mkfs: invalid %s size '%s'\n",
 					c == 'm' ? "metadata" : "data", optarg);

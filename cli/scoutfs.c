@@ -10,6 +10,10 @@ static const struct cli_cmd scoutfs_cmds[] = {
 	{ "mkfs", "make a new filesystem on a metadata and a data device", cmd_mkfs },
 	{ "print", "print the metadata of a filesystem for people", cmd_print },
 	{ "fsck", "check a filesystem's metadata, read-only", cmd_fsck },
+	{ "walk-inodes", "list inodes changed in a range of the meta_seq or data_seq index", cmd_walk_inodes },
+	{ "ino-path", "print every path of an inode number", cmd_ino_path },
+	{ "stat", "print the attributes scoutfs keeps beyond stat(2)", cmd_stat },
+	{ "statfs", "print fsid, mount id, committed seq and device sizes", cmd_statfs },
 	{ 0 }
 };
 

@@ -584,6 +584,8 @@ const struct file_operations scoutfs_dir_fops = {
 	.read		= generic_read_dir,
 	.iterate_shared	= scoutfs_readdir,
 	.fsync		= scoutfs_fsync,
+	.unlocked_ioctl	= scoutfs_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
 };
 
 const struct inode_operations scoutfs_dir_iops = {

@@ -107,6 +107,9 @@
 
 #define SCOUTFS_FS_TYPE_NAME		"scoutfs"
 
+/* statfs(2) f_type of a mounted scoutfs: "SCOU" */
+#define SCOUTFS_SUPER_MAGIC		0x554f4353
+
 /* Incremented on any incompatible change of this file. */
 #define SCOUTFS_FORMAT_VERSION		1ULL
 

@@ -62,6 +62,8 @@ int scoutfs_setattr(struct user_namespace *mnt_userns, struct dentry *dentry,
 int scoutfs_getattr(struct user_namespace *mnt_userns, const struct path *path,
 		    struct kstat *stat, u32 request_mask, unsigned int flags);
 
+long scoutfs_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+
 extern const struct xattr_handler *scoutfs_xattr_handlers[];
 extern const struct inode_operations scoutfs_file_iops;
 extern const struct inode_operations scoutfs_dir_iops;

@@ -32,6 +32,7 @@
 #include <linux/slab.h>
 #include <linux/statfs.h>
 #include <linux/seq_file.h>
+#include <linux/random.h>
 
 #include "format.h"
 #include "super.h"
@@ -329,6 +330,7 @@ static int scoutfs_fill_super(struct super_block *sb, void *data, int silent)
 		return -ENOMEM;
 	sb->s_fs_info = sbi;
 	sbi->sb = sb;
+	sbi->rid = get_random_u64();
 	mutex_init(&sbi->meta_mutex);
 	init_rwsem(&sbi->trans_rwsem);
 

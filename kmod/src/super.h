@@ -13,8 +13,6 @@
 
 struct scoutfs_block_cache;
 
-/* statfs f_type: "SCOU" */
-#define SCOUTFS_SUPER_MAGIC			0x554f4353
 /* statfs reports this many possible inodes per free metadata block */
 #define SCOUTFS_STATFS_INODES_PER_META_BLOCK	64
 
@@ -41,6 +39,7 @@ struct scoutfs_sb_info {
 	struct block_device *meta_bdev;
 	fmode_t meta_mode;
 	u64 fsid;
+	u64 rid;			/* this mount's random id */
 
 	/* the transaction being built; the committed seq is trans_seq - 1 */
 	struct mutex meta_mutex;

@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ioctl.c: the scoutfs ioctls (ABI in ioctl.h, upstream-compatible).
+ *
+ * Each ioctl copies its argument struct in, validates every field before
+ * acting (unknown flags, non-zero padding the ABI reserves, counts beyond
+ * the SCOUTFS_IOC_*_MAX caps -> EINVAL), so no user number ever sizes a
+ * kernel allocation unchecked, and copies results out with the user
+ * pointers it was given (EFAULT on a bad pointer, never an oops).
+ *
+ * WALK_INODES reads the meta_seq and data_seq index zones.  Results stop
+ * at the last committed seq: index items of the transaction being built
+ * carry a greater seq, and every item a later commit adds will too, so a
+ * walker that resumes after the last entry it saw never misses an inode.
+ *
+ * INO_PATH follows LINK_BACKREF items upwards from the inode to the root,
+ * one hard link per call; (dir_ino, dir_pos) is the cursor over links.
+ *
+ * Locks: none beyond what item.c takes (meta_mutex); results are
+ * gathered into kernel buffers first and copied out with no lock held,
+ * because a copy to user memory can fault.
+ */
+#include <linux/fs.h>
+#include <linux/capability.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/mount.h>
+
+#include "super.h"
+#include "inode.h"
+#include "item.h"
+#include "trans.h"
+#include "ioctl.h"
+#include "libscoutfs/key.h"
+
+static bool is_zeroed(const void *p, size_t len)
+{
+	return !memchr_inv(p, 0, len);
+}
+
+static int index_zone(u8 index)
+{
+	switch (index) {
+	case SCOUTFS_IOC_WALK_INODES_META_SEQ:
+		return SCOUTFS_META_SEQ_INDEX_ZONE;
+	case SCOUTFS_IOC_WALK_INODES_DATA_SEQ:
+		return SCOUTFS_DATA_SEQ_INDEX_ZONE;
+	default:
+		return -EINVAL;
+	}
+}
+
+static long ioc_walk_inodes(struct file *file, void __user *uarg)
+{
+	struct super_block *sb = file_inode(file)->i_sb;
+	struct scoutfs_sb_info *sbi = SCOUTFS_SB(sb);
+	struct scoutfs_ioctl_walk_inodes_entry *ents;
+	struct scoutfs_ioctl_walk_inodes walk;
+	struct scoutfs_key key, last, found;
+	u64 last_seq;
+	int zone;
+	int nr = 0;
+	int ret;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (copy_from_user(&walk, uarg, sizeof(walk)))
+		return -EFAULT;
+	zone = index_zone(walk.index);
+	if (zone < 0 || !is_zeroed(walk._pad, sizeof(walk._pad)))
+		return -EINVAL;
+	if (walk.nr_entries == 0)
+		return 0;
+	if (walk.nr_entries > SCOUTFS_IOC_WALK_INODES_MAX_ENTRIES)
+		walk.nr_entries = SCOUTFS_IOC_WALK_INODES_MAX_ENTRIES;
+
+	/* only what has committed: see the top comment */
+	last_seq = min(walk.last.major, READ_ONCE(sbi->committed_seq));
+	if (walk.first.major > last_seq)
+		return 0;
+
+	ents = kvcalloc(walk.nr_entries, sizeof(*ents), GFP_KERNEL);
+	if (!ents)
+		return -ENOMEM;
+
+	scoutfs_key_init(&key, zone, walk.first.major, SCOUTFS_SEQ_INDEX_TYPE,
+			 walk.first.ino, 0);
+	if (last_seq < walk.last.major)
+		scoutfs_key_init(&last, zone, last_seq, SCOUTFS_SEQ_INDEX_TYPE,
+				 U64_MAX, U64_MAX);
+	else
+		scoutfs_key_init(&last, zone, last_seq, SCOUTFS_SEQ_INDEX_TYPE,
+				 walk.last.ino, U64_MAX);
+
+	while (nr < walk.nr_entries) {
+		ret = scoutfs_item_next(sb, &key, &last, &found, NULL, 0);
+		if (ret == -ENOENT)
+			break;
+		if (ret < 0)
+			goto out;
+		ents[nr].major = scoutfs_key_first(&found);
+		ents[nr].ino = scoutfs_key_second(&found);
+		ents[nr].minor = 0;
+		nr++;
+		key = found;
+		scoutfs_key_inc(&key);
+	}
+
+	ret = nr;
+	if (nr && copy_to_user((void __user *)(uintptr_t)walk.entries_ptr, ents,
+			       nr * sizeof(*ents)))
+		ret = -EFAULT;
+out:
+	kvfree(ents);
+	return ret;
+}
+
+/* The one link of a directory: its parent and its name. */
+static int dir_parent(struct super_block *sb, u64 ino, u64 *parent,
+		      struct scoutfs_dirent *dent, int *len)
+{
+	struct scoutfs_key key, last, found;
+	int ret;
+
+	scoutfs_key_init_backref(&key, ino, 0, 0);
+	scoutfs_key_init_backref(&last, ino, U64_MAX, U64_MAX);
+	ret = scoutfs_item_next(sb, &key, &last, &found, dent,
+				sizeof(*dent) + SCOUTFS_NAME_LEN);
+	if (ret == -ENOENT)
+		return -EIO;	/* a directory other than the root has a parent */
+	if (ret < (int)sizeof(*dent))
+		return ret < 0 ? ret : -EIO;
+	*parent = scoutfs_key_second(&found);
+	*len = ret - sizeof(*dent);
+	return 0;
+}
+
+/*
+ * Build the path of the link (dir_ino, name) into the end of buf and
+ * return its start, or an ERR_PTR.  Stops at SCOUTFS_BTREE_MAX_HEIGHT *
+ * PATH_MAX worth of components to survive a corrupt cycle.
+ */
+static char *build_path(struct super_block *sb, u64 dir_ino,
+			const char *name, int name_len, char *buf, int size,
+			struct scoutfs_dirent *dent)
+{
+	char *p = buf + size - 1;
+	int depth = 0;
+	int len;
+	u64 parent;
+	int ret;
+
+	*p = '\0';
+	for (;;) {
+		if (p - buf < name_len + 1)
+			return ERR_PTR(-ENAMETOOLONG);
+		p -= name_len;
+		memcpy(p, name, name_len);
+		if (dir_ino == SCOUTFS_ROOT_INO)
+			return p;
+		*--p = '/';
+		if (++depth > PATH_MAX / 2)
+			return ERR_PTR(-ELOOP);
+		ret = dir_parent(sb, dir_ino, &parent, dent, &len);
+		if (ret)
+			return ERR_PTR(ret);
+		/* dent->name is overwritten next round: copy into place now */
+		name = dent->name;
+		name_len = len;
+		dir_ino = parent;
+	}
+}
+
+static long ioc_ino_path(struct file *file, void __user *uarg)
+{
+	struct super_block *sb = file_inode(file)->i_sb;
+	struct scoutfs_ioctl_ino_path_result res;
+	struct scoutfs_ioctl_ino_path args;
+	struct scoutfs_key key, last, found;
+	struct scoutfs_dirent *dent = NULL;
+	struct scoutfs_dirent *pdent = NULL;
+	char *buf = NULL;
+	char *path;
+	int name_len;
+	int path_bytes;
+	int ret;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		return -EFAULT;
+	if (!is_zeroed(args._pad, sizeof(args._pad)))
+		return -EINVAL;
+	if (args.result_bytes <= sizeof(res))
+		return -EINVAL;
+
+	dent = kmalloc(sizeof(*dent) + SCOUTFS_NAME_LEN, GFP_KERNEL);
+	pdent = kmalloc(sizeof(*pdent) + SCOUTFS_NAME_LEN, GFP_KERNEL);
+	buf = kmalloc(PATH_MAX, GFP_KERNEL);
+	if (!dent || !pdent || !buf) {
+		ret = -ENOMEM;
+		goto out;
+	}
+
+	scoutfs_key_init_backref(&key, args.ino, args.dir_ino, args.dir_pos);
+	scoutfs_key_init_backref(&last, args.ino, U64_MAX, U64_MAX);
+	ret = scoutfs_item_next(sb, &key, &last, &found, dent,
+				sizeof(*dent) + SCOUTFS_NAME_LEN);
+	if (ret < 0)
+		goto out;
+	if (ret < (int)sizeof(*dent)) {
+		ret = -EIO;
+		goto out;
+	}
+	name_len = ret - sizeof(*dent);
+
+	path = build_path(sb, scoutfs_key_second(&found), dent->name, name_len,
+			  buf, PATH_MAX, pdent);
+	if (IS_ERR(path)) {
+		ret = PTR_ERR(path);
+		goto out;
+	}
+	path_bytes = strlen(path) + 1;
+	if (sizeof(res) + path_bytes > args.result_bytes) {
+		ret = -ENAMETOOLONG;
+		goto out;
+	}
+
+	memset(&res, 0, sizeof(res));
+	res.dir_ino = scoutfs_key_second(&found);
+	res.dir_pos = scoutfs_key_third(&found);
+	res.path_bytes = path_bytes;
+	if (copy_to_user((void __user *)(uintptr_t)args.result_ptr, &res,
+			 sizeof(res)) ||
+	    copy_to_user((void __user *)(uintptr_t)(args.result_ptr +
+						    sizeof(res)),
+			 path, path_bytes))
+		ret = -EFAULT;
+	else
+		ret = 0;
+out:
+	kfree(dent);
+	kfree(pdent);
+	kfree(buf);
+	return ret;
+}
+
+static long ioc_stat_more(struct file *file, void __user *uarg)
+{
+	struct inode *inode = file_inode(file);
+	struct scoutfs_inode_info *si = SCOUTFS_I(inode);
+	struct scoutfs_ioctl_stat_more stm;
+
+	memset(&stm, 0, sizeof(stm));
+	inode_lock_shared(inode);
+	stm.meta_seq = si->meta_seq;
+	stm.data_seq = si->data_seq;
+	stm.data_version = si->data_version;
+	stm.online_blocks = si->online_blocks;
+	stm.offline_blocks = si->offline_blocks;
+	stm.crtime_sec = si->crtime.tv_sec;
+	stm.crtime_nsec = si->crtime.tv_nsec;
+	inode_unlock_shared(inode);
+
+	return copy_to_user(uarg, &stm, sizeof(stm)) ? -EFAULT : 0;
+}
+
+static long ioc_statfs_more(struct file *file, void __user *uarg)
+{
+	struct super_block *sb = file_inode(file)->i_sb;
+	struct scoutfs_sb_info *sbi = SCOUTFS_SB(sb);
+	struct scoutfs_ioctl_statfs_more sfm;
+
+	memset(&sfm, 0, sizeof(sfm));
+	mutex_lock(&sbi->meta_mutex);
+	sfm.fsid = sbi->fsid;
+	sfm.rid = sbi->rid;
+	sfm.committed_seq = sbi->committed_seq;
+	sfm.total_meta_blocks = le64_to_cpu(sbi->super->total_meta_blocks);
+	sfm.total_data_blocks = le64_to_cpu(sbi->super->total_data_blocks);
+	sfm.reserved_meta_blocks = sbi->alloc.nr_reserve;
+	mutex_unlock(&sbi->meta_mutex);
+
+	return copy_to_user(uarg, &sfm, sizeof(sfm)) ? -EFAULT : 0;
+}
+
+long scoutfs_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case SCOUTFS_IOC_WALK_INODES:
+		return ioc_walk_inodes(file, uarg);
+	case SCOUTFS_IOC_INO_PATH:
+		return ioc_ino_path(file, uarg);
+	case SCOUTFS_IOC_STAT_MORE:
+		return ioc_stat_more(file, uarg);
+	case SCOUTFS_IOC_STATFS_MORE:
+		return ioc_statfs_more(file, uarg);
+	}
+	return -ENOTTY;
+}
