@@ -13,6 +13,8 @@ int cmd_walk_inodes(int argc, char **argv);
 int cmd_ino_path(int argc, char **argv);
 int cmd_stat(int argc, char **argv);
 int cmd_statfs(int argc, char **argv);
+int cmd_data_waiting(int argc, char **argv);
+int cmd_data_wait_err(int argc, char **argv);
 int cmd_mkfs(int argc, char **argv);
 int cmd_print(int argc, char **argv);
 int cmd_fsck(int argc, char **argv);

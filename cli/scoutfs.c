@@ -14,6 +14,8 @@ static const struct cli_cmd scoutfs_cmds[] = {
 	{ "ino-path", "print every path of an inode number", cmd_ino_path },
 	{ "stat", "print the attributes scoutfs keeps beyond stat(2)", cmd_stat },
 	{ "statfs", "print fsid, mount id, committed seq and device sizes", cmd_statfs },
+	{ "data-waiting", "list tasks waiting for offline data to be staged", cmd_data_waiting },
+	{ "data-wait-err", "give tasks waiting for offline data an error", cmd_data_wait_err },
 	{ 0 }
 };
 

@@ -31,6 +31,7 @@
 #include "item.h"
 #include "trans.h"
 #include "ioctl.h"
+#include "data_wait.h"
 #include "libscoutfs/key.h"
 
 static bool is_zeroed(const void *p, size_t len)
@@ -284,6 +285,56 @@ static long ioc_statfs_more(struct file *file, void __user *uarg)
 	return copy_to_user(uarg, &sfm, sizeof(sfm)) ? -EFAULT : 0;
 }
 
+static long ioc_data_waiting(struct file *file, void __user *uarg)
+{
+	struct super_block *sb = file_inode(file)->i_sb;
+	struct scoutfs_ioctl_data_waiting_entry *ents;
+	struct scoutfs_ioctl_data_waiting args;
+	int nr;
+	int ret;
+
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		return -EFAULT;
+	if (args.flags || !is_zeroed(args._pad, sizeof(args._pad)))
+		return -EINVAL;
+	if (args.ents_nr == 0)
+		return 0;
+	nr = min_t(int, args.ents_nr, SCOUTFS_IOC_DATA_WAITING_MAX_ENTRIES);
+	ents = kvcalloc(nr, sizeof(*ents), GFP_KERNEL);
+	if (!ents)
+		return -ENOMEM;
+	ret = scoutfs_data_wait_list(sb, args.after_ino, args.after_iblock,
+				     ents, nr);
+	if (ret > 0 && copy_to_user((void __user *)(uintptr_t)args.ents_ptr,
+				    ents, ret * sizeof(*ents)))
+		ret = -EFAULT;
+	kvfree(ents);
+	return ret;
+}
+
+#define DWO_ALL (SCOUTFS_IOC_DWO_READ | SCOUTFS_IOC_DWO_WRITE | \
+		 SCOUTFS_IOC_DWO_CHANGE_SIZE)
+
+static long ioc_data_wait_err(struct file *file, void __user *uarg)
+{
+	struct super_block *sb = file_inode(file)->i_sb;
+	struct scoutfs_ioctl_data_wait_err args;
+	u64 start, end;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		return -EFAULT;
+	if (args.count == 0 || args.offset + args.count < args.offset ||
+	    !args.op || (args.op & ~DWO_ALL) ||
+	    args.err < -MAX_ERRNO || args.err >= 0)
+		return -EINVAL;
+	start = args.offset >> SCOUTFS_DATA_BLOCK_SHIFT;
+	end = (args.offset + args.count - 1) >> SCOUTFS_DATA_BLOCK_SHIFT;
+	return scoutfs_data_wait_set_err(sb, args.ino, start, end, args.op,
+					 (int)args.err);
+}
+
 long scoutfs_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	void __user *uarg = (void __user *)arg;
@@ -297,6 +348,10 @@ long scoutfs_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return ioc_stat_more(file, uarg);
 	case SCOUTFS_IOC_STATFS_MORE:
 		return ioc_statfs_more(file, uarg);
+	case SCOUTFS_IOC_DATA_WAITING:
+		return ioc_data_waiting(file, uarg);
+	case SCOUTFS_IOC_DATA_WAIT_ERR:
+		return ioc_data_wait_err(file, uarg);
 	}
 	return -ENOTTY;
 }

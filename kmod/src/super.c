@@ -39,6 +39,7 @@
 #include "block.h"
 #include "trans.h"
 #include "inode.h"
+#include "data_wait.h"
 #include "libscoutfs/block.h"
 
 enum {
@@ -333,6 +334,7 @@ static int scoutfs_fill_super(struct super_block *sb, void *data, int silent)
 	sbi->rid = get_random_u64();
 	mutex_init(&sbi->meta_mutex);
 	init_rwsem(&sbi->trans_rwsem);
+	scoutfs_data_wait_setup(sb);
 
 	sb->s_magic = SCOUTFS_SUPER_MAGIC;
 	sb->s_op = &scoutfs_super_ops;

@@ -6,6 +6,8 @@
 #include <linux/mutex.h>
 #include <linux/rwsem.h>
 #include <linux/workqueue.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
 
 #include "format.h"
 #include "libscoutfs/alloc.h"
@@ -55,6 +57,11 @@ struct scoutfs_sb_info {
 	unsigned long trans_dirty_ops;	/* changes since the last commit */
 	struct delayed_work commit_work;
 	bool read_only_after_error;
+
+	/* tasks waiting for offline data (data_wait.c) */
+	spinlock_t dw_lock;
+	struct list_head dw_list;
+	wait_queue_head_t dw_wq;
 };
 
 static inline struct scoutfs_sb_info *SCOUTFS_SB(struct super_block *sb)

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * data_wait_err.c: `scoutfs data-wait-err -p PATH -I INO -V VERS -F OFFSET
+ * -C COUNT -O OP -E ERR` hands the tasks waiting for OP (read, write,
+ * change_size) on [OFFSET, OFFSET + COUNT) of inode INO the error ERR
+ * (negative errno, e.g. -5 for EIO), which their system call returns.
+ * Prints how many waiters got it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "fsioctl.h"
+#include "ioctl.h"
+#include "parse.h"
+
+static void dwe_usage(FILE *f)
+{
+	fprintf(f, "usage: scoutfs data-wait-err -p PATH -I INO [-V VERSION] -F OFFSET -C COUNT\n"
+		"                              -O {read|write|change_size} -E ERRNO\n"
+		"  ERRNO is negative, e.g. -5 (EIO)\n");
+}
+
+static int parse_op(const char *str, uint64_t *op)
+{
+	if (!strcmp(str, "read"))
+		*op = SCOUTFS_IOC_DWO_READ;
+	else if (!strcmp(str, "write"))
+		*op = SCOUTFS_IOC_DWO_WRITE;
+	else if (!strcmp(str, "change_size"))
+		*op = SCOUTFS_IOC_DWO_CHANGE_SIZE;
+	else
+		return -1;
+	return 0;
+}
+
+int cmd_data_wait_err(int argc, char **argv)
+{
+	struct scoutfs_ioctl_data_wait_err args;
+	const char *path = NULL;
+	uint64_t v;
+	char *end;
+	long err = 0;
+	int have = 0;
+	int fd, ret, c;
+
+	memset(&args, 0, sizeof(args));
+	optind = 1;
+	while ((c = getopt(argc, argv, "p:I:V:F:C:O:E:h")) != -1) {
+		switch (c) {
+		case 'p': path = optarg; break;
+		case 'I': if (scoutfs_parse_u64(optarg, &v)) goto usage;
+			  args.ino = v; have |= 1; break;
+		case 'V': if (scoutfs_parse_u64(optarg, &v)) goto usage;
+			  args.data_version = v; break;
+		case 'F': if (scoutfs_parse_size(optarg, &v)) goto usage;
+			  args.offset = v; have |= 2; break;
+		case 'C': if (scoutfs_parse_size(optarg, &v)) goto usage;
+			  args.count = v; have |= 4; break;
+		case 'O': if (parse_op(optarg, &v)) goto usage;
+			  args.op = v; have |= 8; break;
+		case 'E':
+			errno = 0;
+			err = strtol(optarg, &end, 10);
+			if (errno || *end || err >= 0 || err < -4095) {
+				fprintf(stderr, "scoutfs data-wait-err: -E wants a negative errno (-4095..-1), got '%s'\n",
+					optarg);
+				return CMD_EXIT_USAGE;
+			}
+			args.err = err;
+			have |= 16;
+			break;
+		case 'h':
+			dwe_usage(stdout);
+			return CMD_EXIT_OK;
+		default:
+			goto usage;
+		}
+	}
+	if (!path || have != 31 || optind != argc)
+		goto usage;
+
+	fd = scoutfs_open_on_fs("scoutfs data-wait-err", path, O_RDONLY);
+	if (fd < 0)
+		return CMD_EXIT_FAILURE;
+	ret = ioctl(fd, SCOUTFS_IOC_DATA_WAIT_ERR, &args);
+	if (ret < 0)
+		fprintf(stderr, "scoutfs data-wait-err: %s: %s\n", path,
+			strerror(errno));
+	else
+		printf("%d waiters given error %ld\n", ret, err);
+	close(fd);
+	return ret < 0 ? CMD_EXIT_FAILURE : CMD_EXIT_OK;
+usage:
+	dwe_usage(stderr);
+	return CMD_EXIT_USAGE;
+}
