@@ -1,26 +1,1058 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * data.c: regular file data.  Placeholder until file data lands: files
- * can be created and are empty.
+ * data.c: regular file data: extent items, page cache I/O through iomap,
+ * truncate, fallocate, SEEK_DATA/SEEK_HOLE, and the hooks for offline
+ * extents.
+ *
+ * EXTENTS
+ *
+ * A file's blocks are SCOUTFS_DATA_EXTENT_TYPE items keyed by (ino, first
+ * logical block) with a struct scoutfs_data_extent value (format.h):
+ * len data blocks starting at blkno on the data device (sb->s_bdev, 4 KiB
+ * blocks).  Extents of one file never overlap; a logical block with no
+ * extent is a hole and reads as zeros.  Flags:
+ *
+ *   UNWRITTEN  blocks are allocated (fallocate) but read as zeros; the
+ *              first write to a range converts it to a plain extent.
+ *   OFFLINE    released: no blocks (blkno 0), the data lives only in the
+ *              archive.  Nothing here creates them (release and stage are
+ *              the ioctls' job); readers and writers of an offline range
+ *              are stopped by scoutfs_data_wait_check(), which returns
+ *              -ENODATA until data_wait.c replaces it with a real wait.
+ *
+ * Adjacent extents with the same flags and contiguous blocks are merged
+ * when one is inserted (cheap: one lookup on each side), so sequential
+ * writes of a big file do not leave an item per write.
+ *
+ * ALLOCATION: AT WRITE TIME, INSIDE A HOLD
+ *
+ * A buffered write (or mmap fault, via page_mkwrite) that lands on a hole
+ * allocates its blocks in ->iomap_begin inside its own transaction hold,
+ * inserts the extent and updates the inode item (online_blocks, data_seq,
+ * data_version) in that same transaction, and hands iomap a mapping
+ * flagged IOMAP_F_NEW so the parts of a block the write does not cover
+ * are zeroed in the page cache rather than read.  An unwritten range is
+ * converted to a plain extent the same way.  So every dirty page already
+ * has blocks when writeback runs: writeback (->map_blocks) only looks
+ * extents up, never takes a hold, and a hole or offline extent under a
+ * dirty page is an error it reports.  This is the simple scheme
+ * (no delayed allocation): sequential small appends each allocate, and
+ * the allocator hands out the end of its first free extent, so they are
+ * often not contiguous and do not merge.
+ *
+ * A buffered write then stamps the inode (mtime, ctime, i_size, data_seq,
+ * data_version) once more after copying, in one hold per write(2).  i_size
+ * only ever reaches disk through scoutfs_inode_update().  Content changes
+ * by mmap are stamped once per page_mkwrite (the first write to a clean
+ * page), before the page is dirtied.
+ *
+ * Stale data: a block allocated by a write is referenced by a committed
+ * extent before writeback has written it, so a crash in that window can
+ * show the block's previous contents (like ext4 data=writeback).  fsync
+ * and O_DIRECT/O_SYNC writes wait for the data before returning.  Blocks
+ * beyond EOF (left by a short write) and the tail of the last block are
+ * zeroed through the page cache before i_size grows over them, and
+ * truncate writes the zeroed tail block before freeing what follows it.
+ *
+ * FREEING
+ *
+ * Truncate and evict free blocks with scoutfs_alloc_free_data(): they go
+ * to the transaction's freed list and become allocatable only after the
+ * commit, because the last committed super still references them.  A
+ * truncate of a big file frees SCOUTFS_DATA_EXTENT_BATCH extents per hold
+ * and commits when the freed list is full (-ENOBUFS).
+ *
+ * O_DIRECT
+ *
+ * There is no direct I/O path: O_DIRECT opens are accepted
+ * (FMODE_CAN_ODIRECT, set in ->open) and served by the page cache; an
+ * O_DIRECT write is written and waited for before write(2) returns, so it
+ * is on the data device (not necessarily committed: that is fsync's job).
+ * No alignment is required.
+ *
+ * LOCKING
+ *
+ * Lock order (see inode.c and lock.c for the whole list):
+ *
+ *   VFS inode lock (i_rwsem) -> mapping invalidate_lock -> page lock ->
+ *     trans hold (trans_rwsem) -> extent_sem -> meta_mutex
+ *
+ * meta_mutex is taken inside the item calls and around the allocator
+ * calls.  extent_sem is taken for read by lookups (reads, writeback, seek,
+ * scoutfs_data_wait_check) and for write around every change of extent
+ * items and the block counts, so the release and stage ioctls can
+ * serialise against I/O without the VFS inode lock.  Nothing waits for a
+ * page lock or page writeback while holding a trans hold or extent_sem,
+ * and no hold is ever taken twice by one task (a commit waiting for the
+ * trans_rwsem would deadlock it): ->iomap_begin takes and drops its own
+ * hold, and the write paths call no VFS helper that marks the inode dirty
+ * (scoutfs_dirty_inode() takes its own hold) while they hold one.
  */
 #include <linux/fs.h>
+#include <linux/iomap.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/falloc.h>
+#include <linux/sched/mm.h>
+#include <linux/uio.h>
+#include <linux/writeback.h>
 
 #include "super.h"
 #include "inode.h"
+#include "item.h"
 #include "data.h"
 #include "trans.h"
 #include "xattr.h"
+#include "ioctl.h"
+#include "libscoutfs/key.h"
+
+/* Most blocks one ->iomap_begin allocates: 32 MiB. */
+#define SCOUTFS_DATA_ALLOC_MAX_BLOCKS	8192ULL
+/* Most extents truncate changes in one transaction hold. */
+#define SCOUTFS_DATA_EXTENT_BATCH	64
+/* Sectors (i_blocks units) per data block. */
+#define SCOUTFS_DATA_BLOCK_SECTOR_SHIFT	(SCOUTFS_DATA_BLOCK_SHIFT - SECTOR_SHIFT)
+
+/* An extent item, in cpu order. */
+struct data_ext {
+	u64 iblock;	/* first logical block */
+	u64 len;	/* blocks */
+	u64 blkno;	/* first data device block; 0 when offline */
+	u32 flags;	/* SCOUTFS_EXTENT_FLAG_* */
+};
+
+static inline u64 ext_end(const struct data_ext *ext)
+{
+	return ext->iblock + ext->len;
+}
+
+static inline bool ext_is_offline(const struct data_ext *ext)
+{
+	return ext->flags & SCOUTFS_EXTENT_FLAG_OFFLINE;
+}
+
+static inline bool ext_is_unwritten(const struct data_ext *ext)
+{
+	return ext->flags & SCOUTFS_EXTENT_FLAG_UNWRITTEN;
+}
+
+static inline u64 pos_to_block(loff_t pos)
+{
+	return (u64)pos >> SCOUTFS_DATA_BLOCK_SHIFT;
+}
+
+static inline loff_t block_to_pos(u64 iblock)
+{
+	return (loff_t)(iblock << SCOUTFS_DATA_BLOCK_SHIFT);
+}
+
+/* The block after the last one that [pos, pos + len) touches. */
+static inline u64 pos_end_block(loff_t pos, loff_t len)
+{
+	return pos_to_block(pos + len + SCOUTFS_DATA_BLOCK_SIZE - 1);
+}
+
+static int ext_from_item(struct inode *inode, const struct scoutfs_key *key,
+			 const struct scoutfs_data_extent *dext, int val_len,
+			 struct data_ext *ext)
+{
+	if (val_len != sizeof(*dext) || le64_to_cpu(dext->len) == 0) {
+		scoutfs_err(inode->i_sb, "inode %lu: extent item at block %llu has a bad value (%d bytes, len %llu)",
+			    inode->i_ino, scoutfs_key_second(key), val_len,
+			    val_len == sizeof(*dext) ?
+			    le64_to_cpu(dext->len) : 0);
+		return -EIO;
+	}
+	ext->iblock = scoutfs_key_second(key);
+	ext->len = le64_to_cpu(dext->len);
+	ext->blkno = le64_to_cpu(dext->blkno);
+	ext->flags = le32_to_cpu(dext->flags);
+	return 0;
+}
+
+/*
+ * The extent containing iblock or, if iblock is in a hole, the first
+ * extent after it.  -ENOENT when there is neither.  Caller holds
+ * extent_sem.
+ */
+static int extent_lookup(struct inode *inode, u64 iblock, struct data_ext *ext)
+{
+	struct super_block *sb = inode->i_sb;
+	struct scoutfs_data_extent dext;
+	struct scoutfs_key key, bound, found;
+	int ret;
+
+	scoutfs_key_init_data_extent(&key, inode->i_ino, iblock);
+	scoutfs_key_init_data_extent(&bound, inode->i_ino, 0);
+	ret = scoutfs_item_prev(sb, &key, &bound, &found, &dext, sizeof(dext));
+	if (ret >= 0) {
+		ret = ext_from_item(inode, &found, &dext, ret, ext);
+		if (ret < 0)
+			return ret;
+		if (ext_end(ext) > iblock)
+			return 0;
+	} else if (ret != -ENOENT) {
+		return ret;
+	}
+
+	scoutfs_key_init(&bound, SCOUTFS_FS_ZONE, inode->i_ino,
+			 SCOUTFS_DATA_EXTENT_TYPE, U64_MAX, U64_MAX);
+	ret = scoutfs_item_next(sb, &key, &bound, &found, &dext, sizeof(dext));
+	if (ret < 0)
+		return ret;
+	return ext_from_item(inode, &found, &dext, ret, ext);
+}
+
+static int extent_item_write(struct inode *inode, const struct data_ext *ext)
+{
+	struct scoutfs_data_extent dext = {
+		.len = cpu_to_le64(ext->len),
+		.blkno = cpu_to_le64(ext->blkno),
+		.flags = cpu_to_le32(ext->flags),
+	};
+	struct scoutfs_key key;
+
+	scoutfs_key_init_data_extent(&key, inode->i_ino, ext->iblock);
+	return scoutfs_item_force(inode->i_sb, &key, &dext, sizeof(dext));
+}
+
+static int extent_item_delete(struct inode *inode, u64 iblock)
+{
+	struct scoutfs_key key;
+
+	scoutfs_key_init_data_extent(&key, inode->i_ino, iblock);
+	return scoutfs_item_delete(inode->i_sb, &key);
+}
+
+/* Keep online_blocks/offline_blocks and i_blocks in step; extent_sem held. */
+static void count_blocks(struct inode *inode, const struct data_ext *ext,
+			 u64 len, bool add)
+{
+	struct scoutfs_inode_info *si = SCOUTFS_I(inode);
+	u64 *count = ext_is_offline(ext) ? &si->offline_blocks :
+					   &si->online_blocks;
+
+	if (add)
+		*count += len;
+	else
+		*count -= min(*count, len);
+	inode->i_blocks = si->online_blocks << SCOUTFS_DATA_BLOCK_SECTOR_SHIFT;
+}
+
+static bool extents_can_merge(const struct data_ext *a,
+			      const struct data_ext *b)
+{
+	if (ext_end(a) != b->iblock || a->flags != b->flags)
+		return false;
+	return ext_is_offline(a) || a->blkno + a->len == b->blkno;
+}
+
+/*
+ * Insert an extent over a range that must be a hole, merging it with a
+ * neighbour on either side that continues it.  Inside a hold, extent_sem
+ * held for write.
+ */
+static int extent_insert(struct inode *inode, const struct data_ext *new)
+{
+	struct data_ext ext = *new;
+	struct data_ext prev, next;
+	bool merged_next = false;
+	int ret;
+
+	if (ext.iblock > 0) {
+		ret = extent_lookup(inode, ext.iblock - 1, &prev);
+		if (ret < 0 && ret != -ENOENT)
+			return ret;
+		if (ret == 0 && extents_can_merge(&prev, &ext)) {
+			prev.len += ext.len;
+			ext = prev;
+		}
+	}
+
+	ret = extent_lookup(inode, ext_end(&ext), &next);
+	if (ret < 0 && ret != -ENOENT)
+		return ret;
+	if (ret == 0 && extents_can_merge(&ext, &next)) {
+		ext.len += next.len;
+		merged_next = true;
+	}
+
+	ret = extent_item_write(inode, &ext);
+	if (ret == 0 && merged_next)
+		ret = extent_item_delete(inode, next.iblock);
+	if (ret == 0)
+		count_blocks(inode, new, new->len, true);
+	return ret;
+}
+
+/*
+ * Remove the mapping of logical blocks [start, end), trimming extents
+ * that straddle the edges, and, if free_blocks, freeing their data
+ * blocks.  Stops after SCOUTFS_DATA_EXTENT_BATCH extents; *next is where
+ * the next call continues (end when done).  The freeing comes first for
+ * each extent so a full freed list (-ENOBUFS: the transaction must
+ * commit) leaves that extent untouched.  Inside a hold, extent_sem held
+ * for write.
+ */
+static int extent_remove_range(struct inode *inode, u64 start, u64 end,
+			       bool free_blocks, u64 *next)
+{
+	struct scoutfs_sb_info *sbi = SCOUTFS_SB(inode->i_sb);
+	struct data_ext ext, piece;
+	u64 cut_start, cut_end;
+	u64 iblock = start;
+	int nr = 0;
+	int ret = 0;
+
+	while (iblock < end && nr++ < SCOUTFS_DATA_EXTENT_BATCH) {
+		ret = extent_lookup(inode, iblock, &ext);
+		if (ret == -ENOENT || (ret == 0 && ext.iblock >= end)) {
+			iblock = end;
+			ret = 0;
+			break;
+		}
+		if (ret < 0)
+			break;
+
+		cut_start = max(ext.iblock, iblock);
+		cut_end = min(ext_end(&ext), end);
+
+		if (free_blocks && !ext_is_offline(&ext) && ext.blkno) {
+			mutex_lock(&sbi->meta_mutex);
+			ret = scoutfs_alloc_free_data(&sbi->alloc,
+					ext.blkno + (cut_start - ext.iblock),
+					cut_end - cut_start);
+			mutex_unlock(&sbi->meta_mutex);
+			if (ret < 0)
+				break;
+		}
+
+		if (cut_start > ext.iblock) {
+			piece = ext;
+			piece.len = cut_start - ext.iblock;
+			ret = extent_item_write(inode, &piece);
+		} else {
+			ret = extent_item_delete(inode, ext.iblock);
+		}
+		if (ret == 0 && cut_end < ext_end(&ext)) {
+			piece = ext;
+			piece.iblock = cut_end;
+			piece.len = ext_end(&ext) - cut_end;
+			if (!ext_is_offline(&ext))
+				piece.blkno += cut_end - ext.iblock;
+			ret = extent_item_write(inode, &piece);
+		}
+		if (ret < 0) {
+			scoutfs_err(inode->i_sb, "inode %lu: changing the extent at block %llu failed (%d)",
+				    inode->i_ino, ext.iblock, ret);
+			break;
+		}
+		count_blocks(inode, &ext, cut_end - cut_start, false);
+		iblock = cut_end;
+	}
+
+	*next = iblock;
+	return ret;
+}
+
+/*
+ * Allocate up to want blocks for the hole at iblock and insert them as
+ * one extent with flags.  Returns the extent in *ext.  -ENOSPC when the
+ * data device is full.  Inside a hold, extent_sem held for write.
+ */
+static int extent_alloc(struct inode *inode, u64 iblock, u64 want, u32 flags,
+			struct data_ext *ext)
+{
+	struct scoutfs_sb_info *sbi = SCOUTFS_SB(inode->i_sb);
+	u64 blkno, len;
+	int ret;
+
+	want = min(want, SCOUTFS_DATA_ALLOC_MAX_BLOCKS);
+	mutex_lock(&sbi->meta_mutex);
+	ret = scoutfs_alloc_data(&sbi->alloc, want, &blkno, &len);
+	mutex_unlock(&sbi->meta_mutex);
+	if (ret < 0)
+		return ret;
+
+	ext->iblock = iblock;
+	ext->len = len;
+	ext->blkno = blkno;
+	ext->flags = flags;
+	ret = extent_insert(inode, ext);
+	if (ret < 0) {
+		mutex_lock(&sbi->meta_mutex);
+		scoutfs_alloc_free_data(&sbi->alloc, blkno, len);
+		mutex_unlock(&sbi->meta_mutex);
+	}
+	return ret;
+}
+
+/*
+ * Turn the unwritten blocks [start, end) of ext into a plain extent:
+ * remove their mapping (keeping the blocks) and insert them again
+ * without the flag, which merges them with a plain neighbour.
+ */
+static int extent_convert_unwritten(struct inode *inode,
+				    const struct data_ext *ext,
+				    u64 start, u64 end, struct data_ext *conv)
+{
+	u64 next;
+	int ret;
+
+	ret = extent_remove_range(inode, start, end, false, &next);
+	if (ret < 0)
+		return ret;
+	conv->iblock = start;
+	conv->len = end - start;
+	conv->blkno = ext->blkno + (start - ext->iblock);
+	conv->flags = ext->flags & ~SCOUTFS_EXTENT_FLAG_UNWRITTEN;
+	return extent_insert(inode, conv);
+}
+
+/* A content change: stamp the inode, optionally its times; in a hold. */
+static int update_inode_data(struct inode *inode, bool set_times)
+{
+	if (set_times)
+		inode->i_mtime = inode->i_ctime = current_time(inode);
+	return scoutfs_inode_update(inode, true);
+}
+
+/* The same in a transaction of its own. */
+static int update_inode_data_hold(struct inode *inode, bool set_times)
+{
+	struct super_block *sb = inode->i_sb;
+	int ret;
+
+	ret = scoutfs_trans_hold(sb);
+	if (ret)
+		return ret;
+	ret = update_inode_data(inode, set_times);
+	scoutfs_trans_release(sb);
+	if (ret)
+		scoutfs_err(sb, "inode %lu: updating the inode after a data change failed (%d)",
+			    inode->i_ino, ret);
+	return ret;
+}
+
+/*
+ * Placeholder for data_wait.c: 0 when no block of [pos, pos + len) is
+ * offline, else -ENODATA.  op is SCOUTFS_IOC_DWO_READ, _WRITE or
+ * _CHANGE_SIZE (ioctl.h): what the caller was about to do, which the real
+ * wait will report to the stager.  Called without a hold and without
+ * extent_sem, where a wait for staging may block: read_iter, fault,
+ * write_iter, page_mkwrite.
+ */
+int scoutfs_data_wait_check(struct inode *inode, loff_t pos, loff_t len,
+			    int op)
+{
+	struct scoutfs_inode_info *si = SCOUTFS_I(inode);
+	struct data_ext ext;
+	u64 iblock, end;
+	int ret = 0;
+
+	if (len <= 0 || READ_ONCE(si->offline_blocks) == 0)
+		return 0;
+
+	iblock = pos_to_block(pos);
+	end = pos_end_block(pos, len);
+	down_read(&si->extent_sem);
+	while (iblock < end) {
+		ret = extent_lookup(inode, iblock, &ext);
+		if (ret == -ENOENT || (ret == 0 && ext.iblock >= end)) {
+			ret = 0;
+			break;
+		}
+		if (ret < 0)
+			break;
+		if (ext_is_offline(&ext)) {
+			ret = -ENODATA;
+			break;
+		}
+		iblock = ext_end(&ext);
+	}
+	up_read(&si->extent_sem);
+	return ret;
+}
+
+static void map_extent(struct inode *inode, struct iomap *iomap,
+		       const struct data_ext *ext, u64 iblock, u16 type,
+		       u16 flags)
+{
+	u64 end = ext_end(ext);
+
+	iomap->bdev = inode->i_sb->s_bdev;
+	iomap->offset = block_to_pos(iblock);
+	iomap->length = block_to_pos(end - iblock);
+	iomap->type = type;
+	iomap->flags = flags;
+	if (type == IOMAP_MAPPED || type == IOMAP_UNWRITTEN)
+		iomap->addr = (ext->blkno + (iblock - ext->iblock)) <<
+			      SCOUTFS_DATA_BLOCK_SHIFT;
+	else
+		iomap->addr = IOMAP_NULL_ADDR;
+}
+
+static void map_hole(struct inode *inode, struct iomap *iomap, u64 iblock,
+		     u64 end)
+{
+	struct data_ext hole = { .iblock = iblock, .len = end - iblock };
+
+	map_extent(inode, iomap, &hole, iblock, IOMAP_HOLE, 0);
+}
+
+/*
+ * Map the blocks at pos for reading, zeroing, reporting or writeback:
+ * never changes anything.  Offline extents are data for SEEK and FIEMAP
+ * (reported as delalloc: no known location), nothing to zero, and an
+ * error for I/O.
+ */
+static int map_lookup(struct inode *inode, loff_t pos, loff_t length,
+		      unsigned int flags, struct iomap *iomap)
+{
+	struct scoutfs_inode_info *si = SCOUTFS_I(inode);
+	u64 iblock = pos_to_block(pos);
+	u64 end = pos_end_block(pos, length);
+	struct data_ext ext;
+	int ret;
+
+	down_read(&si->extent_sem);
+	ret = extent_lookup(inode, iblock, &ext);
+	up_read(&si->extent_sem);
+
+	if (ret == -ENOENT || (ret == 0 && ext.iblock > iblock)) {
+		map_hole(inode, iomap, iblock, ret == 0 ? ext.iblock : end);
+		return 0;
+	}
+	if (ret < 0)
+		return ret;
+
+	if (ext_is_offline(&ext)) {
+		if (flags & IOMAP_REPORT) {
+			map_extent(inode, iomap, &ext, iblock, IOMAP_DELALLOC, 0);
+			return 0;
+		}
+		if (flags & IOMAP_ZERO) {
+			map_hole(inode, iomap, iblock, ext_end(&ext));
+			return 0;
+		}
+		return -ENODATA;
+	}
+	map_extent(inode, iomap, &ext, iblock,
+		   ext_is_unwritten(&ext) ? IOMAP_UNWRITTEN : IOMAP_MAPPED, 0);
+	return 0;
+}
+
+/*
+ * Map the blocks at pos for a write (buffered or page_mkwrite):
+ * allocate a hole, convert an unwritten range, in one transaction with
+ * the inode update.  See the top comment.
+ */
+static int map_for_write(struct inode *inode, loff_t pos, loff_t length,
+			 struct iomap *iomap)
+{
+	struct scoutfs_inode_info *si = SCOUTFS_I(inode);
+	struct super_block *sb = inode->i_sb;
+	u64 iblock = pos_to_block(pos);
+	u64 end = pos_end_block(pos, length);
+	struct data_ext ext, new;
+	unsigned int nofs;
+	bool changed = false;
+	int ret;
+
+	ret = scoutfs_trans_hold(sb);
+	if (ret)
+		return ret;
+	nofs = memalloc_nofs_save();
+	down_write(&si->extent_sem);
+
+	ret = extent_lookup(inode, iblock, &ext);
+	if (ret == -ENOENT || (ret == 0 && ext.iblock > iblock)) {
+		ret = extent_alloc(inode, iblock,
+				   (ret == 0 ? min(ext.iblock, end) : end) - iblock,
+				   0, &new);
+		if (ret == 0) {
+			changed = true;
+			map_extent(inode, iomap, &new, iblock, IOMAP_MAPPED,
+				   IOMAP_F_NEW);
+		}
+	} else if (ret == 0 && ext_is_offline(&ext)) {
+		/* scoutfs_data_wait_check() lost a race with release */
+		ret = -ENODATA;
+	} else if (ret == 0 && ext_is_unwritten(&ext)) {
+		ret = extent_convert_unwritten(inode, &ext, iblock,
+					       min(ext_end(&ext), end), &new);
+		if (ret == 0) {
+			changed = true;
+			map_extent(inode, iomap, &new, iblock, IOMAP_MAPPED,
+				   IOMAP_F_NEW);
+		}
+	} else if (ret == 0) {
+		map_extent(inode, iomap, &ext, iblock, IOMAP_MAPPED, 0);
+	}
+
+	if (changed) {
+		ret = scoutfs_inode_update(inode, true);
+		if (ret)
+			scoutfs_err(sb, "inode %lu: updating the inode after allocating blocks failed (%d)",
+				    inode->i_ino, ret);
+	}
+	up_write(&si->extent_sem);
+	memalloc_nofs_restore(nofs);
+	scoutfs_trans_release(sb);
+	return ret;
+}
+
+static int scoutfs_iomap_begin(struct inode *inode, loff_t pos, loff_t length,
+			       unsigned int flags, struct iomap *iomap,
+			       struct iomap *srcmap)
+{
+	if (flags & IOMAP_WRITE)
+		return map_for_write(inode, pos, length, iomap);
+	return map_lookup(inode, pos, length, flags, iomap);
+}
+
+static const struct iomap_ops scoutfs_iomap_ops = {
+	.iomap_begin	= scoutfs_iomap_begin,
+};
+
+/*
+ * Writeback: every dirty block has an extent (allocated when it was
+ * dirtied), so this only looks it up, reusing the last mapping while it
+ * covers offset.  A hole, unwritten or offline extent under a dirty page
+ * would lose data silently, so it is an error with a log line.
+ */
+static int scoutfs_map_blocks(struct iomap_writepage_ctx *wpc,
+			      struct inode *inode, loff_t offset)
+{
+	struct iomap *iomap = &wpc->iomap;
+	int ret;
+
+	if (iomap->type == IOMAP_MAPPED && offset >= iomap->offset &&
+	    offset < iomap->offset + iomap->length)
+		return 0;
+
+	ret = map_lookup(inode, offset, SCOUTFS_DATA_BLOCK_SIZE, 0, iomap);
+	if (ret == 0 && iomap->type != IOMAP_MAPPED)
+		ret = -EIO;
+	if (ret)
+		scoutfs_err(inode->i_sb, "inode %lu: writeback of a dirty block at byte %lld found no written extent (%d)",
+			    inode->i_ino, offset, ret);
+	return ret;
+}
+
+static const struct iomap_writeback_ops scoutfs_writeback_ops = {
+	.map_blocks	= scoutfs_map_blocks,
+};
+
+static int scoutfs_read_folio(struct file *file, struct folio *folio)
+{
+	return iomap_read_folio(folio, &scoutfs_iomap_ops);
+}
+
+static void scoutfs_readahead(struct readahead_control *rac)
+{
+	iomap_readahead(rac, &scoutfs_iomap_ops);
+}
+
+static int scoutfs_writepages(struct address_space *mapping,
+			      struct writeback_control *wbc)
+{
+	struct iomap_writepage_ctx wpc = { };
+
+	return iomap_writepages(mapping, wbc, &wpc, &scoutfs_writeback_ops);
+}
+
+/*
+ * Zero, through the page cache, whatever written blocks lie in
+ * [old_size, new_size) before i_size grows over them: the tail of the
+ * old last block and blocks a short write left beyond EOF.  Holes and
+ * unwritten extents are skipped by iomap, so this is cheap.
+ */
+static int zero_beyond_eof(struct inode *inode, loff_t old_size,
+			   loff_t new_size)
+{
+	if (new_size <= old_size)
+		return 0;
+	return iomap_zero_range(inode, old_size, new_size - old_size, NULL,
+				&scoutfs_iomap_ops);
+}
+
+/*
+ * Free the extents from logical block start on, SCOUTFS_DATA_EXTENT_BATCH
+ * per transaction, stamping the inode (and so the new i_size) in each.
+ * A crash part way leaves extents beyond i_size, which are harmless and
+ * freed by the next truncate or evict.
+ */
+static int free_extents_from(struct inode *inode, u64 start)
+{
+	struct scoutfs_inode_info *si = SCOUTFS_I(inode);
+	struct super_block *sb = inode->i_sb;
+	u64 iblock = start;
+	unsigned int nofs;
+	int ret;
+
+	do {
+		ret = scoutfs_trans_hold(sb);
+		if (ret)
+			break;
+		nofs = memalloc_nofs_save();
+		down_write(&si->extent_sem);
+		ret = extent_remove_range(inode, iblock, U64_MAX, true,
+					  &iblock);
+		if (ret == 0 || ret == -ENOBUFS) {
+			int err = update_inode_data(inode, false);
+
+			ret = err ?: ret;
+		}
+		up_write(&si->extent_sem);
+		memalloc_nofs_restore(nofs);
+		scoutfs_trans_release(sb);
+
+		/* the freed list is full: commit, then carry on */
+		if (ret == -ENOBUFS)
+			ret = scoutfs_trans_commit(sb);
+		if (ret == 0 && iblock != U64_MAX && fatal_signal_pending(current))
+			ret = -EINTR;
+	} while (ret == 0 && iblock != U64_MAX);
+
+	if (ret)
+		scoutfs_err(sb, "inode %lu: freeing blocks from %llu failed (%d)",
+			    inode->i_ino, iblock, ret);
+	return ret;
+}
 
 int scoutfs_data_truncate(struct inode *inode, loff_t new_size)
 {
-	return new_size == i_size_read(inode) ? 0 : -EOPNOTSUPP;
+	struct address_space *mapping = inode->i_mapping;
+	loff_t old_size = i_size_read(inode);
+	bool did_zero = false;
+	int ret;
+
+	if (new_size == old_size)
+		return 0;
+
+	/*
+	 * No scoutfs_data_wait_check(): truncate frees offline extents like
+	 * any other, and the partial tail of an offline last block is not
+	 * zeroed here (map_lookup() maps it as a hole for IOMAP_ZERO).
+	 */
+	filemap_invalidate_lock(mapping);
+	if (new_size > old_size) {
+		ret = zero_beyond_eof(inode, old_size, new_size);
+		if (ret)
+			goto out;
+		truncate_setsize(inode, new_size);
+		ret = update_inode_data_hold(inode, false);
+		goto out;
+	}
+
+	/* the tail of the new last block must read as zeros if it regrows */
+	ret = iomap_truncate_page(inode, new_size, &did_zero,
+				  &scoutfs_iomap_ops);
+	if (ret == 0 && did_zero)
+		ret = filemap_write_and_wait_range(mapping, new_size,
+				round_up(new_size, SCOUTFS_DATA_BLOCK_SIZE) - 1);
+	if (ret)
+		goto out;
+	truncate_setsize(inode, new_size);
+	ret = free_extents_from(inode, pos_end_block(new_size, 0));
+out:
+	filemap_invalidate_unlock(mapping);
+	return ret;
+}
+
+static int scoutfs_file_open(struct inode *inode, struct file *file)
+{
+	/* O_DIRECT is served by the page cache: see the top comment */
+	file->f_mode |= FMODE_CAN_ODIRECT;
+	return generic_file_open(inode, file);
+}
+
+static ssize_t scoutfs_file_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	struct inode *inode = file_inode(iocb->ki_filp);
+	loff_t size = i_size_read(inode);
+	loff_t len;
+	int ret;
+
+	if (!iov_iter_count(to))
+		return 0;
+	if (iocb->ki_pos < size) {
+		len = min_t(loff_t, iov_iter_count(to), size - iocb->ki_pos);
+		ret = scoutfs_data_wait_check(inode, iocb->ki_pos, len,
+					      SCOUTFS_IOC_DWO_READ);
+		if (ret)
+			return ret;
+	}
+	/* O_DIRECT reads are buffered reads (no ->direct_IO) */
+	iocb->ki_flags &= ~IOCB_DIRECT;
+	return generic_file_read_iter(iocb, to);
+}
+
+static ssize_t scoutfs_file_write_iter(struct kiocb *iocb,
+				       struct iov_iter *from)
+{
+	struct file *file = iocb->ki_filp;
+	struct inode *inode = file_inode(file);
+	bool is_direct = iocb->ki_flags & IOCB_DIRECT;
+	loff_t pos;
+	ssize_t ret;
+	int err;
+
+	if (iocb->ki_flags & IOCB_NOWAIT)
+		return -EOPNOTSUPP;
+
+	inode_lock(inode);
+	ret = generic_write_checks(iocb, from);
+	if (ret <= 0)
+		goto out;
+	/* may call notify_change(), which takes its own hold */
+	ret = file_remove_privs(file);
+	if (ret)
+		goto out;
+	pos = iocb->ki_pos;
+	ret = scoutfs_data_wait_check(inode, pos, iov_iter_count(from),
+				      SCOUTFS_IOC_DWO_WRITE);
+	if (ret)
+		goto out;
+	ret = zero_beyond_eof(inode, i_size_read(inode), pos);
+	if (ret)
+		goto out;
+
+	iocb->ki_flags &= ~IOCB_DIRECT;
+	ret = iomap_file_buffered_write(iocb, from, &scoutfs_iomap_ops);
+	if (is_direct)
+		iocb->ki_flags |= IOCB_DIRECT;
+	/*
+	 * 6.1 stable's iomap_file_buffered_write() leaves ki_pos to the
+	 * caller (earlier 6.1 advanced it): set it either way.
+	 */
+	if (ret > 0)
+		iocb->ki_pos = pos + ret;
+
+	/* times, i_size, data_seq, data_version: once per write(2) */
+	if (ret > 0) {
+		err = update_inode_data_hold(inode, true);
+		if (err)
+			ret = err;
+	}
+out:
+	inode_unlock(inode);
+
+	if (ret > 0 && is_direct) {
+		err = filemap_write_and_wait_range(inode->i_mapping, pos,
+						   pos + ret - 1);
+		if (err)
+			ret = err;
+	}
+	if (ret > 0)
+		ret = generic_write_sync(iocb, ret);
+	return ret;
+}
+
+static vm_fault_t scoutfs_filemap_fault(struct vm_fault *vmf)
+{
+	struct inode *inode = file_inode(vmf->vma->vm_file);
+	loff_t pos = (loff_t)vmf->pgoff << PAGE_SHIFT;
+
+	if (scoutfs_data_wait_check(inode, pos, PAGE_SIZE,
+				    SCOUTFS_IOC_DWO_READ))
+		return VM_FAULT_SIGBUS;
+	return filemap_fault(vmf);
+}
+
+/*
+ * The first write to a clean mapped page: stamp the content change, then
+ * let iomap allocate (->iomap_begin, in its own hold) and dirty the page.
+ * The invalidate lock keeps truncate and fallocate out while blocks are
+ * allocated for the page.
+ */
+static vm_fault_t scoutfs_page_mkwrite(struct vm_fault *vmf)
+{
+	struct inode *inode = file_inode(vmf->vma->vm_file);
+	loff_t pos = (loff_t)vmf->pgoff << PAGE_SHIFT;
+	vm_fault_t vmret;
+	int ret;
+
+	ret = scoutfs_data_wait_check(inode, pos, PAGE_SIZE,
+				      SCOUTFS_IOC_DWO_WRITE);
+	if (ret)
+		return VM_FAULT_SIGBUS;
+
+	sb_start_pagefault(inode->i_sb);
+	filemap_invalidate_lock_shared(inode->i_mapping);
+	ret = update_inode_data_hold(inode, true);
+	if (ret)
+		vmret = vmf_error(ret);
+	else
+		vmret = iomap_page_mkwrite(vmf, &scoutfs_iomap_ops);
+	filemap_invalidate_unlock_shared(inode->i_mapping);
+	sb_end_pagefault(inode->i_sb);
+	return vmret;
+}
+
+static const struct vm_operations_struct scoutfs_file_vm_ops = {
+	.fault		= scoutfs_filemap_fault,
+	.map_pages	= filemap_map_pages,
+	.page_mkwrite	= scoutfs_page_mkwrite,
+};
+
+static int scoutfs_file_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	file_accessed(file);
+	vma->vm_ops = &scoutfs_file_vm_ops;
+	return 0;
+}
+
+static loff_t scoutfs_file_llseek(struct file *file, loff_t offset,
+				  int whence)
+{
+	struct inode *inode = file_inode(file);
+
+	switch (whence) {
+	case SEEK_DATA:
+	case SEEK_HOLE:
+		inode_lock_shared(inode);
+		if (whence == SEEK_DATA)
+			offset = iomap_seek_data(inode, offset,
+						 &scoutfs_iomap_ops);
+		else
+			offset = iomap_seek_hole(inode, offset,
+						 &scoutfs_iomap_ops);
+		inode_unlock_shared(inode);
+		if (offset < 0)
+			return offset;
+		return vfs_setpos(file, offset, inode->i_sb->s_maxbytes);
+	default:
+		return generic_file_llseek(file, offset, whence);
+	}
+}
+
+/*
+ * Allocate unwritten extents over the holes of [start, end) (logical
+ * blocks), one extent per transaction; existing extents, offline ones
+ * included, are left as they are.
+ */
+static int fallocate_blocks(struct inode *inode, u64 start, u64 end)
+{
+	struct scoutfs_inode_info *si = SCOUTFS_I(inode);
+	struct super_block *sb = inode->i_sb;
+	struct data_ext ext, new;
+	u64 iblock = start;
+	unsigned int nofs;
+	int ret = 0;
+
+	while (iblock < end) {
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		ret = scoutfs_trans_hold(sb);
+		if (ret)
+			return ret;
+		nofs = memalloc_nofs_save();
+		down_write(&si->extent_sem);
+
+		ret = extent_lookup(inode, iblock, &ext);
+		if (ret == 0 && ext.iblock <= iblock) {
+			iblock = ext_end(&ext);
+		} else if (ret == 0 || ret == -ENOENT) {
+			ret = extent_alloc(inode, iblock,
+					   (ret == 0 ? min(ext.iblock, end) : end) -
+					   iblock, SCOUTFS_EXTENT_FLAG_UNWRITTEN,
+					   &new);
+			if (ret == 0) {
+				iblock = ext_end(&new);
+				ret = update_inode_data(inode, false);
+			}
+		}
+
+		up_write(&si->extent_sem);
+		memalloc_nofs_restore(nofs);
+		scoutfs_trans_release(sb);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * Mode 0 and FALLOC_FL_KEEP_SIZE: allocate unwritten blocks over the
+ * holes of the range and, without KEEP_SIZE, grow i_size to its end.
+ * Everything else (punch, zero, collapse, insert) is -EOPNOTSUPP for now.
+ */
+static long scoutfs_fallocate(struct file *file, int mode, loff_t offset,
+			      loff_t len)
+{
+	struct inode *inode = file_inode(file);
+	loff_t end = offset + len;
+	int ret;
+
+	if (mode & ~FALLOC_FL_KEEP_SIZE)
+		return -EOPNOTSUPP;
+	if (offset < 0 || len <= 0)
+		return -EINVAL;
+
+	inode_lock(inode);
+	if (!(mode & FALLOC_FL_KEEP_SIZE)) {
+		ret = inode_newsize_ok(inode, end);
+		if (ret)
+			goto out;
+	}
+	ret = file_remove_privs(file);
+	if (ret)
+		goto out;
+
+	filemap_invalidate_lock(inode->i_mapping);
+	ret = fallocate_blocks(inode, pos_to_block(offset),
+			       pos_end_block(offset, len));
+	if (ret == 0 && !(mode & FALLOC_FL_KEEP_SIZE) &&
+	    end > i_size_read(inode)) {
+		ret = zero_beyond_eof(inode, i_size_read(inode), end);
+		if (ret == 0) {
+			truncate_setsize(inode, end);
+			ret = update_inode_data_hold(inode, true);
+		}
+	} else if (ret == 0) {
+		ret = update_inode_data_hold(inode, true);
+	}
+	filemap_invalidate_unlock(inode->i_mapping);
+out:
+	inode_unlock(inode);
+	return ret;
+}
+
+static int scoutfs_fiemap(struct inode *inode,
+			  struct fiemap_extent_info *fieinfo, u64 start,
+			  u64 len)
+{
+	int ret;
+
+	inode_lock_shared(inode);
+	ret = iomap_fiemap(inode, fieinfo, start, len, &scoutfs_iomap_ops);
+	inode_unlock_shared(inode);
+	return ret;
 }
 
 const struct address_space_operations scoutfs_aops = {
+	.read_folio		= scoutfs_read_folio,
+	.readahead		= scoutfs_readahead,
+	.writepages		= scoutfs_writepages,
+	.dirty_folio		= filemap_dirty_folio,
+	.release_folio		= iomap_release_folio,
+	.invalidate_folio	= iomap_invalidate_folio,
+	.migrate_folio		= filemap_migrate_folio,
+	.is_partially_uptodate	= iomap_is_partially_uptodate,
+	.error_remove_page	= generic_error_remove_page,
 };
 
 const struct file_operations scoutfs_file_fops = {
-	.llseek		= generic_file_llseek,
+	.open		= scoutfs_file_open,
+	.llseek		= scoutfs_file_llseek,
+	.read_iter	= scoutfs_file_read_iter,
+	.write_iter	= scoutfs_file_write_iter,
+	.mmap		= scoutfs_file_mmap,
+	.fallocate	= scoutfs_fallocate,
+	.splice_read	= generic_file_splice_read,
+	.splice_write	= iter_file_splice_write,
 	.fsync		= scoutfs_fsync,
 };
 
@@ -30,4 +1062,5 @@ const struct inode_operations scoutfs_file_iops = {
 	.listxattr	= scoutfs_listxattr,
 	.get_acl	= scoutfs_get_acl,
 	.set_acl	= scoutfs_set_acl,
+	.fiemap		= scoutfs_fiemap,
 };

@@ -12,4 +12,13 @@
  */
 int scoutfs_data_truncate(struct inode *inode, loff_t new_size);
 
+/*
+ * 0 when no block of [pos, pos + len) is offline, else -ENODATA.  op is
+ * one of SCOUTFS_IOC_DWO_* (ioctl.h).  A placeholder that data_wait.c
+ * replaces with a wait for staging; call it without a transaction hold
+ * and without extent_sem.
+ */
+int scoutfs_data_wait_check(struct inode *inode, loff_t pos, loff_t len,
+			    int op);
+
 #endif
