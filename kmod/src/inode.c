@@ -387,6 +387,11 @@ static int delete_inode_items(struct super_block *sb, u64 ino, u64 meta_seq,
 	int ret;
 	int i;
 
+	/* srch items are in their own zone; found through the xattr items */
+	ret = scoutfs_xattr_drop_srch(sb, ino);
+	if (ret)
+		return ret;
+
 	kb = kmalloc(sizeof(*kb), GFP_NOFS);
 	if (!kb)
 		return -ENOMEM;
