@@ -323,9 +323,9 @@ os.close(fd)' "$MNT/f"
 	setfacl -d -m u:1000:rwx,g::r-x,o::--- "$MNT/d"
 	(umask 077; touch "$MNT/d/f"; mkdir "$MNT/d/sub")
 	check_inherited() {
-		getfacl -p "$MNT/d/f" | grep -qx "user:1000:rwx.*"
-		getfacl -p "$MNT/d/sub" | grep -qx "user:1000:rwx.*"
-		getfacl -p "$MNT/d/sub" | grep -qx "default:user:1000:rwx"
+		getfacl -pn "$MNT/d/f" | grep -qx "user:1000:rwx.*"
+		getfacl -pn "$MNT/d/sub" | grep -qx "user:1000:rwx.*"
+		getfacl -pn "$MNT/d/sub" | grep -qx "default:user:1000:rwx"
 		# the umask does not apply under a default ACL
 		[ "$(stat -c %a "$MNT/d/sub")" = "770" ]
 		[ "$(stat -c %a "$MNT/d/f")" = "660" ]
@@ -335,7 +335,7 @@ os.close(fd)' "$MNT/f"
 	mount_scoutfs
 	check_inherited
 	(umask 077; touch "$MNT/d/sub/deeper")
-	getfacl -p "$MNT/d/sub/deeper" | grep -qx "user:1000:rwx.*"
+	getfacl -pn "$MNT/d/sub/deeper" | grep -qx "user:1000:rwx.*"
 	umount_and_fsck
 }
 
@@ -344,9 +344,9 @@ os.close(fd)' "$MNT/f"
 	chmod 600 "$MNT/f"
 	setfacl -m u:1000:r--,g::r-- "$MNT/f"
 	[ "$(stat -c %a "$MNT/f")" = "640" ]
-	getfacl -p "$MNT/f" | grep -qx "mask::r--"
+	getfacl -pn "$MNT/f" | grep -qx "mask::r--"
 	chmod 600 "$MNT/f"
-	getfacl -p "$MNT/f" | grep -qx "mask::---"
+	getfacl -pn "$MNT/f" | grep -qx "mask::---"
 	setfacl -b "$MNT/f"
 	[ -z "$(getfattr -m system. --absolute-names "$MNT/f")" ]
 	# an ACL that is only a mode is stored as the mode
@@ -393,7 +393,7 @@ print(err(os.open, '$MNT/d/f', os.O_RDONLY))"
 	run setfacl -d -m u:1000:rw "$MNT/f"
 	[ "$status" -ne 0 ]
 	setfattr -x system.posix_acl_access "$MNT/f"
-	[ -z "$(getfacl -p "$MNT/f" | grep "user:1000")" ]
+	[ -z "$(getfacl -pn "$MNT/f" | grep "user:1000")" ]
 	umount_and_fsck
 }
 
