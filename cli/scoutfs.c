@@ -16,6 +16,9 @@ static const struct cli_cmd scoutfs_cmds[] = {
 	{ "statfs", "print fsid, mount id, committed seq and device sizes", cmd_statfs },
 	{ "data-waiting", "list tasks waiting for offline data to be staged", cmd_data_waiting },
 	{ "data-wait-err", "give tasks waiting for offline data an error", cmd_data_wait_err },
+	{ "release", "free a file's blocks, leaving the range offline (archived)", cmd_release },
+	{ "stage", "write archived data back into a file's offline range", cmd_stage },
+	{ "setattr", "make an empty file an offline file of a given size and version", cmd_setattr },
 	{ 0 }
 };
 

@@ -96,6 +96,9 @@
 #include <linux/sched/mm.h>
 #include <linux/uio.h>
 #include <linux/writeback.h>
+#include <linux/vmalloc.h>
+#include <linux/bio.h>
+#include <linux/blkdev.h>
 
 #include "super.h"
 #include "inode.h"
@@ -104,6 +107,7 @@
 #include "trans.h"
 #include "xattr.h"
 #include "ioctl.h"
+#include "data_wait.h"
 #include "libscoutfs/key.h"
 
 /* Most blocks one ->iomap_begin allocates: 32 MiB. */
@@ -435,29 +439,24 @@ static int update_inode_data_hold(struct inode *inode, bool set_times)
 }
 
 /*
- * Placeholder for data_wait.c: 0 when no block of [pos, pos + len) is
- * offline, else -ENODATA.  op is SCOUTFS_IOC_DWO_READ, _WRITE or
- * _CHANGE_SIZE (ioctl.h): what the caller was about to do, which the real
- * wait will report to the stager.  Called without a hold and without
- * extent_sem, where a wait for staging may block: read_iter, fault,
- * write_iter, page_mkwrite.
+ * The first offline block in [start, end) into *iblock: 1 when there is
+ * one, 0 when none, or -errno.  Costs nothing for a file without offline
+ * blocks.  Takes extent_sem for read.
  */
-int scoutfs_data_wait_check(struct inode *inode, loff_t pos, loff_t len,
-			    int op)
+static int first_offline_block(struct inode *inode, u64 start, u64 end,
+			       u64 *iblock)
 {
 	struct scoutfs_inode_info *si = SCOUTFS_I(inode);
 	struct data_ext ext;
-	u64 iblock, end;
+	u64 blk = start;
 	int ret = 0;
 
-	if (len <= 0 || READ_ONCE(si->offline_blocks) == 0)
+	if (start >= end || READ_ONCE(si->offline_blocks) == 0)
 		return 0;
 
-	iblock = pos_to_block(pos);
-	end = pos_end_block(pos, len);
 	down_read(&si->extent_sem);
-	while (iblock < end) {
-		ret = extent_lookup(inode, iblock, &ext);
+	while (blk < end) {
+		ret = extent_lookup(inode, blk, &ext);
 		if (ret == -ENOENT || (ret == 0 && ext.iblock >= end)) {
 			ret = 0;
 			break;
@@ -465,13 +464,73 @@ int scoutfs_data_wait_check(struct inode *inode, loff_t pos, loff_t len,
 		if (ret < 0)
 			break;
 		if (ext_is_offline(&ext)) {
-			ret = -ENODATA;
+			*iblock = max(ext.iblock, blk);
+			ret = 1;
 			break;
 		}
-		iblock = ext_end(&ext);
+		blk = ext_end(&ext);
 	}
 	up_read(&si->extent_sem);
 	return ret;
+}
+
+struct offline_check {
+	struct inode *inode;
+	u64 iblock;
+};
+
+static int block_still_offline(void *arg)
+{
+	struct offline_check *oc = arg;
+	u64 found;
+
+	return first_offline_block(oc->inode, oc->iblock, oc->iblock + 1,
+				   &found);
+}
+
+/*
+ * Wait until no block of [pos, pos + len) is offline: each offline block
+ * in turn is waited for in data_wait.c until it is staged, an agent sets
+ * an error on it, or a signal arrives.  op (SCOUTFS_IOC_DWO_*) tells the
+ * agent what the task is doing.  Must be called with none of our locks
+ * held (data_wait.c explains why), except that truncate comes here with
+ * the VFS inode lock that notify_change() holds.
+ */
+int scoutfs_data_wait_check(struct inode *inode, loff_t pos, loff_t len,
+			    int op)
+{
+	struct offline_check oc = { .inode = inode };
+	u64 end;
+	int ret;
+
+	if (len <= 0)
+		return 0;
+	end = pos_end_block(pos, len);
+	for (;;) {
+		ret = first_offline_block(inode, pos_to_block(pos), end,
+					  &oc.iblock);
+		if (ret <= 0)
+			return ret;
+		ret = scoutfs_data_wait(inode->i_sb, inode->i_ino, oc.iblock, op,
+					block_still_offline, &oc);
+		if (ret)
+			return ret;
+	}
+}
+
+/* Changes of size and contents wait until the whole file is online. */
+static int wait_whole_file_online(struct inode *inode, int op)
+{
+	return scoutfs_data_wait_check(inode, 0, i_size_read(inode), op);
+}
+
+static bool whole_file_online(struct inode *inode)
+{
+	u64 iblock;
+
+	return first_offline_block(inode, 0,
+				   pos_end_block(0, i_size_read(inode)),
+				   &iblock) == 0;
 }
 
 static void map_extent(struct inode *inode, struct iomap *iomap,
@@ -732,10 +791,14 @@ int scoutfs_data_truncate(struct inode *inode, loff_t new_size)
 		return 0;
 
 	/*
-	 * No scoutfs_data_wait_check(): truncate frees offline extents like
-	 * any other, and the partial tail of an offline last block is not
-	 * zeroed here (map_lookup() maps it as a hole for IOMAP_ZERO).
+	 * Size changes wait until the whole file is online.  The VFS holds
+	 * the inode lock here (notify_change()); staging never takes it, so
+	 * the wait always ends, but touch and chmod of this file wait behind
+	 * a truncate that waits for staging.
 	 */
+	ret = wait_whole_file_online(inode, SCOUTFS_IOC_DWO_CHANGE_SIZE);
+	if (ret)
+		return ret;
 	filemap_invalidate_lock(mapping);
 	if (new_size > old_size) {
 		ret = zero_beyond_eof(inode, old_size, new_size);
@@ -802,7 +865,19 @@ static ssize_t scoutfs_file_write_iter(struct kiocb *iocb,
 	if (iocb->ki_flags & IOCB_NOWAIT)
 		return -EOPNOTSUPP;
 
+	/*
+	 * Writes wait until the whole file is online, without the inode
+	 * lock so that touch and chmod are never stuck behind them.
+	 */
+relock:
+	ret = wait_whole_file_online(inode, SCOUTFS_IOC_DWO_WRITE);
+	if (ret)
+		return ret;
 	inode_lock(inode);
+	if (!whole_file_online(inode)) {
+		inode_unlock(inode);
+		goto relock;
+	}
 	ret = generic_write_checks(iocb, from);
 	if (ret <= 0)
 		goto out;
@@ -811,10 +886,6 @@ static ssize_t scoutfs_file_write_iter(struct kiocb *iocb,
 	if (ret)
 		goto out;
 	pos = iocb->ki_pos;
-	ret = scoutfs_data_wait_check(inode, pos, iov_iter_count(from),
-				      SCOUTFS_IOC_DWO_WRITE);
-	if (ret)
-		goto out;
 	ret = zero_beyond_eof(inode, i_size_read(inode), pos);
 	if (ret)
 		goto out;
@@ -854,9 +925,14 @@ static vm_fault_t scoutfs_filemap_fault(struct vm_fault *vmf)
 {
 	struct inode *inode = file_inode(vmf->vma->vm_file);
 	loff_t pos = (loff_t)vmf->pgoff << PAGE_SHIFT;
+	int ret;
 
-	if (scoutfs_data_wait_check(inode, pos, PAGE_SIZE,
-				    SCOUTFS_IOC_DWO_READ))
+	ret = scoutfs_data_wait_check(inode, pos, PAGE_SIZE,
+				      SCOUTFS_IOC_DWO_READ);
+	/* a signal: let it be delivered, the access faults again after */
+	if (ret == -ERESTARTSYS || ret == -EINTR)
+		return VM_FAULT_NOPAGE;
+	if (ret)
 		return VM_FAULT_SIGBUS;
 	return filemap_fault(vmf);
 }
@@ -870,12 +946,12 @@ static vm_fault_t scoutfs_filemap_fault(struct vm_fault *vmf)
 static vm_fault_t scoutfs_page_mkwrite(struct vm_fault *vmf)
 {
 	struct inode *inode = file_inode(vmf->vma->vm_file);
-	loff_t pos = (loff_t)vmf->pgoff << PAGE_SHIFT;
 	vm_fault_t vmret;
 	int ret;
 
-	ret = scoutfs_data_wait_check(inode, pos, PAGE_SIZE,
-				      SCOUTFS_IOC_DWO_WRITE);
+	ret = wait_whole_file_online(inode, SCOUTFS_IOC_DWO_WRITE);
+	if (ret == -ERESTARTSYS || ret == -EINTR)
+		return VM_FAULT_NOPAGE;
 	if (ret)
 		return VM_FAULT_SIGBUS;
 
@@ -991,7 +1067,15 @@ static long scoutfs_fallocate(struct file *file, int mode, loff_t offset,
 	if (offset < 0 || len <= 0)
 		return -EINVAL;
 
+relock:
+	ret = wait_whole_file_online(inode, SCOUTFS_IOC_DWO_CHANGE_SIZE);
+	if (ret)
+		return ret;
 	inode_lock(inode);
+	if (!whole_file_online(inode)) {
+		inode_unlock(inode);
+		goto relock;
+	}
 	if (!(mode & FALLOC_FL_KEEP_SIZE)) {
 		ret = inode_newsize_ok(inode, end);
 		if (ret)
@@ -1032,6 +1116,326 @@ static int scoutfs_fiemap(struct inode *inode,
 	return ret;
 }
 
+/*
+ * ARCHIVE: RELEASE, STAGE, SETATTR_MORE
+ *
+ * Release turns a range into offline extents and frees its blocks; stage
+ * writes archived bytes back into offline extents; setattr_more makes an
+ * empty file an offline file of a given size (namespace restore).  None
+ * of them changes data_version or mtime: the contents a reader sees are
+ * the same before release and after stage.
+ *
+ * Release holds the VFS inode lock so no write or truncate runs while it
+ * checks data_version, writes back and drops the range's pages, and
+ * swaps the extents.  Each transaction of a long release removes a batch
+ * of extents and inserts the offline extent over exactly what it removed,
+ * so after a crash every block is either online or offline, never a hole
+ * that would read as zeros.
+ *
+ * Stage must not take the VFS inode lock: a truncate waiting for the file
+ * to come online holds it (see scoutfs_data_truncate()).  Stage instead
+ * holds extent_sem for write from its offline check to its extent swap,
+ * writes the new blocks with bios straight to the data device before the
+ * extents point at them, and wakes the waiters after the swap.  Data
+ * version cannot change under it: every writer and truncate waits until
+ * the whole file is online.
+ */
+
+/* Bytes stage copies in from the user per transaction. */
+#define SCOUTFS_STAGE_CHUNK_BYTES	(1024 * 1024)
+
+static int release_batch(struct inode *inode, u64 start, u64 end, u64 *next)
+{
+	struct super_block *sb = inode->i_sb;
+	struct scoutfs_inode_info *si = SCOUTFS_I(inode);
+	struct data_ext off;
+	unsigned int nofs;
+	int ret;
+
+	ret = scoutfs_trans_hold(sb);
+	if (ret)
+		return ret;
+	nofs = memalloc_nofs_save();
+	down_write(&si->extent_sem);
+	ret = extent_remove_range(inode, start, end, true, next);
+	if (ret == -ENOBUFS && *next > start)
+		ret = 0;	/* record what was removed; commit below */
+	if (ret == 0 && *next > start) {
+		off.iblock = start;
+		off.len = *next - start;
+		off.blkno = 0;
+		off.flags = SCOUTFS_EXTENT_FLAG_OFFLINE;
+		ret = extent_insert(inode, &off);
+	}
+	if (ret == 0)
+		ret = scoutfs_inode_update(inode, false);
+	up_write(&si->extent_sem);
+	memalloc_nofs_restore(nofs);
+	scoutfs_trans_release(sb);
+	if (ret == -ENOBUFS)
+		ret = scoutfs_trans_commit(sb);
+	return ret;
+}
+
+int scoutfs_data_release(struct inode *inode, u64 offset, u64 length,
+			 u64 data_version)
+{
+	struct address_space *mapping = inode->i_mapping;
+	u64 start, end, iblock, next;
+	loff_t size;
+	int ret;
+
+	if (!S_ISREG(inode->i_mode))
+		return -EINVAL;
+	if ((offset | length) & (SCOUTFS_DATA_BLOCK_SIZE - 1) || length == 0 ||
+	    offset + length < offset)
+		return -EINVAL;
+
+	inode_lock(inode);
+	filemap_invalidate_lock(mapping);
+	if (SCOUTFS_I(inode)->data_version != data_version) {
+		ret = -ESTALE;
+		goto out;
+	}
+	size = i_size_read(inode);
+	start = pos_to_block(offset);
+	end = min(pos_to_block(offset + length), pos_end_block(0, size));
+	if (start >= end) {
+		ret = 0;
+		goto out;
+	}
+
+	ret = filemap_write_and_wait_range(mapping, block_to_pos(start),
+					   block_to_pos(end) - 1);
+	if (ret)
+		goto out;
+	truncate_inode_pages_range(mapping, block_to_pos(start),
+				   block_to_pos(end) - 1);
+
+	/* releasing what is already offline changes nothing */
+	for (iblock = start; iblock < end; iblock = next) {
+		struct data_ext ext;
+
+		down_read(&SCOUTFS_I(inode)->extent_sem);
+		ret = extent_lookup(inode, iblock, &ext);
+		up_read(&SCOUTFS_I(inode)->extent_sem);
+		if (ret == -ENOENT || (ret == 0 && ext.iblock > iblock) ||
+		    (ret == 0 && !ext_is_offline(&ext)))
+			break;
+		if (ret < 0)
+			goto out;
+		next = ext_end(&ext);
+	}
+	ret = 0;
+	if (iblock >= end)
+		goto out;
+
+	for (iblock = start; iblock < end && ret == 0; iblock = next)
+		ret = release_batch(inode, iblock, end, &next);
+out:
+	filemap_invalidate_unlock(mapping);
+	inode_unlock(inode);
+	return ret;
+}
+
+/* Write len blocks from buf to the data device at blkno, synchronously. */
+static int write_data_blocks(struct super_block *sb, u64 blkno, void *buf,
+			     u64 len)
+{
+	unsigned int nr_pages = len << (SCOUTFS_DATA_BLOCK_SHIFT - PAGE_SHIFT);
+	struct bio *bio;
+	unsigned int i;
+	int ret;
+
+	bio = bio_alloc(sb->s_bdev, nr_pages, REQ_OP_WRITE | REQ_SYNC,
+			GFP_NOFS);
+	bio->bi_iter.bi_sector = blkno << (SCOUTFS_DATA_BLOCK_SHIFT - SECTOR_SHIFT);
+	for (i = 0; i < nr_pages; i++)
+		__bio_add_page(bio, vmalloc_to_page(buf + i * PAGE_SIZE),
+			       PAGE_SIZE, 0);
+	flush_kernel_vmap_range(buf, nr_pages << PAGE_SHIFT);
+	ret = submit_bio_wait(bio);
+	bio_put(bio);
+	return ret;
+}
+
+/*
+ * Stage the blocks [iblock, iblock + nr) from buf (whole blocks, the
+ * last zero-filled past EOF).  Every block must be offline.
+ */
+static int stage_blocks(struct inode *inode, u64 iblock, u64 nr, void *buf,
+			u64 data_version)
+{
+	struct super_block *sb = inode->i_sb;
+	struct scoutfs_sb_info *sbi = SCOUTFS_SB(sb);
+	struct scoutfs_inode_info *si = SCOUTFS_I(inode);
+	struct data_ext ext, online;
+	u64 blkno, len, next, done = 0;
+	unsigned int nofs;
+	int ret;
+
+	ret = scoutfs_trans_hold(sb);
+	if (ret)
+		return ret;
+	nofs = memalloc_nofs_save();
+	down_write(&si->extent_sem);
+
+	if (si->data_version != data_version) {
+		ret = -ESTALE;
+		goto out;
+	}
+	/* every block must still be offline: stage never overwrites data */
+	for (next = iblock; next < iblock + nr; next = ext_end(&ext)) {
+		ret = extent_lookup(inode, next, &ext);
+		if (ret == 0 && (ext.iblock > next || !ext_is_offline(&ext)))
+			ret = -EINVAL;
+		if (ret == -ENOENT)
+			ret = -EINVAL;
+		if (ret)
+			goto out;
+	}
+
+	while (done < nr) {
+		mutex_lock(&sbi->meta_mutex);
+		ret = scoutfs_alloc_data(&sbi->alloc, nr - done, &blkno, &len);
+		mutex_unlock(&sbi->meta_mutex);
+		if (ret)
+			break;
+		ret = write_data_blocks(sb, blkno, buf + (done << SCOUTFS_DATA_BLOCK_SHIFT),
+					len);
+		if (ret == 0)
+			ret = extent_remove_range(inode, iblock + done,
+						  iblock + done + len, true,
+						  &next);
+		if (ret == 0) {
+			online.iblock = iblock + done;
+			online.len = len;
+			online.blkno = blkno;
+			online.flags = 0;
+			ret = extent_insert(inode, &online);
+		}
+		if (ret) {
+			mutex_lock(&sbi->meta_mutex);
+			scoutfs_alloc_free_data(&sbi->alloc, blkno, len);
+			mutex_unlock(&sbi->meta_mutex);
+			break;
+		}
+		done += len;
+	}
+	if (done)
+		ret = scoutfs_inode_update(inode, false) ?: ret;
+out:
+	up_write(&si->extent_sem);
+	memalloc_nofs_restore(nofs);
+	scoutfs_trans_release(sb);
+	if (done)
+		scoutfs_data_wait_wake(sb, inode->i_ino, iblock,
+				       iblock + done - 1);
+	return ret;
+}
+
+ssize_t scoutfs_data_stage(struct inode *inode, u64 data_version,
+			   const void __user *ubuf, u64 offset, s32 length)
+{
+	loff_t size = i_size_read(inode);
+	u64 staged = 0;
+	size_t chunk;
+	void *buf;
+	int ret = 0;
+
+	if (!S_ISREG(inode->i_mode))
+		return -EINVAL;
+	if (length < 0 || (offset & (SCOUTFS_DATA_BLOCK_SIZE - 1)))
+		return -EINVAL;
+	if (length == 0)
+		return 0;
+	/* only whole blocks, except the file's last */
+	if (offset + length > size ||
+	    ((offset + length) & (SCOUTFS_DATA_BLOCK_SIZE - 1) &&
+	     offset + length != size))
+		return -EINVAL;
+
+	buf = vmalloc(SCOUTFS_STAGE_CHUNK_BYTES);
+	if (!buf)
+		return -ENOMEM;
+	while (staged < length) {
+		chunk = min_t(u64, length - staged, SCOUTFS_STAGE_CHUNK_BYTES);
+		if (copy_from_user(buf, ubuf + staged, chunk)) {
+			ret = -EFAULT;
+			break;
+		}
+		memset(buf + chunk, 0,
+		       round_up(chunk, SCOUTFS_DATA_BLOCK_SIZE) - chunk);
+		ret = stage_blocks(inode, pos_to_block(offset + staged),
+				   pos_end_block(0, chunk), buf, data_version);
+		if (ret)
+			break;
+		staged += chunk;
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+	}
+	vfree(buf);
+	return staged ? staged : ret;
+}
+
+/*
+ * On an empty regular file: set data_version and size, and with offline
+ * make [0, size) one offline extent, so a namespace restored from the
+ * archive reads (by staging) like the original.
+ */
+int scoutfs_data_setattr_more(struct inode *inode, u64 data_version,
+			      u64 size, bool offline,
+			      const struct timespec64 *ctime,
+			      const struct timespec64 *crtime)
+{
+	struct super_block *sb = inode->i_sb;
+	struct scoutfs_inode_info *si = SCOUTFS_I(inode);
+	struct data_ext off;
+	int ret;
+
+	if (!S_ISREG(inode->i_mode))
+		return -EINVAL;
+	if (size > inode->i_sb->s_maxbytes)
+		return -EFBIG;
+
+	inode_lock(inode);
+	if (i_size_read(inode) != 0 || si->online_blocks || si->offline_blocks) {
+		ret = -EINVAL;
+		goto unlock;
+	}
+	ret = scoutfs_trans_hold(sb);
+	if (ret)
+		goto unlock;
+	down_write(&si->extent_sem);
+	if (offline && size) {
+		off.iblock = 0;
+		off.len = pos_end_block(0, size);
+		off.blkno = 0;
+		off.flags = SCOUTFS_EXTENT_FLAG_OFFLINE;
+		ret = extent_insert(inode, &off);
+	}
+	if (ret == 0) {
+		i_size_write(inode, size);
+		if (ctime)
+			inode->i_ctime = *ctime;
+		if (crtime)
+			si->crtime = *crtime;
+		/* content is now this version's; set after the update's bump */
+		ret = scoutfs_inode_update(inode, true);
+		if (ret == 0) {
+			si->data_version = data_version;
+			ret = scoutfs_inode_update(inode, false);
+		}
+	}
+	up_write(&si->extent_sem);
+	scoutfs_trans_release(sb);
+unlock:
+	inode_unlock(inode);
+	return ret;
+}
+
 const struct address_space_operations scoutfs_aops = {
 	.read_folio		= scoutfs_read_folio,
 	.readahead		= scoutfs_readahead,
@@ -1054,6 +1458,8 @@ const struct file_operations scoutfs_file_fops = {
 	.splice_read	= generic_file_splice_read,
 	.splice_write	= iter_file_splice_write,
 	.fsync		= scoutfs_fsync,
+	.unlocked_ioctl	= scoutfs_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
 };
 
 const struct inode_operations scoutfs_file_iops = {

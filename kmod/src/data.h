@@ -13,12 +13,20 @@
 int scoutfs_data_truncate(struct inode *inode, loff_t new_size);
 
 /*
- * 0 when no block of [pos, pos + len) is offline, else -ENODATA.  op is
- * one of SCOUTFS_IOC_DWO_* (ioctl.h).  A placeholder that data_wait.c
- * replaces with a wait for staging; call it without a transaction hold
- * and without extent_sem.
+ * Wait until no block of [pos, pos + len) is offline (staged, or an
+ * error from the agent, or a signal).  op is one of SCOUTFS_IOC_DWO_*
+ * (ioctl.h).  Call it without a transaction hold and without extent_sem.
  */
 int scoutfs_data_wait_check(struct inode *inode, loff_t pos, loff_t len,
 			    int op);
+
+int scoutfs_data_release(struct inode *inode, u64 offset, u64 length,
+			 u64 data_version);
+ssize_t scoutfs_data_stage(struct inode *inode, u64 data_version,
+			   const void __user *ubuf, u64 offset, s32 length);
+int scoutfs_data_setattr_more(struct inode *inode, u64 data_version,
+			      u64 size, bool offline,
+			      const struct timespec64 *ctime,
+			      const struct timespec64 *crtime);
 
 #endif

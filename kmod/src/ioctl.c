@@ -32,6 +32,7 @@
 #include "trans.h"
 #include "ioctl.h"
 #include "data_wait.h"
+#include "data.h"
 #include "libscoutfs/key.h"
 
 static bool is_zeroed(const void *p, size_t len)
@@ -335,6 +336,75 @@ static long ioc_data_wait_err(struct file *file, void __user *uarg)
 					 (int)args.err);
 }
 
+static long ioc_release(struct file *file, void __user *uarg)
+{
+	struct scoutfs_ioctl_release args;
+	int ret;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		return -EFAULT;
+	ret = mnt_want_write_file(file);
+	if (ret)
+		return ret;
+	ret = scoutfs_data_release(file_inode(file), args.offset, args.length,
+				   args.data_version);
+	mnt_drop_write_file(file);
+	return ret;
+}
+
+static long ioc_stage(struct file *file, void __user *uarg)
+{
+	struct scoutfs_ioctl_stage args;
+	long ret;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		return -EFAULT;
+	if (!is_zeroed(args._pad, sizeof(args._pad)))
+		return -EINVAL;
+	ret = mnt_want_write_file(file);
+	if (ret)
+		return ret;
+	ret = scoutfs_data_stage(file_inode(file), args.data_version,
+				 (const void __user *)(uintptr_t)args.buf_ptr,
+				 args.offset, args.length);
+	mnt_drop_write_file(file);
+	return ret;
+}
+
+static long ioc_setattr_more(struct file *file, void __user *uarg)
+{
+	struct scoutfs_ioctl_setattr_more args;
+	struct timespec64 ctime, crtime;
+	int ret;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		return -EFAULT;
+	if (args.flags & SCOUTFS_IOC_SETATTR_MORE_UNKNOWN ||
+	    args.ctime_nsec >= NSEC_PER_SEC || args.crtime_nsec >= NSEC_PER_SEC)
+		return -EINVAL;
+	ctime.tv_sec = args.ctime_sec;
+	ctime.tv_nsec = args.ctime_nsec;
+	crtime.tv_sec = args.crtime_sec;
+	crtime.tv_nsec = args.crtime_nsec;
+	ret = mnt_want_write_file(file);
+	if (ret)
+		return ret;
+	ret = scoutfs_data_setattr_more(file_inode(file), args.data_version,
+			args.i_size, args.flags & SCOUTFS_IOC_SETATTR_MORE_OFFLINE,
+			args.ctime_sec || args.ctime_nsec ? &ctime : NULL,
+			args.crtime_sec || args.crtime_nsec ? &crtime : NULL);
+	mnt_drop_write_file(file);
+	return ret;
+}
+
 long scoutfs_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	void __user *uarg = (void __user *)arg;
@@ -348,6 +418,12 @@ long scoutfs_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return ioc_stat_more(file, uarg);
 	case SCOUTFS_IOC_STATFS_MORE:
 		return ioc_statfs_more(file, uarg);
+	case SCOUTFS_IOC_RELEASE:
+		return ioc_release(file, uarg);
+	case SCOUTFS_IOC_STAGE:
+		return ioc_stage(file, uarg);
+	case SCOUTFS_IOC_SETATTR_MORE:
+		return ioc_setattr_more(file, uarg);
 	case SCOUTFS_IOC_DATA_WAITING:
 		return ioc_data_waiting(file, uarg);
 	case SCOUTFS_IOC_DATA_WAIT_ERR:
