@@ -17,7 +17,7 @@ export TOP
 KDIR ?= $(lastword $(sort $(wildcard /lib/modules/*/build)))
 export KDIR
 
-USER_DIRS := lib hsm-agent/lib cli tests/fsx
+USER_DIRS := lib hsm-agent/lib cli tests/fsx tests/ioctl-fuzz
 
 # Kernel tests: VM bats files, all run in one guest boot (tests/vm/run).
 KERNEL_TESTS := $(sort $(wildcard tests/kernel/*.bats))
