@@ -84,6 +84,30 @@ setup() {
 	umount_and_fsck
 }
 
+@test "a reader racing replacements of a 64 KiB value sees one whole value or the other" {
+	touch "$MNT/f"
+	run py '
+p = sys.argv[1]
+a, b = b"a" * 65536, b"b" * 4097
+os.setxattr(p, "user.race", a)
+pid = os.fork()
+if pid == 0:
+    for i in range(300):
+        os.setxattr(p, "user.race", b if i % 2 else a)
+    os._exit(0)
+reads = 0
+while True:
+    v = os.getxattr(p, "user.race")
+    assert v in (a, b), (len(v), v[:8])
+    reads += 1
+    if os.waitpid(pid, os.WNOHANG)[0]:
+        break
+print("ok", reads > 0)' "$MNT/f"
+	[ "$status" -eq 0 ]
+	[ "$output" = "ok True" ]
+	umount_and_fsck
+}
+
 @test "a value over 64 KiB fails with E2BIG" {
 	touch "$MNT/f"
 	[ "$(py 'print(err(os.setxattr, sys.argv[1], "user.big", b"x" * 65537))' "$MNT/f")" = "E2BIG" ]
