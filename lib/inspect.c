@@ -44,6 +44,7 @@ struct ino_info {
 	u64 dirents;
 	u64 backrefs;
 	u64 readdirs;
+	u64 subdirs;		/* directory entries in it that are directories */
 	bool seen_meta_idx;
 	bool seen_data_idx;
 	bool orphan;
@@ -309,8 +310,17 @@ static void check_fs_item(struct insp *in, const struct scoutfs_key *key,
 			     first : le64_to_cpu(d->ino), true);
 		if (!ii)
 			return;
-		if (key->sk_type == SCOUTFS_DIRENT_TYPE)
+		if (key->sk_type == SCOUTFS_DIRENT_TYPE) {
+			struct ino_info *dir;
+
 			ii->dirents++;
+			/* DT_DIR: the entry is a subdirectory of first */
+			if (d->type == 4) {
+				dir = get_ino(in, first, true);
+				if (dir)
+					dir->subdirs++;
+			}
+		}
 		else if (key->sk_type == SCOUTFS_READDIR_TYPE)
 			ii->readdirs++;
 		else
@@ -660,21 +670,34 @@ static void check_inodes(struct insp *in)
 		if (!ii->seen_meta_idx)
 			problem(in, "ino %llu has no meta_seq index item",
 				(unsigned long long)ii->ino);
+		if (!ii->seen_data_idx)
+			problem(in, "ino %llu has no data_seq index item",
+				(unsigned long long)ii->ino);
 		if (ii->dirents != ii->readdirs || ii->dirents != ii->backrefs)
 			problem(in, "ino %llu has %llu dirent, %llu readdir and %llu backref items, expected equal counts",
 				(unsigned long long)ii->ino,
 				(unsigned long long)ii->dirents,
 				(unsigned long long)ii->readdirs,
 				(unsigned long long)ii->backrefs);
-		/* directories: one for the entry, one for "." (root: none) */
-		links = ii->dirents;
-		if (((ii->mode & 0170000) == 0040000))
-			links = (ii->ino == SCOUTFS_ROOT_INO ? 1 : links) + 1;
-		if (ii->ino == SCOUTFS_ROOT_INO || (ii->mode & 0170000) != 0040000) {
-			if ((ii->mode & 0170000) != 0040000 && ii->nlink != links)
-				problem(in, "ino %llu has nlink %u but %llu directory entries",
+		if ((ii->mode & 0170000) == 0040000 && ii->nlink == 0 &&
+		    ii->orphan) {
+			/* removed while open: freed at last close or mount */
+		} else if ((ii->mode & 0170000) == 0040000) {
+			/* "." and its entry in the parent, and each ".." below */
+			links = 2 + ii->subdirs;
+			if (ii->nlink != links)
+				problem(in, "directory ino %llu has nlink %u but %llu subdirectories (expected %llu)",
 					(unsigned long long)ii->ino, ii->nlink,
+					(unsigned long long)ii->subdirs,
 					(unsigned long long)links);
+			if (ii->dirents != (ii->ino == SCOUTFS_ROOT_INO ? 0 : 1))
+				problem(in, "directory ino %llu has %llu entries naming it",
+					(unsigned long long)ii->ino,
+					(unsigned long long)ii->dirents);
+		} else if (ii->nlink != ii->dirents) {
+			problem(in, "ino %llu has nlink %u but %llu directory entries",
+				(unsigned long long)ii->ino, ii->nlink,
+				(unsigned long long)ii->dirents);
 		}
 		if (ii->nlink == 0 && !ii->orphan)
 			problem(in, "ino %llu has nlink 0 and no orphan item",

@@ -51,7 +51,12 @@ static int insert_root_inode(struct scoutfs_txn *txn,
 				   sizeof(inode));
 	if (ret < 0)
 		return ret;
+	/* every inode has an item in each seq index (inode.c) */
 	scoutfs_key_init_meta_seq(&key, 1, SCOUTFS_ROOT_INO);
+	ret = scoutfs_btree_insert(&txn->ctx, &super->fs_root, &key, NULL, 0);
+	if (ret < 0)
+		return ret;
+	scoutfs_key_init_data_seq(&key, 1, SCOUTFS_ROOT_INO);
 	return scoutfs_btree_insert(&txn->ctx, &super->fs_root, &key, NULL, 0);
 }
 
