@@ -18,6 +18,8 @@ int cmd_data_wait_err(int argc, char **argv);
 int cmd_release(int argc, char **argv);
 int cmd_stage(int argc, char **argv);
 int cmd_setattr(int argc, char **argv);
+int cmd_listxattr_hidden(int argc, char **argv);
+int cmd_search_xattrs(int argc, char **argv);
 int cmd_mkfs(int argc, char **argv);
 int cmd_print(int argc, char **argv);
 int cmd_fsck(int argc, char **argv);

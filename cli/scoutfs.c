@@ -19,6 +19,8 @@ static const struct cli_cmd scoutfs_cmds[] = {
 	{ "release", "free a file's blocks, leaving the range offline (archived)", cmd_release },
 	{ "stage", "write archived data back into a file's offline range", cmd_stage },
 	{ "setattr", "make an empty file an offline file of a given size and version", cmd_setattr },
+	{ "listxattr-hidden", "list the scoutfs.hide. xattrs that listxattr leaves out", cmd_listxattr_hidden },
+	{ "search-xattrs", "list the inodes carrying an indexed (.srch.) xattr", cmd_search_xattrs },
 	{ 0 }
 };
 

@@ -33,6 +33,7 @@
 #include "ioctl.h"
 #include "data_wait.h"
 #include "data.h"
+#include "xattr.h"
 #include "libscoutfs/key.h"
 
 static bool is_zeroed(const void *p, size_t len)
@@ -405,6 +406,93 @@ static long ioc_setattr_more(struct file *file, void __user *uarg)
 	return ret;
 }
 
+static long ioc_listxattr_hidden(struct file *file, void __user *uarg)
+{
+	struct inode *inode = file_inode(file);
+	struct scoutfs_ioctl_listxattr_hidden args;
+	u32 hash_pos;
+	u64 id_pos;
+	size_t size;
+	char *buf;
+	ssize_t ret;
+
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		return -EFAULT;
+	ret = inode_permission(&init_user_ns, inode, MAY_READ);
+	if (ret)
+		return ret;
+	if (args.buf_bytes == 0)
+		return -EINVAL;
+	size = min_t(size_t, args.buf_bytes,
+		     SCOUTFS_IOC_LISTXATTR_HIDDEN_MAX_BYTES);
+	buf = kvmalloc(size, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	hash_pos = args.hash_pos;
+	id_pos = args.id_pos;
+	ret = scoutfs_xattr_list_hidden(inode, buf, size, &hash_pos, &id_pos);
+	if (ret > 0) {
+		args.hash_pos = hash_pos;
+		args.id_pos = id_pos;
+		if (copy_to_user((void __user *)(uintptr_t)args.buf_ptr, buf, ret) ||
+		    copy_to_user(uarg, &args, sizeof(args)))
+			ret = -EFAULT;
+	}
+	kvfree(buf);
+	return ret;
+}
+
+static long ioc_search_xattrs(struct file *file, void __user *uarg)
+{
+	struct super_block *sb = file_inode(file)->i_sb;
+	struct scoutfs_ioctl_search_xattrs args;
+	u64 next_ino = 0;
+	bool at_end = false;
+	char *name = NULL;
+	u64 *inos = NULL;
+	int nr;
+	long ret;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		return -EFAULT;
+	if (!is_zeroed(args._pad, sizeof(args._pad)) || args.name_bytes == 0 ||
+	    args.name_bytes > SCOUTFS_XATTR_MAX_NAME_LEN ||
+	    args.next_ino > args.last_ino)
+		return -EINVAL;
+	if (args.nr_inodes == 0)
+		return 0;
+	nr = min_t(u64, args.nr_inodes, SCOUTFS_IOC_SEARCH_XATTRS_MAX_INODES);
+
+	name = memdup_user((void __user *)(uintptr_t)args.name_ptr,
+			   args.name_bytes);
+	if (IS_ERR(name))
+		return PTR_ERR(name);
+	inos = kvcalloc(nr, sizeof(*inos), GFP_KERNEL);
+	if (!inos) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = scoutfs_xattr_search(sb, name, args.name_bytes, args.next_ino,
+				   args.last_ino, inos, nr, &next_ino, &at_end);
+	if (ret < 0)
+		goto out;
+	if (ret && copy_to_user((void __user *)(uintptr_t)args.inodes_ptr, inos,
+				ret * sizeof(*inos))) {
+		ret = -EFAULT;
+		goto out;
+	}
+	args.next_ino = next_ino;
+	args.output_flags = at_end ? SCOUTFS_SEARCH_XATTRS_OFLAG_END : 0;
+	if (copy_to_user(uarg, &args, sizeof(args)))
+		ret = -EFAULT;
+out:
+	kvfree(inos);
+	kfree(name);
+	return ret;
+}
+
 long scoutfs_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	void __user *uarg = (void __user *)arg;
@@ -424,6 +512,10 @@ long scoutfs_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return ioc_stage(file, uarg);
 	case SCOUTFS_IOC_SETATTR_MORE:
 		return ioc_setattr_more(file, uarg);
+	case SCOUTFS_IOC_LISTXATTR_HIDDEN:
+		return ioc_listxattr_hidden(file, uarg);
+	case SCOUTFS_IOC_SEARCH_XATTRS:
+		return ioc_search_xattrs(file, uarg);
 	case SCOUTFS_IOC_DATA_WAITING:
 		return ioc_data_waiting(file, uarg);
 	case SCOUTFS_IOC_DATA_WAIT_ERR:
