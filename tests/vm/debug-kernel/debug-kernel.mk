@@ -33,7 +33,8 @@ check-debug: debug-kernel
 		echo "# debug kernel $$dk: $(words $(KERNEL_TESTS_DEBUG)) VM tests"; \
 		cd $(TOP) && tests/vm/run --kernel $$dk/bzImage --modules-dir none \
 			--module $(DEBUG_KERNEL_OUT)/kmod/scoutfs.ko \
-			--timeout $(DEBUG_VM_TIMEOUT) --out $(DEBUG_KERNEL_OUT)/vm \
+			--timeout $(DEBUG_VM_TIMEOUT) --boot-timeout $(DEBUG_VM_TIMEOUT) \
+			--out $(DEBUG_KERNEL_OUT)/vm \
 			$(DEBUG_VM_ARGS) $(KERNEL_TESTS_DEBUG) || rc=1; \
 	else \
 		echo "# debug kernel $$dk: no KERNEL_TESTS_DEBUG to run"; \

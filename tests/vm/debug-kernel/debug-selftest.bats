@@ -26,7 +26,7 @@ setup_file() {
 	}
 	set +e
 	"$TOP/tests/vm/run" --kernel "$DK/bzImage" --modules-dir none \
-		--module "$OUTDIR/kmod/scoutfs.ko" --timeout 600 \
+		--module "$OUTDIR/kmod/scoutfs.ko" --timeout 600 --boot-timeout 600 \
 		--out "$OUTDIR/selftest-run" \
 		tests/vm/selftest/debug-clean.sh \
 		tests/vm/selftest/debug-lockdep.sh \
