@@ -11,8 +11,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -22,7 +20,7 @@
 #include "commands.h"
 #include "fsioctl.h"
 #include "ioctl.h"
-#include "parse.h"
+#include "range_opts.h"
 #include "format.h"
 
 static void release_usage(FILE *f)
@@ -34,45 +32,26 @@ static void release_usage(FILE *f)
 int cmd_release(int argc, char **argv)
 {
 	struct scoutfs_ioctl_release args;
-	uint64_t vers = 0, off = 0, len = 0;
-	bool have_vers = false, have_len = false;
+	struct range_opts ro;
+	uint64_t off, len;
 	struct stat st;
-	int fd, c;
+	int fd, ret;
 
-	optind = 1;
-	while ((c = getopt(argc, argv, "V:o:l:h")) != -1) {
-		switch (c) {
-		case 'V':
-			if (scoutfs_parse_u64(optarg, &vers))
-				goto bad_number;
-			have_vers = true;
-			break;
-		case 'o':
-			if (scoutfs_parse_size(optarg, &off))
-				goto bad_number;
-			break;
-		case 'l':
-			if (scoutfs_parse_size(optarg, &len))
-				goto bad_number;
-			have_len = true;
-			break;
-		case 'h':
-			release_usage(stdout);
-			return CMD_EXIT_OK;
-		default:
-			release_usage(stderr);
-			return CMD_EXIT_USAGE;
-		}
-	}
-	if (!have_vers || optind != argc - 1) {
+	ret = cli_parse_range_opts(argc, argv, "scoutfs release", release_usage,
+				   &ro);
+	if (ret >= 0)
+		return ret;
+	if (optind != argc - 1) {
 		release_usage(stderr);
 		return CMD_EXIT_USAGE;
 	}
+	off = ro.offset;
+	len = ro.length;
 
 	fd = scoutfs_open_on_fs("scoutfs release", argv[optind], O_RDWR);
 	if (fd < 0)
 		return CMD_EXIT_FAILURE;
-	if (!have_len) {
+	if (!ro.have_length) {
 		fstat(fd, &st);
 		len = ((uint64_t)st.st_size + SCOUTFS_DATA_BLOCK_SIZE - 1) &
 		      ~(uint64_t)(SCOUTFS_DATA_BLOCK_SIZE - 1);
@@ -91,7 +70,7 @@ int cmd_release(int argc, char **argv)
 	memset(&args, 0, sizeof(args));
 	args.offset = off;
 	args.length = len;
-	args.data_version = vers;
+	args.data_version = ro.data_version;
 	if (ioctl(fd, SCOUTFS_IOC_RELEASE, &args) < 0) {
 		fprintf(stderr, "scoutfs release: %s: %s\n", argv[optind],
 			errno == ESTALE ?
@@ -102,8 +81,4 @@ int cmd_release(int argc, char **argv)
 	}
 	close(fd);
 	return CMD_EXIT_OK;
-
-bad_number:
-	fprintf(stderr, "scoutfs release: bad number '%s'\n", optarg);
-	return CMD_EXIT_USAGE;
 }

@@ -10,8 +10,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +20,7 @@
 #include "commands.h"
 #include "fsioctl.h"
 #include "ioctl.h"
-#include "parse.h"
+#include "range_opts.h"
 
 #define STAGE_CHUNK_BYTES (8 * 1024 * 1024)
 
@@ -34,45 +32,27 @@ static void stage_usage(FILE *f)
 int cmd_stage(int argc, char **argv)
 {
 	struct scoutfs_ioctl_stage args;
-	uint64_t vers = 0, off = 0, len = 0, done = 0;
-	bool have_vers = false, have_len = false;
+	struct range_opts ro;
+	uint64_t vers, off, len, done = 0;
 	const char *archive, *path;
 	ssize_t got;
 	struct stat st;
 	char *buf = NULL;
-	int afd = -1, fd = -1, c;
+	int afd = -1, fd = -1;
 	int ret = CMD_EXIT_FAILURE;
 	long staged;
 
-	optind = 1;
-	while ((c = getopt(argc, argv, "V:o:l:h")) != -1) {
-		switch (c) {
-		case 'V':
-			if (scoutfs_parse_u64(optarg, &vers))
-				goto bad_number;
-			have_vers = true;
-			break;
-		case 'o':
-			if (scoutfs_parse_size(optarg, &off))
-				goto bad_number;
-			break;
-		case 'l':
-			if (scoutfs_parse_size(optarg, &len))
-				goto bad_number;
-			have_len = true;
-			break;
-		case 'h':
-			stage_usage(stdout);
-			return CMD_EXIT_OK;
-		default:
-			stage_usage(stderr);
-			return CMD_EXIT_USAGE;
-		}
-	}
-	if (!have_vers || optind != argc - 2) {
+	ret = cli_parse_range_opts(argc, argv, "scoutfs stage", stage_usage, &ro);
+	if (ret >= 0)
+		return ret;
+	ret = CMD_EXIT_FAILURE;
+	if (optind != argc - 2) {
 		stage_usage(stderr);
 		return CMD_EXIT_USAGE;
 	}
+	vers = ro.data_version;
+	off = ro.offset;
+	len = ro.length;
 	archive = argv[optind];
 	path = argv[optind + 1];
 
@@ -84,7 +64,7 @@ int cmd_stage(int argc, char **argv)
 	fd = scoutfs_open_on_fs("scoutfs stage", path, O_RDWR);
 	if (fd < 0)
 		goto out;
-	if (!have_len) {
+	if (!ro.have_length) {
 		fstat(fd, &st);
 		len = (uint64_t)st.st_size > off ? st.st_size - off : 0;
 	}
@@ -133,8 +113,4 @@ out:
 		close(fd);
 	close(afd);
 	return ret;
-
-bad_number:
-	fprintf(stderr, "scoutfs stage: bad number '%s'\n", optarg);
-	return CMD_EXIT_USAGE;
 }
