@@ -26,7 +26,8 @@ KERNEL_TESTS := $(sort $(wildcard tests/kernel/*.bats))
 # within its time (KERNEL_TESTS_DEBUG='$$(KERNEL_TESTS)' runs them all).
 KERNEL_TESTS_DEBUG ?= tests/kernel/module_load.bats tests/kernel/mount.bats \
 	tests/kernel/namespace.bats tests/kernel/archive.bats
-VM_TIMEOUT ?= 600
+# per test file; the slowest (data.bats) takes ~7 minutes on a busy machine
+VM_TIMEOUT ?= 1200
 # every kernel test gets /dev/vda (metadata) and /dev/vdb (data)
 VM_DISKS ?= --disk 2G --disk 8G
 
