@@ -533,6 +533,27 @@ static bool whole_file_online(struct inode *inode)
 				   &iblock) == 0;
 }
 
+/*
+ * Take the VFS inode lock once the whole file is online, for changes of
+ * contents or size.  The wait happens without the lock, so touch and chmod
+ * are never stuck behind a writer waiting for staging; a release that
+ * slips in between is seen under the lock and waited for again.
+ */
+static int inode_lock_online(struct inode *inode, int op)
+{
+	int ret;
+
+	for (;;) {
+		ret = wait_whole_file_online(inode, op);
+		if (ret)
+			return ret;
+		inode_lock(inode);
+		if (whole_file_online(inode))
+			return 0;
+		inode_unlock(inode);
+	}
+}
+
 static void map_extent(struct inode *inode, struct iomap *iomap,
 		       const struct data_ext *ext, u64 iblock, u16 type,
 		       u16 flags)
@@ -865,19 +886,9 @@ static ssize_t scoutfs_file_write_iter(struct kiocb *iocb,
 	if (iocb->ki_flags & IOCB_NOWAIT)
 		return -EOPNOTSUPP;
 
-	/*
-	 * Writes wait until the whole file is online, without the inode
-	 * lock so that touch and chmod are never stuck behind them.
-	 */
-relock:
-	ret = wait_whole_file_online(inode, SCOUTFS_IOC_DWO_WRITE);
+	ret = inode_lock_online(inode, SCOUTFS_IOC_DWO_WRITE);
 	if (ret)
 		return ret;
-	inode_lock(inode);
-	if (!whole_file_online(inode)) {
-		inode_unlock(inode);
-		goto relock;
-	}
 	ret = generic_write_checks(iocb, from);
 	if (ret <= 0)
 		goto out;
@@ -1067,15 +1078,9 @@ static long scoutfs_fallocate(struct file *file, int mode, loff_t offset,
 	if (offset < 0 || len <= 0)
 		return -EINVAL;
 
-relock:
-	ret = wait_whole_file_online(inode, SCOUTFS_IOC_DWO_CHANGE_SIZE);
+	ret = inode_lock_online(inode, SCOUTFS_IOC_DWO_CHANGE_SIZE);
 	if (ret)
 		return ret;
-	inode_lock(inode);
-	if (!whole_file_online(inode)) {
-		inode_unlock(inode);
-		goto relock;
-	}
 	if (!(mode & FALLOC_FL_KEEP_SIZE)) {
 		ret = inode_newsize_ok(inode, end);
 		if (ret)
