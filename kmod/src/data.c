@@ -105,6 +105,7 @@
 #include "item.h"
 #include "data.h"
 #include "trans.h"
+#include "lock.h"
 #include "xattr.h"
 #include "ioctl.h"
 #include "data_wait.h"
@@ -176,8 +177,8 @@ static int ext_from_item(struct inode *inode, const struct scoutfs_key *key,
 
 /*
  * The extent containing iblock or, if iblock is in a hole, the first
- * extent after it.  -ENOENT when there is neither.  Caller holds
- * extent_sem.
+ * extent after it.  -ENOENT when there is neither.  Caller holds the
+ * inode's cluster lock and extent_sem.
  */
 static int extent_lookup(struct inode *inode, u64 iblock, struct data_ext *ext)
 {
@@ -207,6 +208,7 @@ static int extent_lookup(struct inode *inode, u64 iblock, struct data_ext *ext)
 	return ext_from_item(inode, &found, &dext, ret, ext);
 }
 
+
 static int extent_item_write(struct inode *inode, const struct data_ext *ext)
 {
 	struct scoutfs_data_extent dext = {
@@ -226,6 +228,27 @@ static int extent_item_delete(struct inode *inode, u64 iblock)
 
 	scoutfs_key_init_data_extent(&key, inode->i_ino, iblock);
 	return scoutfs_item_delete(inode->i_sb, &key);
+}
+
+/*
+ * For lookups outside a change: the inode's cluster lock for READ, then
+ * extent_sem for read (the lock order in lock.c).
+ */
+static int extents_read_lock(struct inode *inode, struct scoutfs_lock **lock)
+{
+	int ret;
+
+	ret = scoutfs_lock_ino(inode->i_sb, SCOUTFS_LOCK_READ, inode->i_ino,
+			       lock);
+	if (ret == 0)
+		down_read(&SCOUTFS_I(inode)->extent_sem);
+	return ret;
+}
+
+static void extents_read_unlock(struct inode *inode, struct scoutfs_lock *lock)
+{
+	up_read(&SCOUTFS_I(inode)->extent_sem);
+	scoutfs_unlock(inode->i_sb, lock, SCOUTFS_LOCK_READ);
 }
 
 /* Keep online_blocks/offline_blocks and i_blocks in step; extent_sem held. */
@@ -425,13 +448,14 @@ static int update_inode_data(struct inode *inode, bool set_times)
 static int update_inode_data_hold(struct inode *inode, bool set_times)
 {
 	struct super_block *sb = inode->i_sb;
+	struct scoutfs_lock_set set;
 	int ret;
 
-	ret = scoutfs_trans_hold(sb);
+	ret = scoutfs_lock_hold(sb, &set, 0, inode->i_ino, 0, 0, 0);
 	if (ret)
 		return ret;
 	ret = update_inode_data(inode, set_times);
-	scoutfs_trans_release(sb);
+	scoutfs_lock_release(sb, &set);
 	if (ret)
 		scoutfs_err(sb, "inode %lu: updating the inode after a data change failed (%d)",
 			    inode->i_ino, ret);
@@ -447,6 +471,7 @@ static int first_offline_block(struct inode *inode, u64 start, u64 end,
 			       u64 *iblock)
 {
 	struct scoutfs_inode_info *si = SCOUTFS_I(inode);
+	struct scoutfs_lock *lock;
 	struct data_ext ext;
 	u64 blk = start;
 	int ret = 0;
@@ -454,7 +479,9 @@ static int first_offline_block(struct inode *inode, u64 start, u64 end,
 	if (start >= end || READ_ONCE(si->offline_blocks) == 0)
 		return 0;
 
-	down_read(&si->extent_sem);
+	ret = extents_read_lock(inode, &lock);
+	if (ret)
+		return ret;
 	while (blk < end) {
 		ret = extent_lookup(inode, blk, &ext);
 		if (ret == -ENOENT || (ret == 0 && ext.iblock >= end)) {
@@ -470,7 +497,7 @@ static int first_offline_block(struct inode *inode, u64 start, u64 end,
 		}
 		blk = ext_end(&ext);
 	}
-	up_read(&si->extent_sem);
+	extents_read_unlock(inode, lock);
 	return ret;
 }
 
@@ -589,15 +616,17 @@ static void map_hole(struct inode *inode, struct iomap *iomap, u64 iblock,
 static int map_lookup(struct inode *inode, loff_t pos, loff_t length,
 		      unsigned int flags, struct iomap *iomap)
 {
-	struct scoutfs_inode_info *si = SCOUTFS_I(inode);
 	u64 iblock = pos_to_block(pos);
 	u64 end = pos_end_block(pos, length);
+	struct scoutfs_lock *lock;
 	struct data_ext ext;
 	int ret;
 
-	down_read(&si->extent_sem);
+	ret = extents_read_lock(inode, &lock);
+	if (ret)
+		return ret;
 	ret = extent_lookup(inode, iblock, &ext);
-	up_read(&si->extent_sem);
+	extents_read_unlock(inode, lock);
 
 	if (ret == -ENOENT || (ret == 0 && ext.iblock > iblock)) {
 		map_hole(inode, iomap, iblock, ret == 0 ? ext.iblock : end);
@@ -632,6 +661,7 @@ static int map_for_write(struct inode *inode, loff_t pos, loff_t length,
 {
 	struct scoutfs_inode_info *si = SCOUTFS_I(inode);
 	struct super_block *sb = inode->i_sb;
+	struct scoutfs_lock_set set;
 	u64 iblock = pos_to_block(pos);
 	u64 end = pos_end_block(pos, length);
 	struct data_ext ext, new;
@@ -639,7 +669,7 @@ static int map_for_write(struct inode *inode, loff_t pos, loff_t length,
 	bool changed = false;
 	int ret;
 
-	ret = scoutfs_trans_hold(sb);
+	ret = scoutfs_lock_hold(sb, &set, 0, inode->i_ino, 0, 0, 0);
 	if (ret)
 		return ret;
 	nofs = memalloc_nofs_save();
@@ -678,7 +708,7 @@ static int map_for_write(struct inode *inode, loff_t pos, loff_t length,
 	}
 	up_write(&si->extent_sem);
 	memalloc_nofs_restore(nofs);
-	scoutfs_trans_release(sb);
+	scoutfs_lock_release(sb, &set);
 	return ret;
 }
 
@@ -767,12 +797,14 @@ static int free_extents_from(struct inode *inode, u64 start)
 {
 	struct scoutfs_inode_info *si = SCOUTFS_I(inode);
 	struct super_block *sb = inode->i_sb;
+	struct scoutfs_lock_set set;
 	u64 iblock = start;
 	unsigned int nofs;
 	int ret;
 
 	do {
-		ret = scoutfs_trans_hold(sb);
+		ret = scoutfs_lock_hold(sb, &set, SCOUTFS_HOLD_RESERVED,
+				inode->i_ino, 0, 0, 0);
 		if (ret)
 			break;
 		nofs = memalloc_nofs_save();
@@ -786,7 +818,7 @@ static int free_extents_from(struct inode *inode, u64 start)
 		}
 		up_write(&si->extent_sem);
 		memalloc_nofs_restore(nofs);
-		scoutfs_trans_release(sb);
+		scoutfs_lock_release(sb, &set);
 
 		/* the freed list is full: commit, then carry on */
 		if (ret == -ENOBUFS)
@@ -1024,6 +1056,7 @@ static int fallocate_blocks(struct inode *inode, u64 start, u64 end)
 {
 	struct scoutfs_inode_info *si = SCOUTFS_I(inode);
 	struct super_block *sb = inode->i_sb;
+	struct scoutfs_lock_set set;
 	struct data_ext ext, new;
 	u64 iblock = start;
 	unsigned int nofs;
@@ -1032,7 +1065,7 @@ static int fallocate_blocks(struct inode *inode, u64 start, u64 end)
 	while (iblock < end) {
 		if (fatal_signal_pending(current))
 			return -EINTR;
-		ret = scoutfs_trans_hold(sb);
+		ret = scoutfs_lock_hold(sb, &set, 0, inode->i_ino, 0, 0, 0);
 		if (ret)
 			return ret;
 		nofs = memalloc_nofs_save();
@@ -1054,7 +1087,7 @@ static int fallocate_blocks(struct inode *inode, u64 start, u64 end)
 
 		up_write(&si->extent_sem);
 		memalloc_nofs_restore(nofs);
-		scoutfs_trans_release(sb);
+		scoutfs_lock_release(sb, &set);
 		if (ret)
 			return ret;
 	}
@@ -1152,12 +1185,14 @@ static int scoutfs_fiemap(struct inode *inode,
 static int release_batch(struct inode *inode, u64 start, u64 end, u64 *next)
 {
 	struct super_block *sb = inode->i_sb;
+	struct scoutfs_lock_set set;
 	struct scoutfs_inode_info *si = SCOUTFS_I(inode);
 	struct data_ext off;
 	unsigned int nofs;
 	int ret;
 
-	ret = scoutfs_trans_hold(sb);
+	ret = scoutfs_lock_hold(sb, &set, SCOUTFS_HOLD_RESERVED,
+				inode->i_ino, 0, 0, 0);
 	if (ret)
 		return ret;
 	nofs = memalloc_nofs_save();
@@ -1176,7 +1211,7 @@ static int release_batch(struct inode *inode, u64 start, u64 end, u64 *next)
 		ret = scoutfs_inode_update(inode, false);
 	up_write(&si->extent_sem);
 	memalloc_nofs_restore(nofs);
-	scoutfs_trans_release(sb);
+	scoutfs_lock_release(sb, &set);
 	if (ret == -ENOBUFS)
 		ret = scoutfs_trans_commit(sb);
 	return ret;
@@ -1186,6 +1221,7 @@ int scoutfs_data_release(struct inode *inode, u64 offset, u64 length,
 			 u64 data_version)
 {
 	struct address_space *mapping = inode->i_mapping;
+	struct scoutfs_lock *lock;
 	u64 start, end, iblock, next;
 	loff_t size;
 	int ret;
@@ -1221,9 +1257,11 @@ int scoutfs_data_release(struct inode *inode, u64 offset, u64 length,
 	for (iblock = start; iblock < end; iblock = next) {
 		struct data_ext ext;
 
-		down_read(&SCOUTFS_I(inode)->extent_sem);
+		ret = extents_read_lock(inode, &lock);
+		if (ret)
+			goto out;
 		ret = extent_lookup(inode, iblock, &ext);
-		up_read(&SCOUTFS_I(inode)->extent_sem);
+		extents_read_unlock(inode, lock);
 		if (ret == -ENOENT || (ret == 0 && ext.iblock > iblock) ||
 		    (ret == 0 && !ext_is_offline(&ext)))
 			break;
@@ -1272,6 +1310,7 @@ static int stage_blocks(struct inode *inode, u64 iblock, u64 nr, void *buf,
 			u64 data_version)
 {
 	struct super_block *sb = inode->i_sb;
+	struct scoutfs_lock_set set;
 	struct scoutfs_sb_info *sbi = SCOUTFS_SB(sb);
 	struct scoutfs_inode_info *si = SCOUTFS_I(inode);
 	struct data_ext ext, online;
@@ -1279,7 +1318,7 @@ static int stage_blocks(struct inode *inode, u64 iblock, u64 nr, void *buf,
 	unsigned int nofs;
 	int ret;
 
-	ret = scoutfs_trans_hold(sb);
+	ret = scoutfs_lock_hold(sb, &set, 0, inode->i_ino, 0, 0, 0);
 	if (ret)
 		return ret;
 	nofs = memalloc_nofs_save();
@@ -1332,7 +1371,7 @@ static int stage_blocks(struct inode *inode, u64 iblock, u64 nr, void *buf,
 out:
 	up_write(&si->extent_sem);
 	memalloc_nofs_restore(nofs);
-	scoutfs_trans_release(sb);
+	scoutfs_lock_release(sb, &set);
 	if (done)
 		scoutfs_data_wait_wake(sb, inode->i_ino, iblock,
 				       iblock + done - 1);
@@ -1396,6 +1435,7 @@ int scoutfs_data_setattr_more(struct inode *inode, u64 data_version,
 			      const struct timespec64 *crtime)
 {
 	struct super_block *sb = inode->i_sb;
+	struct scoutfs_lock_set set;
 	struct scoutfs_inode_info *si = SCOUTFS_I(inode);
 	struct data_ext off;
 	int ret;
@@ -1410,7 +1450,7 @@ int scoutfs_data_setattr_more(struct inode *inode, u64 data_version,
 		ret = -EINVAL;
 		goto unlock;
 	}
-	ret = scoutfs_trans_hold(sb);
+	ret = scoutfs_lock_hold(sb, &set, 0, inode->i_ino, 0, 0, 0);
 	if (ret)
 		goto unlock;
 	down_write(&si->extent_sem);
@@ -1435,7 +1475,7 @@ int scoutfs_data_setattr_more(struct inode *inode, u64 data_version,
 		}
 	}
 	up_write(&si->extent_sem);
-	scoutfs_trans_release(sb);
+	scoutfs_lock_release(sb, &set);
 unlock:
 	inode_unlock(inode);
 	return ret;

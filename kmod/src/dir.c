@@ -18,12 +18,17 @@
  *
  * Every operation is one transaction: all the items it adds and removes
  * and the inode items of every inode it touches (link counts, times,
- * seqs) change inside one scoutfs_trans_hold().  The VFS holds the
- * directory (and for rename, both directories and the victims) locked, so
- * two operations never change the same names at once.
+ * seqs) change inside one scoutfs_lock_hold(), which write-locks every
+ * inode involved (both directories and both victims of a rename) in the
+ * cluster lock order before entering the transaction.  Lookups, readdir
+ * and readlink take the directory's (or link's) lock for READ around
+ * their item reads only.  The VFS holds the directory (and for rename,
+ * both directories and the victims) locked, so two operations never
+ * change the same names at once.
  *
- * Lock order: VFS i_rwsem of dirs then of children -> trans_rwsem ->
- * meta_mutex.  Nothing here waits for offline data.
+ * Lock order (lock.c): VFS i_rwsem of dirs then of children -> cluster
+ * locks -> trans_rwsem -> meta_mutex.  Nothing here waits for offline
+ * data.
  */
 #include <linux/fs.h>
 #include <linux/namei.h>
@@ -35,6 +40,7 @@
 #include "inode.h"
 #include "item.h"
 #include "trans.h"
+#include "lock.h"
 #include "xattr.h"
 #include "libscoutfs/key.h"
 #include "libscoutfs/name_hash.h"
@@ -68,24 +74,31 @@ static int find_dirent(struct inode *dir, const struct qstr *name,
 	struct super_block *sb = dir->i_sb;
 	u64 hash = dirent_hash(name);
 	struct scoutfs_key key, last, found;
+	struct scoutfs_lock *lock;
 	int ret;
 
+	ret = scoutfs_lock_ino(sb, SCOUTFS_LOCK_READ, dir->i_ino, &lock);
+	if (ret)
+		return ret;
 	scoutfs_key_init_dirent(&key, dir->i_ino, hash, 0);
 	scoutfs_key_init_dirent(&last, dir->i_ino, hash, U64_MAX);
 	for (;;) {
 		ret = scoutfs_item_next(sb, &key, &last, &found, dent,
 					DIRENT_BUF_SIZE);
 		if (ret < 0)
-			return ret;
+			break;
 		if (ret < (int)sizeof(*dent) || ret > DIRENT_BUF_SIZE) {
 			scoutfs_err(sb, "dir %lu: dirent item of %d bytes", dir->i_ino, ret);
-			return -EIO;
+			ret = -EIO;
+			break;
 		}
 		if (dirent_names_equal(dent, ret, name))
-			return ret;
+			break;
 		key = found;
 		scoutfs_key_inc(&key);
 	}
+	scoutfs_unlock(sb, lock, SCOUTFS_LOCK_READ);
+	return ret;
 }
 
 static struct dentry *scoutfs_lookup(struct inode *dir, struct dentry *dentry,
@@ -173,6 +186,7 @@ static int scoutfs_readdir(struct file *file, struct dir_context *ctx)
 	struct inode *dir = file_inode(file);
 	struct super_block *sb = dir->i_sb;
 	struct readdir_ctx rc = { .ctx = ctx };
+	struct scoutfs_lock *lock;
 	struct scoutfs_key start, end;
 	struct readdir_batch *rb;
 	int ret = 0;
@@ -189,7 +203,11 @@ static int scoutfs_readdir(struct file *file, struct dir_context *ctx)
 		rb->nr = 0;
 		rb->used = 0;
 		scoutfs_key_init_readdir(&start, dir->i_ino, ctx->pos);
+		ret = scoutfs_lock_ino(sb, SCOUTFS_LOCK_READ, dir->i_ino, &lock);
+		if (ret < 0)
+			break;
 		ret = scoutfs_item_iterate(sb, &start, &end, batch_cb, rb);
+		scoutfs_unlock(sb, lock, SCOUTFS_LOCK_READ);
 		if (ret < 0)
 			break;
 		for (i = 0, off = 0; i < rb->nr; off += rb->len[i], i++) {
@@ -277,17 +295,20 @@ static int create_common(struct inode *dir, struct dentry *dentry,
 			 umode_t mode, dev_t rdev, const char *symname)
 {
 	struct super_block *sb = dir->i_sb;
+	struct scoutfs_lock_set set;
 	struct inode *inode;
 	struct scoutfs_key key;
+	u64 ino;
 	int ret;
 
 	if (dentry->d_name.len > SCOUTFS_NAME_LEN)
 		return -ENAMETOOLONG;
-	ret = scoutfs_trans_hold(sb);
+	ino = scoutfs_alloc_ino(sb);
+	ret = scoutfs_lock_hold(sb, &set, 0, dir->i_ino, ino, 0, 0);
 	if (ret)
 		return ret;
 
-	inode = scoutfs_new_inode(sb, dir, mode, rdev);
+	inode = scoutfs_new_inode(sb, dir, ino, mode, rdev);
 	if (IS_ERR(inode)) {
 		ret = PTR_ERR(inode);
 		goto out;
@@ -317,7 +338,7 @@ static int create_common(struct inode *dir, struct dentry *dentry,
 	}
 	d_instantiate_new(dentry, inode);
 out:
-	scoutfs_trans_release(sb);
+	scoutfs_lock_release(sb, &set);
 	return ret;
 }
 
@@ -354,13 +375,14 @@ static int scoutfs_link(struct dentry *old_dentry, struct inode *dir,
 {
 	struct inode *inode = d_inode(old_dentry);
 	struct super_block *sb = dir->i_sb;
+	struct scoutfs_lock_set set;
 	int ret;
 
 	if (dentry->d_name.len > SCOUTFS_NAME_LEN)
 		return -ENAMETOOLONG;
 	if (inode->i_nlink >= SCOUTFS_LINK_MAX)
 		return -EMLINK;
-	ret = scoutfs_trans_hold(sb);
+	ret = scoutfs_lock_hold(sb, &set, 0, dir->i_ino, inode->i_ino, 0, 0);
 	if (ret)
 		return ret;
 	ret = add_link_items(dir, &dentry->d_name, inode, NULL);
@@ -371,7 +393,7 @@ static int scoutfs_link(struct dentry *old_dentry, struct inode *dir,
 		ret = scoutfs_inode_update(inode, false) ?:
 		      scoutfs_inode_update(dir, false);
 	}
-	scoutfs_trans_release(sb);
+	scoutfs_lock_release(sb, &set);
 	if (!ret) {
 		ihold(inode);
 		d_instantiate(dentry, inode);
@@ -379,14 +401,24 @@ static int scoutfs_link(struct dentry *old_dentry, struct inode *dir,
 	return ret;
 }
 
-static bool dir_is_empty(struct inode *dir)
+/* 0 when dir has no entries, -ENOTEMPTY when it has, or an error. */
+static int check_dir_empty(struct inode *dir)
 {
+	struct super_block *sb = dir->i_sb;
 	struct scoutfs_key key, last, found;
+	struct scoutfs_lock *lock;
+	int ret;
 
+	ret = scoutfs_lock_ino(sb, SCOUTFS_LOCK_READ, dir->i_ino, &lock);
+	if (ret)
+		return ret;
 	scoutfs_key_init_readdir(&key, dir->i_ino, 0);
 	scoutfs_key_init_readdir(&last, dir->i_ino, U64_MAX);
-	return scoutfs_item_next(dir->i_sb, &key, &last, &found, NULL, 0) ==
-	       -ENOENT;
+	ret = scoutfs_item_next(sb, &key, &last, &found, NULL, 0);
+	scoutfs_unlock(sb, lock, SCOUTFS_LOCK_READ);
+	if (ret == -ENOENT)
+		return 0;
+	return ret < 0 ? ret : -ENOTEMPTY;
 }
 
 /*
@@ -428,21 +460,24 @@ static int remove_link(struct inode *dir, struct dentry *dentry)
 static int scoutfs_unlink(struct inode *dir, struct dentry *dentry)
 {
 	struct super_block *sb = dir->i_sb;
+	struct scoutfs_lock_set set;
 	int ret;
 
-	ret = scoutfs_trans_hold(sb);
+	/* frees space, so it may use the reserve: a full fs can be emptied */
+	ret = scoutfs_lock_hold(sb, &set, SCOUTFS_HOLD_RESERVED, dir->i_ino,
+				d_inode(dentry)->i_ino, 0, 0);
 	if (ret)
 		return ret;
 	ret = remove_link(dir, dentry);
-	scoutfs_trans_release(sb);
+	scoutfs_lock_release(sb, &set);
 	return ret;
 }
 
 static int scoutfs_rmdir(struct inode *dir, struct dentry *dentry)
 {
-	if (!dir_is_empty(d_inode(dentry)))
-		return -ENOTEMPTY;
-	return scoutfs_unlink(dir, dentry);
+	int ret = check_dir_empty(d_inode(dentry));
+
+	return ret ?: scoutfs_unlink(dir, dentry);
 }
 
 static int rename_exchange(struct inode *old_dir, struct dentry *old_dentry,
@@ -497,6 +532,7 @@ static int scoutfs_rename(struct user_namespace *mnt_userns,
 	struct super_block *sb = old_dir->i_sb;
 	struct inode *old_inode = d_inode(old_dentry);
 	struct inode *new_inode = d_inode(new_dentry);
+	struct scoutfs_lock_set set;
 	struct scoutfs_dirent *dent;
 	int ret;
 
@@ -506,10 +542,17 @@ static int scoutfs_rename(struct user_namespace *mnt_userns,
 		return -ENAMETOOLONG;
 	/* the VFS checked NOREPLACE against the dcache under the locks */
 	if (new_inode && S_ISDIR(new_inode->i_mode) &&
-	    !(flags & RENAME_EXCHANGE) && !dir_is_empty(new_inode))
-		return -ENOTEMPTY;
+	    !(flags & RENAME_EXCHANGE)) {
+		ret = check_dir_empty(new_inode);
+		if (ret)
+			return ret;
+	}
 
-	ret = scoutfs_trans_hold(sb);
+	ret = scoutfs_lock_hold(sb, &set,
+				new_inode ? SCOUTFS_HOLD_RESERVED : 0,
+				old_dir->i_ino, new_dir->i_ino,
+				old_inode->i_ino,
+				new_inode ? new_inode->i_ino : 0);
 	if (ret)
 		return ret;
 
@@ -549,13 +592,14 @@ static int scoutfs_rename(struct user_namespace *mnt_userns,
 	      scoutfs_inode_update(old_dir, false) ?:
 	      (new_dir != old_dir ? scoutfs_inode_update(new_dir, false) : 0);
 out:
-	scoutfs_trans_release(sb);
+	scoutfs_lock_release(sb, &set);
 	return ret;
 }
 
 static const char *scoutfs_get_link(struct dentry *dentry, struct inode *inode,
 				    struct delayed_call *done)
 {
+	struct scoutfs_lock *lock;
 	struct scoutfs_key key;
 	char *target;
 	int ret;
@@ -566,8 +610,13 @@ static const char *scoutfs_get_link(struct dentry *dentry, struct inode *inode,
 	if (!target)
 		return ERR_PTR(-ENOMEM);
 	scoutfs_key_init_symlink(&key, inode->i_ino, 0);
-	ret = scoutfs_item_lookup(inode->i_sb, &key, target,
-				  SCOUTFS_MAX_VAL_SIZE);
+	ret = scoutfs_lock_ino(inode->i_sb, SCOUTFS_LOCK_READ, inode->i_ino,
+			       &lock);
+	if (ret == 0) {
+		ret = scoutfs_item_lookup(inode->i_sb, &key, target,
+					  SCOUTFS_MAX_VAL_SIZE);
+		scoutfs_unlock(inode->i_sb, lock, SCOUTFS_LOCK_READ);
+	}
 	if (ret >= 0 && ret != i_size_read(inode))
 		ret = -EIO;
 	if (ret < 0) {

@@ -23,8 +23,10 @@
  * orphan item.  A crash in between leaves the orphan item, and the next
  * mount frees those inodes (scoutfs_orphan_scan()).
  *
- * Lock order: VFS inode locks -> trans_rwsem (trans.c) -> extent_sem ->
- * meta_mutex (item.c).  .dirty_inode takes its own transaction hold, so
+ * Locks: every change takes the inode's cluster lock and its hold with
+ * scoutfs_lock_hold() (lock.c), reads take the inode's lock for READ.
+ * Lock order (lock.c): VFS inode locks -> cluster locks -> trans_rwsem ->
+ * extent_sem -> meta_mutex (item.c).  .dirty_inode takes its own hold, so
  * code inside a hold must never call mark_inode_dirty(); it calls
  * scoutfs_inode_update() instead.
  */
@@ -40,6 +42,7 @@
 #include "inode.h"
 #include "item.h"
 #include "trans.h"
+#include "lock.h"
 #include "data.h"
 #include "xattr.h"
 #include "libscoutfs/key.h"
@@ -179,6 +182,7 @@ static void item_to_inode(struct inode *inode, struct scoutfs_inode *sinode)
 
 struct inode *scoutfs_iget(struct super_block *sb, u64 ino)
 {
+	struct scoutfs_lock *lock;
 	struct scoutfs_inode sinode;
 	struct scoutfs_key key;
 	struct inode *inode;
@@ -191,7 +195,11 @@ struct inode *scoutfs_iget(struct super_block *sb, u64 ino)
 		return inode;
 
 	scoutfs_key_init_inode(&key, ino);
-	ret = scoutfs_item_lookup(sb, &key, &sinode, sizeof(sinode));
+	ret = scoutfs_lock_ino(sb, SCOUTFS_LOCK_READ, ino, &lock);
+	if (ret == 0) {
+		ret = scoutfs_item_lookup(sb, &key, &sinode, sizeof(sinode));
+		scoutfs_unlock(sb, lock, SCOUTFS_LOCK_READ);
+	}
 	if (ret >= 0 && ret != sizeof(sinode)) {
 		scoutfs_err(sb, "inode %llu item has %d bytes, expected %zu",
 			    ino, ret, sizeof(sinode));
@@ -262,51 +270,58 @@ int scoutfs_inode_update(struct inode *inode, bool data_changed)
 void scoutfs_dirty_inode(struct inode *inode, int flags)
 {
 	struct super_block *sb = inode->i_sb;
+	struct scoutfs_lock_set set;
 	int ret;
 
 	if (inode->i_nlink == 0 && !S_ISDIR(inode->i_mode) &&
 	    (inode->i_state & I_FREEING))
 		return;
-	ret = scoutfs_trans_hold(sb);
+	ret = scoutfs_lock_hold(sb, &set, 0, inode->i_ino, 0, 0, 0);
 	if (ret)
 		return;
 	ret = scoutfs_inode_update(inode, false);
-	scoutfs_trans_release(sb);
+	scoutfs_lock_release(sb, &set);
 	if (ret)
 		scoutfs_err(sb, "inode %lu: update after a VFS change failed (%d)",
 			    inode->i_ino, ret);
 }
 
-static int alloc_ino(struct super_block *sb, u64 *ino)
+/*
+ * A number for a new inode, taken before the caller locks it (the lock
+ * covers the number) and enters the transaction.  A number taken by an
+ * operation that then fails is never used; numbers are never reused.
+ */
+u64 scoutfs_alloc_ino(struct super_block *sb)
 {
 	struct scoutfs_sb_info *sbi = SCOUTFS_SB(sb);
+	u64 ino;
 
 	mutex_lock(&sbi->meta_mutex);
-	*ino = le64_to_cpu(sbi->super->next_ino);
+	ino = le64_to_cpu(sbi->super->next_ino);
 	le64_add_cpu(&sbi->super->next_ino, 1);
-	le64_add_cpu(&sbi->super->inode_count, 1);
 	mutex_unlock(&sbi->meta_mutex);
-	return 0;
+	return ino;
 }
 
 /*
- * A new inode, its item and index items, inside the caller's hold.  The
- * caller links it into the namespace in the same transaction.
+ * A new inode numbered ino (scoutfs_alloc_ino()), its item and index
+ * items, inside the caller's hold with ino locked.  The caller links it
+ * into the namespace in the same transaction.
  */
 struct inode *scoutfs_new_inode(struct super_block *sb, struct inode *dir,
-				umode_t mode, dev_t rdev)
+				u64 ino, umode_t mode, dev_t rdev)
 {
+	struct scoutfs_sb_info *sbi = SCOUTFS_SB(sb);
 	struct scoutfs_inode_info *si;
 	struct inode *inode;
-	u64 ino;
 	int ret;
 
 	inode = new_inode(sb);
 	if (!inode)
 		return ERR_PTR(-ENOMEM);
-	ret = alloc_ino(sb, &ino);
-	if (ret)
-		goto out_iput;
+	mutex_lock(&sbi->meta_mutex);
+	le64_add_cpu(&sbi->super->inode_count, 1);
+	mutex_unlock(&sbi->meta_mutex);
 
 	si = SCOUTFS_I(inode);
 	inode->i_ino = ino;
@@ -382,6 +397,7 @@ static int delete_inode_items(struct super_block *sb, u64 ino, u64 meta_seq,
 			      u64 data_seq)
 {
 	struct scoutfs_sb_info *sbi = SCOUTFS_SB(sb);
+	struct scoutfs_lock_set set;
 	struct key_batch *kb;
 	struct scoutfs_key start, end, key;
 	int ret;
@@ -401,12 +417,15 @@ static int delete_inode_items(struct super_block *sb, u64 ino, u64 meta_seq,
 	scoutfs_key_init(&end, SCOUTFS_FS_ZONE, ino, U8_MAX, U64_MAX, U64_MAX);
 	do {
 		kb->nr = 0;
-		ret = scoutfs_item_iterate(sb, &start, &end, collect_keys, kb);
-		if (ret < 0)
-			break;
-		ret = scoutfs_trans_hold(sb);
+		ret = scoutfs_lock_hold(sb, &set, SCOUTFS_HOLD_RESERVED, ino, 0,
+					0, 0);
 		if (ret)
 			break;
+		ret = scoutfs_item_iterate(sb, &start, &end, collect_keys, kb);
+		if (ret < 0) {
+			scoutfs_lock_release(sb, &set);
+			break;
+		}
 		for (i = 0; i < kb->nr && !ret; i++) {
 			struct scoutfs_data_extent *ext = &kb->exts[i];
 
@@ -421,13 +440,13 @@ static int delete_inode_items(struct super_block *sb, u64 ino, u64 meta_seq,
 			if (!ret)
 				ret = scoutfs_item_delete(sb, &kb->keys[i]);
 		}
-		scoutfs_trans_release(sb);
+		scoutfs_lock_release(sb, &set);
 	} while (ret == 0 && kb->nr == ARRAY_SIZE(kb->keys));
 	kfree(kb);
 	if (ret < 0)
 		return ret;
 
-	ret = scoutfs_trans_hold(sb);
+	ret = scoutfs_lock_hold(sb, &set, SCOUTFS_HOLD_RESERVED, ino, 0, 0, 0);
 	if (ret)
 		return ret;
 	scoutfs_key_init(&key, SCOUTFS_META_SEQ_INDEX_ZONE, meta_seq,
@@ -452,7 +471,7 @@ static int delete_inode_items(struct super_block *sb, u64 ino, u64 meta_seq,
 		mutex_unlock(&sbi->meta_mutex);
 		ret = 0;
 	}
-	scoutfs_trans_release(sb);
+	scoutfs_lock_release(sb, &set);
 	return ret;
 }
 
@@ -484,6 +503,7 @@ int scoutfs_drop_inode(struct inode *inode)
  */
 int scoutfs_orphan_scan(struct super_block *sb)
 {
+	struct scoutfs_lock *lock;
 	struct scoutfs_key key, last, found;
 	struct scoutfs_inode sinode;
 	int nr = 0;
@@ -496,14 +516,23 @@ int scoutfs_orphan_scan(struct super_block *sb)
 	scoutfs_key_init(&last, SCOUTFS_ORPHAN_ZONE, U64_MAX, U8_MAX,
 			 U64_MAX, U64_MAX);
 	for (;;) {
+		ret = scoutfs_lock_zone(sb, SCOUTFS_LOCK_READ,
+					SCOUTFS_ORPHAN_ZONE, &lock);
+		if (ret)
+			return ret;
 		ret = scoutfs_item_next(sb, &key, &last, &found, NULL, 0);
+		scoutfs_unlock(sb, lock, SCOUTFS_LOCK_READ);
 		if (ret == -ENOENT)
 			break;
 		if (ret < 0)
 			return ret;
 		ino = scoutfs_key_first(&found);
 		scoutfs_key_init_inode(&key, ino);
+		ret = scoutfs_lock_ino(sb, SCOUTFS_LOCK_READ, ino, &lock);
+		if (ret)
+			return ret;
 		ret = scoutfs_item_lookup(sb, &key, &sinode, sizeof(sinode));
+		scoutfs_unlock(sb, lock, SCOUTFS_LOCK_READ);
 		if (ret == sizeof(sinode))
 			ret = delete_inode_items(sb, ino,
 						 le64_to_cpu(sinode.meta_seq),
@@ -531,6 +560,7 @@ int scoutfs_setattr(struct user_namespace *mnt_userns, struct dentry *dentry,
 {
 	struct inode *inode = d_inode(dentry);
 	struct super_block *sb = inode->i_sb;
+	struct scoutfs_lock_set set;
 	bool size_changed = false;
 	int ret;
 
@@ -546,12 +576,12 @@ int scoutfs_setattr(struct user_namespace *mnt_userns, struct dentry *dentry,
 		attr->ia_valid &= ~ATTR_SIZE;
 	}
 
-	ret = scoutfs_trans_hold(sb);
+	ret = scoutfs_lock_hold(sb, &set, 0, inode->i_ino, 0, 0, 0);
 	if (ret)
 		return ret;
 	setattr_copy(mnt_userns, inode, attr);
 	ret = scoutfs_inode_update(inode, false);
-	scoutfs_trans_release(sb);
+	scoutfs_lock_release(sb, &set);
 	if (ret == 0 && (attr->ia_valid & ATTR_MODE))
 		ret = posix_acl_chmod(mnt_userns, inode, inode->i_mode);
 	return ret ?: (size_changed ? 0 : 0);

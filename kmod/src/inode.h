@@ -51,8 +51,9 @@ int scoutfs_drop_inode(struct inode *inode);
 void scoutfs_dirty_inode(struct inode *inode, int flags);
 
 struct inode *scoutfs_iget(struct super_block *sb, u64 ino);
+u64 scoutfs_alloc_ino(struct super_block *sb);
 struct inode *scoutfs_new_inode(struct super_block *sb, struct inode *dir,
-				umode_t mode, dev_t rdev);
+				u64 ino, umode_t mode, dev_t rdev);
 int scoutfs_inode_update(struct inode *inode, bool data_changed);
 int scoutfs_inode_orphan_add(struct inode *inode);
 int scoutfs_orphan_scan(struct super_block *sb);

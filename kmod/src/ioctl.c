@@ -16,7 +16,8 @@
  * INO_PATH follows LINK_BACKREF items upwards from the inode to the root,
  * one hard link per call; (dir_ino, dir_pos) is the cursor over links.
  *
- * Locks: none beyond what item.c takes (meta_mutex); results are
+ * Locks: READ cluster locks (lock.c) around the item reads, the index
+ * zone's for WALK_INODES and each inode's for INO_PATH; results are
  * gathered into kernel buffers first and copied out with no lock held,
  * because a copy to user memory can fault.
  */
@@ -28,6 +29,7 @@
 
 #include "super.h"
 #include "inode.h"
+#include "lock.h"
 #include "item.h"
 #include "trans.h"
 #include "ioctl.h"
@@ -60,6 +62,7 @@ static long ioc_walk_inodes(struct file *file, void __user *uarg)
 	struct scoutfs_ioctl_walk_inodes_entry *ents;
 	struct scoutfs_ioctl_walk_inodes walk;
 	struct scoutfs_key key, last, found;
+	struct scoutfs_lock *lock;
 	u64 last_seq;
 	int zone;
 	int nr = 0;
@@ -95,12 +98,17 @@ static long ioc_walk_inodes(struct file *file, void __user *uarg)
 		scoutfs_key_init(&last, zone, last_seq, SCOUTFS_SEQ_INDEX_TYPE,
 				 walk.last.ino, U64_MAX);
 
+	ret = scoutfs_lock_zone(sb, SCOUTFS_LOCK_READ, zone, &lock);
+	if (ret)
+		goto out;
 	while (nr < walk.nr_entries) {
 		ret = scoutfs_item_next(sb, &key, &last, &found, NULL, 0);
 		if (ret == -ENOENT)
 			break;
-		if (ret < 0)
+		if (ret < 0) {
+			scoutfs_unlock(sb, lock, SCOUTFS_LOCK_READ);
 			goto out;
+		}
 		ents[nr].major = scoutfs_key_first(&found);
 		ents[nr].ino = scoutfs_key_second(&found);
 		ents[nr].minor = 0;
@@ -108,6 +116,7 @@ static long ioc_walk_inodes(struct file *file, void __user *uarg)
 		key = found;
 		scoutfs_key_inc(&key);
 	}
+	scoutfs_unlock(sb, lock, SCOUTFS_LOCK_READ);
 
 	ret = nr;
 	if (nr && copy_to_user((void __user *)(uintptr_t)walk.entries_ptr, ents,
@@ -115,6 +124,24 @@ static long ioc_walk_inodes(struct file *file, void __user *uarg)
 		ret = -EFAULT;
 out:
 	kvfree(ents);
+	return ret;
+}
+
+/* The first backref item of ino in [key, last], under ino's lock. */
+static int backref_next(struct super_block *sb, u64 ino,
+			const struct scoutfs_key *key,
+			const struct scoutfs_key *last,
+			struct scoutfs_key *found, struct scoutfs_dirent *dent)
+{
+	struct scoutfs_lock *lock;
+	int ret;
+
+	ret = scoutfs_lock_ino(sb, SCOUTFS_LOCK_READ, ino, &lock);
+	if (ret)
+		return ret;
+	ret = scoutfs_item_next(sb, key, last, found, dent,
+				sizeof(*dent) + SCOUTFS_NAME_LEN);
+	scoutfs_unlock(sb, lock, SCOUTFS_LOCK_READ);
 	return ret;
 }
 
@@ -127,8 +154,7 @@ static int dir_parent(struct super_block *sb, u64 ino, u64 *parent,
 
 	scoutfs_key_init_backref(&key, ino, 0, 0);
 	scoutfs_key_init_backref(&last, ino, U64_MAX, U64_MAX);
-	ret = scoutfs_item_next(sb, &key, &last, &found, dent,
-				sizeof(*dent) + SCOUTFS_NAME_LEN);
+	ret = backref_next(sb, ino, &key, &last, &found, dent);
 	if (ret == -ENOENT)
 		return -EIO;	/* a directory other than the root has a parent */
 	if (ret < (int)sizeof(*dent))
@@ -207,8 +233,7 @@ static long ioc_ino_path(struct file *file, void __user *uarg)
 
 	scoutfs_key_init_backref(&key, args.ino, args.dir_ino, args.dir_pos);
 	scoutfs_key_init_backref(&last, args.ino, U64_MAX, U64_MAX);
-	ret = scoutfs_item_next(sb, &key, &last, &found, dent,
-				sizeof(*dent) + SCOUTFS_NAME_LEN);
+	ret = backref_next(sb, args.ino, &key, &last, &found, dent);
 	if (ret < 0)
 		goto out;
 	if (ret < (int)sizeof(*dent)) {

@@ -25,4 +25,12 @@ int scoutfs_item_iterate(struct super_block *sb,
 			 const struct scoutfs_key *end,
 			 scoutfs_btree_iter_cb cb, void *arg);
 
+
+int scoutfs_item_write_log(struct super_block *sb);
+void scoutfs_item_log_size(struct super_block *sb, u64 *nr_items, u64 *bytes);
+u64 scoutfs_item_log_blocks_needed(struct super_block *sb, u64 nr_items,
+				   u64 bytes);
+int scoutfs_item_setup(struct super_block *sb);
+void scoutfs_item_destroy(struct super_block *sb);
+
 #endif

@@ -38,6 +38,8 @@
 #include "super.h"
 #include "block.h"
 #include "trans.h"
+#include "item.h"
+#include "lock.h"
 #include "inode.h"
 #include "data_wait.h"
 #include "libscoutfs/block.h"
@@ -294,18 +296,28 @@ static void free_sbi(struct scoutfs_sb_info *sbi)
 	kfree(sbi);
 }
 
+/* Everything fill_super set up, in reverse; each step copes with not set up. */
+static void teardown_sbi(struct super_block *sb)
+{
+	struct scoutfs_sb_info *sbi = SCOUTFS_SB(sb);
+
+	scoutfs_trans_destroy(sb);
+	scoutfs_item_destroy(sb);
+	scoutfs_lock_destroy(sb);
+	scoutfs_block_cache_destroy(sb);
+	if (sbi->meta_bdev)
+		blkdev_put(sbi->meta_bdev, sbi->meta_mode);
+	sb->s_fs_info = NULL;
+	free_sbi(sbi);
+}
+
 static void scoutfs_put_super(struct super_block *sb)
 {
 	struct scoutfs_sb_info *sbi = SCOUTFS_SB(sb);
 
 	if (!sbi->read_only_after_error)
 		scoutfs_trans_commit(sb);
-	scoutfs_trans_destroy(sb);
-	scoutfs_block_cache_destroy(sb);
-	if (sbi->meta_bdev)
-		blkdev_put(sbi->meta_bdev, sbi->meta_mode);
-	sb->s_fs_info = NULL;
-	free_sbi(sbi);
+	teardown_sbi(sb);
 }
 
 static const struct super_operations scoutfs_super_ops = {
@@ -361,6 +373,8 @@ static int scoutfs_fill_super(struct super_block *sb, void *data, int silent)
 	      check_data_super(sb) ?:
 	      check_quorum_slot(sb) ?:
 	      scoutfs_block_cache_setup(sb) ?:
+	      scoutfs_lock_setup(sb) ?:
+	      scoutfs_item_setup(sb) ?:
 	      scoutfs_trans_setup(sb);
 	if (ret)
 		return ret;
@@ -402,13 +416,8 @@ static void scoutfs_kill_sb(struct super_block *sb)
 	kill_block_super(sb);
 	/* put_super ran and freed it if the mount had succeeded */
 	sbi = SCOUTFS_SB(sb);
-	if (sbi) {
-		scoutfs_trans_destroy(sb);
-		scoutfs_block_cache_destroy(sb);
-		if (sbi->meta_bdev)
-			blkdev_put(sbi->meta_bdev, sbi->meta_mode);
-		free_sbi(sbi);
-	}
+	if (sbi)
+		teardown_sbi(sb);
 }
 
 static struct file_system_type scoutfs_fs_type = {

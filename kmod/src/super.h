@@ -14,6 +14,8 @@
 #include "libscoutfs/btree.h"
 
 struct scoutfs_block_cache;
+struct scoutfs_item_log;
+struct scoutfs_lock_info;
 
 /* statfs reports this many possible inodes per free metadata block */
 #define SCOUTFS_STATFS_INODES_PER_META_BLOCK	64
@@ -55,6 +57,9 @@ struct scoutfs_sb_info {
 	struct scoutfs_extent *freed_meta;
 	struct scoutfs_extent *freed_data;
 	unsigned long trans_dirty_ops;	/* changes since the last commit */
+	unsigned int trans_holders;	/* open holds, under meta_mutex */
+	struct scoutfs_item_log *item_log;	/* this mount's commit log */
+	struct scoutfs_lock_info *lock_info;
 	struct delayed_work commit_work;
 	bool read_only_after_error;
 

@@ -3,17 +3,30 @@
  * trans.c: transactions, their sequence numbers, and commit.
  *
  * Every change a system call makes happens inside one transaction: the
- * caller brackets its item changes with scoutfs_trans_hold() and
- * scoutfs_trans_release(), which take trans_rwsem for read.  Commit takes
- * it for write, so it sees no half-made change, and then:
+ * caller takes its locks and a hold with scoutfs_lock_hold() (lock.c),
+ * which ends in scoutfs_trans_hold*() taking trans_rwsem for read, and
+ * leaves with scoutfs_lock_release().  Its item changes go to the mount's
+ * commit log (item.c).  Commit takes trans_rwsem for write, so it sees no
+ * half-made change, and then:
  *
- *   1. records the blocks freed by the transaction in the free trees
+ *   1. merges the commit log into the fs tree (scoutfs_item_write_log),
+ *   2. records the blocks freed by the transaction in the free trees
  *      (scoutfs_alloc_commit),
- *   2. writes every dirty metadata block and waits for them,
- *   3. writes the super for seq N into slot N % 2 with PREFLUSH|FUA, so it
+ *   3. writes every dirty metadata block and waits for them,
+ *   4. writes the super for seq N into slot N % 2 with PREFLUSH|FUA, so it
  *      is stable only after everything it references,
- *   4. starts transaction N + 1: blocks of N are now read-only history,
+ *   5. starts transaction N + 1: blocks of N are now read-only history,
  *      and the btree copies them before changing them again.
+ *
+ * Space: the btree work of a transaction happens at commit, where an
+ * -ENOSPC could only make the mount read-only, so a hold is refused up
+ * front instead.  Each hold may add at most SCOUTFS_HOLD_MAX_ITEMS items
+ * and SCOUTFS_HOLD_MAX_BYTES to the log; a hold is granted only while the
+ * free metadata blocks cover the worst case of writing the log with every
+ * open hold at its maximum (scoutfs_item_log_blocks_needed()), plus a
+ * reserve that only holds which free space (SCOUTFS_HOLD_RESERVED:
+ * unlink, rmdir, truncate, evict) may use, so a full filesystem can
+ * always be emptied.
  *
  * A crash before step 3 completes leaves super N - 1 and every block it
  * references untouched (copy-on-write never overwrote them), so the next
@@ -22,9 +35,9 @@
  * The transaction's seq is what the inode code stamps into meta_seq and
  * data_seq; it cannot change while a hold is taken, so every item of one
  * change carries the same seq.  Commits happen every
- * SCOUTFS_COMMIT_INTERVAL_MS while there are changes, when the dirty
- * blocks pass SCOUTFS_COMMIT_DIRTY_BLOCKS (memory pressure bound), and on
- * sync/fsync/syncfs/unmount.
+ * SCOUTFS_COMMIT_INTERVAL_MS while there are changes, when the log or
+ * the dirty blocks grow past their bounds (memory pressure), when a hold
+ * would not fit, and on sync/fsync/syncfs/unmount.
  *
  * A failed commit leaves the filesystem read-only with one log line: the
  * transaction in memory can no longer reach the disk, and continuing would
@@ -40,10 +53,19 @@
 #include "super.h"
 #include "block.h"
 #include "trans.h"
+#include "item.h"
 
 #define SCOUTFS_COMMIT_INTERVAL_MS	5000
 #define SCOUTFS_COMMIT_DIRTY_BLOCKS	512	/* 32 MiB of dirty metadata */
+#define SCOUTFS_COMMIT_LOG_BYTES	(16U << 20)	/* log memory */
+#define SCOUTFS_COMMIT_LOG_BLOCKS	4096	/* worst case of writing the log */
 #define SCOUTFS_FREED_EXTENTS_MAX	(1U << 16)
+/* the most one hold may add to the log (a 64 KiB xattr, a rename, ...) */
+#define SCOUTFS_HOLD_MAX_ITEMS		64
+#define SCOUTFS_HOLD_MAX_BYTES		(96U << 10)
+/* for the allocator's own trees when commit records freed blocks */
+#define SCOUTFS_COMMIT_SLACK_BLOCKS	64
+#define SCOUTFS_DELETE_RESERVE_MAX	256	/* 16 MiB */
 
 static int trans_start(struct super_block *sb)
 {
@@ -101,16 +123,97 @@ void scoutfs_trans_destroy(struct super_block *sb)
 	sbi->freed_data = NULL;
 }
 
-int scoutfs_trans_hold(struct super_block *sb)
+/*
+ * Metadata blocks that commit would need if the log grew by one more
+ * hold for each open hold (and this one), over what it needs now.
+ */
+static u64 blocks_needed_with_holds(struct super_block *sb,
+				    unsigned int nr_holds)
+{
+	u64 nr_items, bytes;
+
+	scoutfs_item_log_size(sb, &nr_items, &bytes);
+	return scoutfs_item_log_blocks_needed(sb,
+			nr_items + nr_holds * SCOUTFS_HOLD_MAX_ITEMS,
+			bytes + nr_holds * SCOUTFS_HOLD_MAX_BYTES);
+}
+
+/*
+ * Blocks kept free for the holds that free space (unlink, rmdir,
+ * truncate, evict), so a full filesystem can always be emptied: a
+ * sixteenth of the device, at most SCOUTFS_DELETE_RESERVE_MAX.
+ */
+static u64 delete_reserve(struct scoutfs_super_block *super)
+{
+	return min_t(u64, SCOUTFS_DELETE_RESERVE_MAX,
+		     le64_to_cpu(super->total_meta_blocks) / 16);
+}
+
+/* Is there room for one more hold?  meta_mutex held. */
+static bool hold_fits(struct super_block *sb, bool use_reserve)
 {
 	struct scoutfs_sb_info *sbi = SCOUTFS_SB(sb);
+	u64 free = le64_to_cpu(sbi->super->free_meta_blocks);
+	u64 need = blocks_needed_with_holds(sb, sbi->trans_holders + 1) +
+		   SCOUTFS_COMMIT_SLACK_BLOCKS;
 
-	down_read(&sbi->trans_rwsem);
-	if (sbi->read_only_after_error) {
+	if (!use_reserve)
+		need += delete_reserve(sbi->super);
+	return free >= need;
+}
+
+/*
+ * Enter the transaction.  Refused with -ENOSPC, before the caller has
+ * changed anything, when the free metadata blocks could not cover writing
+ * the log with this hold's worst case in it; a commit turns the log's
+ * estimate into the (smaller) real use, so a full-looking transaction is
+ * committed once and the check retried before giving up.
+ */
+int scoutfs_trans_hold_flags(struct super_block *sb, bool use_reserve)
+{
+	struct scoutfs_sb_info *sbi = SCOUTFS_SB(sb);
+	bool committed = false;
+	bool fits;
+	u64 nr_items, bytes;
+
+	for (;;) {
+		down_read(&sbi->trans_rwsem);
+		if (sbi->read_only_after_error) {
+			up_read(&sbi->trans_rwsem);
+			return -EROFS;
+		}
+		mutex_lock(&sbi->meta_mutex);
+		fits = hold_fits(sb, use_reserve);
+		if (fits)
+			sbi->trans_holders++;
+		scoutfs_item_log_size(sb, &nr_items, &bytes);
+		mutex_unlock(&sbi->meta_mutex);
+		if (fits)
+			return 0;
 		up_read(&sbi->trans_rwsem);
-		return -EROFS;
+		if (committed || (nr_items == 0 && scoutfs_block_nr_dirty(sb) == 0))
+			return -ENOSPC;
+		scoutfs_trans_commit(sb);
+		committed = true;
 	}
-	return 0;
+}
+
+/* Commit soon when the log or the dirty blocks have grown large. */
+static bool trans_is_full(struct super_block *sb)
+{
+	struct scoutfs_sb_info *sbi = SCOUTFS_SB(sb);
+	u64 nr_items, bytes;
+	bool full;
+
+	mutex_lock(&sbi->meta_mutex);
+	scoutfs_item_log_size(sb, &nr_items, &bytes);
+	full = bytes >= SCOUTFS_COMMIT_LOG_BYTES ||
+	       scoutfs_item_log_blocks_needed(sb, nr_items, bytes) >=
+			SCOUTFS_COMMIT_LOG_BLOCKS ||
+	       scoutfs_block_nr_dirty(sb) >= SCOUTFS_COMMIT_DIRTY_BLOCKS;
+	sbi->trans_holders--;
+	mutex_unlock(&sbi->meta_mutex);
+	return full;
 }
 
 void scoutfs_trans_release(struct super_block *sb)
@@ -119,7 +222,7 @@ void scoutfs_trans_release(struct super_block *sb)
 	bool commit_now;
 
 	WRITE_ONCE(sbi->trans_dirty_ops, READ_ONCE(sbi->trans_dirty_ops) + 1);
-	commit_now = scoutfs_block_nr_dirty(sb) >= SCOUTFS_COMMIT_DIRTY_BLOCKS;
+	commit_now = trans_is_full(sb);
 	up_read(&sbi->trans_rwsem);
 
 	if (commit_now)
@@ -164,6 +267,9 @@ int scoutfs_trans_commit(struct super_block *sb)
 	if (sbi->trans_dirty_ops == 0 && scoutfs_block_nr_dirty(sb) == 0)
 		goto out;
 
+	ret = scoutfs_item_write_log(sb);
+	if (ret)
+		goto fail;
 	ret = scoutfs_alloc_commit(&sbi->alloc);
 	if (ret) {
 		scoutfs_err(sb, "commit of seq %llu: recording freed blocks failed (%d)",

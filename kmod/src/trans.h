@@ -4,7 +4,7 @@
 
 int scoutfs_trans_setup(struct super_block *sb);
 void scoutfs_trans_destroy(struct super_block *sb);
-int scoutfs_trans_hold(struct super_block *sb);
+int scoutfs_trans_hold_flags(struct super_block *sb, bool use_reserve);
 void scoutfs_trans_release(struct super_block *sb);
 u64 scoutfs_trans_seq(struct super_block *sb);
 int scoutfs_trans_commit(struct super_block *sb);

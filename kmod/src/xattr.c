@@ -74,9 +74,12 @@
  * LOCKING
  *
  * VFS inode lock (i_rwsem, held by the VFS around set and remove, so
- * changes of one inode's xattrs are serialised) -> transaction hold
- * (trans_rwsem) -> meta_mutex (inside item.c).  Reads (getxattr,
- * listxattr, get_acl) take no inode lock: get_acl is called from
+ * changes of one inode's xattrs are serialised) -> the inode's cluster
+ * lock and the zone locks with the transaction hold (scoutfs_lock_hold())
+ * -> meta_mutex (inside item.c).  Reads take the inode's cluster lock
+ * for READ around their item reads, SEARCH_XATTRS the srch zone's.
+ * Reads (getxattr, listxattr, get_acl) take no VFS inode lock: get_acl
+ * is called from
  * permission checks made with i_rwsem already held (setxattr, create in
  * a locked directory), so taking it there would deadlock; reads rely on
  * the id rule above instead.  Allocations use GFP_NOFS: some run inside a
@@ -98,6 +101,7 @@
 #include "inode.h"
 #include "item.h"
 #include "trans.h"
+#include "lock.h"
 #include "xattr.h"
 #include "libscoutfs/key.h"
 #include "libscoutfs/name_hash.h"
@@ -331,6 +335,7 @@ static int xattr_get(struct inode *inode, const char *name, void *value,
 	unsigned int name_len = strlen(name);
 	u32 hash = scoutfs_xattr_name_hash(name, name_len);
 	struct scoutfs_xattr *part0;
+	struct scoutfs_lock *lock;
 	unsigned int val_len;
 	u64 id;
 	int ret;
@@ -340,6 +345,12 @@ static int xattr_get(struct inode *inode, const char *name, void *value,
 	part0 = kmalloc(XATTR_PART_SIZE, GFP_NOFS);
 	if (!part0)
 		return -ENOMEM;
+	ret = scoutfs_lock_ino(inode->i_sb, SCOUTFS_LOCK_READ,
+			       scoutfs_ino(inode), &lock);
+	if (ret) {
+		kfree(part0);
+		return ret;
+	}
 	do {
 		ret = find_xattr(inode, name, name_len, hash, part0, &id);
 		if (ret < 0)
@@ -357,6 +368,7 @@ static int xattr_get(struct inode *inode, const char *name, void *value,
 		if (ret == 0)
 			ret = val_len;
 	} while (ret == -ENOENT);	/* replaced under us: look again */
+	scoutfs_unlock(inode->i_sb, lock, SCOUTFS_LOCK_READ);
 	kfree(part0);
 	return ret;
 }
@@ -535,6 +547,7 @@ static int xattr_set_trans(struct inode *inode, const char *name,
 			   const umode_t *new_mode)
 {
 	struct super_block *sb = inode->i_sb;
+	struct scoutfs_lock_set set;
 	size_t name_len = strlen(name);
 	int ret;
 
@@ -542,7 +555,7 @@ static int xattr_set_trans(struct inode *inode, const char *name,
 		return -ERANGE;
 	if (value && size > SCOUTFS_XATTR_MAX_VAL_LEN)
 		return -E2BIG;
-	ret = scoutfs_trans_hold(sb);
+	ret = scoutfs_lock_hold(sb, &set, 0, scoutfs_ino(inode), 0, 0, 0);
 	if (ret)
 		return ret;
 	ret = xattr_set_items(inode, name, name_len, value, size, flags);
@@ -555,7 +568,7 @@ static int xattr_set_trans(struct inode *inode, const char *name,
 		inode->i_ctime = current_time(inode);
 		ret = scoutfs_inode_update(inode, false);
 	}
-	scoutfs_trans_release(sb);
+	scoutfs_lock_release(sb, &set);
 	return ret;
 }
 
@@ -614,6 +627,24 @@ const struct xattr_handler *scoutfs_xattr_handlers[] = {
 	NULL
 };
 
+/* Iterate an inode's xattr items under its lock, for READ. */
+static int iterate_xattrs_locked(struct inode *inode,
+				 const struct scoutfs_key *start,
+				 const struct scoutfs_key *end,
+				 scoutfs_btree_iter_cb cb, void *arg)
+{
+	struct super_block *sb = inode->i_sb;
+	struct scoutfs_lock *lock;
+	int ret;
+
+	ret = scoutfs_lock_ino(sb, SCOUTFS_LOCK_READ, scoutfs_ino(inode), &lock);
+	if (ret)
+		return ret;
+	ret = scoutfs_item_iterate(sb, start, end, cb, arg);
+	scoutfs_unlock(sb, lock, SCOUTFS_LOCK_READ);
+	return ret;
+}
+
 struct list_ctx {
 	struct super_block *sb;
 	char *buf;		/* NULL: only count */
@@ -669,7 +700,7 @@ ssize_t scoutfs_listxattr(struct dentry *dentry, char *buf, size_t size)
 	int ret;
 
 	init_xattr_range(&start, &end, scoutfs_ino(inode));
-	ret = scoutfs_item_iterate(inode->i_sb, &start, &end, list_cb, &lc);
+	ret = iterate_xattrs_locked(inode, &start, &end, list_cb, &lc);
 	if (ret < 0)
 		return ret;
 	return lc.total;
@@ -734,7 +765,7 @@ ssize_t scoutfs_xattr_list_hidden(struct inode *inode, char *buf, size_t size,
 	else
 		return 0;
 
-	ret = scoutfs_item_iterate(inode->i_sb, &start, &end, hidden_cb, &hc);
+	ret = iterate_xattrs_locked(inode, &start, &end, hidden_cb, &hc);
 	if (ret < 0)
 		return ret;
 	if (hc.used == 0)
@@ -753,11 +784,16 @@ static int srch_candidate_matches(struct super_block *sb, u64 ino, u32 hash,
 				  unsigned int name_len,
 				  struct scoutfs_xattr *part0)
 {
+	struct scoutfs_lock *lock;
 	struct scoutfs_key key;
 	int ret;
 
 	scoutfs_key_init_xattr(&key, ino, hash, id, 0);
+	ret = scoutfs_lock_ino(sb, SCOUTFS_LOCK_READ, ino, &lock);
+	if (ret)
+		return ret;
 	ret = scoutfs_item_lookup(sb, &key, part0, XATTR_PART_SIZE);
+	scoutfs_unlock(sb, lock, SCOUTFS_LOCK_READ);
 	if (ret == -ENOENT)
 		return 0;
 	if (ret < 0)
@@ -776,6 +812,7 @@ int scoutfs_xattr_search(struct super_block *sb, const char *name,
 	u32 hash = scoutfs_xattr_name_hash(name, name_len);
 	struct scoutfs_key key, last, found;
 	struct scoutfs_xattr *part0;
+	struct scoutfs_lock *lock;
 	int candidates = 0;
 	int count = 0;
 	u64 ino;
@@ -798,7 +835,12 @@ int scoutfs_xattr_search(struct super_block *sb, const char *name,
 	scoutfs_key_init_srch(&key, hash, first_ino, 0);
 	scoutfs_key_init_srch(&last, hash, last_ino, U64_MAX);
 	for (;;) {
+		ret = scoutfs_lock_zone(sb, SCOUTFS_LOCK_READ,
+					SCOUTFS_XATTR_SRCH_ZONE, &lock);
+		if (ret)
+			break;
 		ret = scoutfs_item_next(sb, &key, &last, &found, NULL, 0);
+		scoutfs_unlock(sb, lock, SCOUTFS_LOCK_READ);
 		if (ret == -ENOENT) {
 			*at_end = true;
 			*next_ino = last_ino;
@@ -869,6 +911,7 @@ static int drop_cb(void *arg, const struct scoutfs_key *key, const void *val,
 
 int scoutfs_xattr_drop_srch(struct super_block *sb, u64 ino)
 {
+	struct scoutfs_lock_set set;
 	struct scoutfs_key start, end, key;
 	struct drop_batch *db;
 	bool more;
@@ -882,23 +925,26 @@ int scoutfs_xattr_drop_srch(struct super_block *sb, u64 ino)
 	init_xattr_range(&start, &end, ino);
 	do {
 		db->nr = 0;
-		ret = scoutfs_item_iterate(sb, &start, &end, drop_cb, db);
-		if (ret < 0)
-			break;
-		more = ret > 0;
-		ret = 0;
-		if (db->nr == 0)
-			break;
-		ret = scoutfs_trans_hold(sb);
+		ret = scoutfs_lock_hold(sb, &set, SCOUTFS_HOLD_RESERVED, ino, 0,
+					0, 0);
 		if (ret)
 			break;
+		ret = scoutfs_item_iterate(sb, &start, &end, drop_cb, db);
+		if (ret < 0) {
+			scoutfs_lock_release(sb, &set);
+			break;
+		}
+		more = ret > 0;
+		ret = 0;
 		for (i = 0; i < db->nr && !ret; i++) {
 			scoutfs_key_init_srch(&key, db->hash[i], ino, db->id[i]);
 			ret = scoutfs_item_delete(sb, &key);
 			if (ret == -ENOENT)
 				ret = 0;
 		}
-		scoutfs_trans_release(sb);
+		scoutfs_lock_release(sb, &set);
+		if (db->nr == 0)
+			break;
 		start = db->last;
 		scoutfs_key_inc(&start);
 	} while (!ret && more);
