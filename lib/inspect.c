@@ -45,6 +45,7 @@ struct ino_info {
 	u64 backrefs;
 	u64 readdirs;
 	u64 subdirs;		/* directory entries in it that are directories */
+	u64 own_items;		/* its extent, xattr and symlink items */
 	bool seen_meta_idx;
 	bool seen_data_idx;
 	bool orphan;
@@ -253,6 +254,15 @@ static void print_item(struct insp *in, const struct scoutfs_key *key,
 	OUT(in, "\n");
 }
 
+/* An item that only its inode refers to: a deleted inode must leave none. */
+static void count_own_item(struct insp *in, u64 ino)
+{
+	struct ino_info *ii = get_ino(in, ino, true);
+
+	if (ii)
+		ii->own_items++;
+}
+
 static void check_fs_item(struct insp *in, const struct scoutfs_key *key,
 			  const void *val, unsigned int len)
 {
@@ -346,10 +356,12 @@ static void check_fs_item(struct insp *in, const struct scoutfs_key *key,
 		}
 		mark_data(in, le64_to_cpu(e->blkno), le64_to_cpu(e->len),
 			  "file", first);
+		count_own_item(in, first);
 		return;
 	}
 	case SCOUTFS_XATTR_TYPE:
 	case SCOUTFS_SYMLINK_TYPE:
+		count_own_item(in, first);
 		return;
 	}
 	problem(in, "item %s has an unknown type", ks);
@@ -663,8 +675,13 @@ static void check_inodes(struct insp *in)
 
 		ii = &in->inos[i];
 		if (!(ii->mode & 0x80000000u)) {
-			problem(in, "directory entries refer to ino %llu which has no inode",
-				(unsigned long long)ii->ino);
+			if (ii->dirents || ii->readdirs || ii->backrefs)
+				problem(in, "directory entries refer to ino %llu which has no inode",
+					(unsigned long long)ii->ino);
+			if (ii->own_items)
+				problem(in, "%llu extent, xattr or symlink items of ino %llu which has no inode",
+					(unsigned long long)ii->own_items,
+					(unsigned long long)ii->ino);
 			continue;
 		}
 		if (!ii->seen_meta_idx)

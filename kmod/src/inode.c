@@ -426,6 +426,7 @@ static int delete_inode_items(struct super_block *sb, u64 ino, u64 meta_seq,
 			scoutfs_lock_release(sb, &set);
 			break;
 		}
+		ret = 0;	/* 1: the batch filled */
 		for (i = 0; i < kb->nr && !ret; i++) {
 			struct scoutfs_data_extent *ext = &kb->exts[i];
 
@@ -561,7 +562,6 @@ int scoutfs_setattr(struct user_namespace *mnt_userns, struct dentry *dentry,
 	struct inode *inode = d_inode(dentry);
 	struct super_block *sb = inode->i_sb;
 	struct scoutfs_lock_set set;
-	bool size_changed = false;
 	int ret;
 
 	ret = setattr_prepare(mnt_userns, dentry, attr);
@@ -572,7 +572,6 @@ int scoutfs_setattr(struct user_namespace *mnt_userns, struct dentry *dentry,
 		ret = scoutfs_data_truncate(inode, attr->ia_size);
 		if (ret)
 			return ret;
-		size_changed = true;
 		attr->ia_valid &= ~ATTR_SIZE;
 	}
 
@@ -580,11 +579,13 @@ int scoutfs_setattr(struct user_namespace *mnt_userns, struct dentry *dentry,
 	if (ret)
 		return ret;
 	setattr_copy(mnt_userns, inode, attr);
-	ret = scoutfs_inode_update(inode, false);
+	/* the ACL follows the mode in the same transaction */
+	if (attr->ia_valid & ATTR_MODE)
+		ret = scoutfs_xattr_chmod_acl(inode);
+	if (ret == 0)
+		ret = scoutfs_inode_update(inode, false);
 	scoutfs_lock_release(sb, &set);
-	if (ret == 0 && (attr->ia_valid & ATTR_MODE))
-		ret = posix_acl_chmod(mnt_userns, inode, inode->i_mode);
-	return ret ?: (size_changed ? 0 : 0);
+	return ret;
 }
 
 int scoutfs_getattr(struct user_namespace *mnt_userns, const struct path *path,
