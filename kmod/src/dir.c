@@ -329,12 +329,16 @@ static int create_common(struct inode *dir, struct dentry *dentry,
 		      scoutfs_inode_update(dir, false);
 	}
 	if (ret) {
-		/* the half-made inode is freed as an orphan */
+		/*
+		 * The half-made inode is freed as an orphan, by the iput
+		 * after the hold: evicting it takes holds of its own.
+		 */
 		clear_nlink(inode);
 		scoutfs_inode_orphan_add(inode);
 		unlock_new_inode(inode);
+		scoutfs_lock_release(sb, &set);
 		iput(inode);
-		goto out;
+		return ret;
 	}
 	d_instantiate_new(dentry, inode);
 out:

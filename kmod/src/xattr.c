@@ -1041,6 +1041,40 @@ int scoutfs_set_acl(struct user_namespace *mnt_userns, struct inode *inode,
 	return ret;
 }
 
+/*
+ * chmod of an inode with an access ACL: the ACL's owner, group-or-mask
+ * and other entries follow the new mode (POSIX.1e), stored inside the
+ * caller's hold so the mode and the ACL change in one transaction.
+ */
+int scoutfs_xattr_chmod_acl(struct inode *inode)
+{
+	const char *name = XATTR_NAME_POSIX_ACL_ACCESS;
+	struct posix_acl *acl;
+	void *value;
+	size_t size;
+	int ret;
+
+	if (!IS_POSIXACL(inode) || S_ISLNK(inode->i_mode))
+		return 0;
+	acl = get_acl(inode, ACL_TYPE_ACCESS);
+	if (IS_ERR_OR_NULL(acl))
+		return PTR_ERR_OR_ZERO(acl);
+	ret = __posix_acl_chmod(&acl, GFP_NOFS, inode->i_mode);
+	if (ret)
+		return ret;
+	ret = acl_to_value(acl, &value, &size);
+	if (ret == 0) {
+		ret = xattr_set_items(inode, name, strlen(name), value, size, 0);
+		kvfree(value);
+	}
+	if (ret == 0)
+		set_cached_acl(inode, ACL_TYPE_ACCESS, acl);
+	else
+		forget_cached_acl(inode, ACL_TYPE_ACCESS);
+	posix_acl_release(acl);
+	return ret;
+}
+
 /* Store a new inode's inherited ACL of type, inside the create's hold. */
 static int init_acl(struct inode *inode, int type, struct posix_acl *acl)
 {

@@ -65,5 +65,7 @@ int scoutfs_xattr_search(struct super_block *sb, const char *name,
  * inode.c:delete_inode_items(); safe to repeat after a crash.
  */
 int scoutfs_xattr_drop_srch(struct super_block *sb, u64 ino);
+/* inside the caller's hold, after the mode changed */
+int scoutfs_xattr_chmod_acl(struct inode *inode);
 
 #endif
