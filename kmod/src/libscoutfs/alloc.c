@@ -245,9 +245,22 @@ int scoutfs_alloc_meta(void *alloc_arg, u64 *blkno)
 	return reserve_pop(alloc, blkno);
 }
 
+/*
+ * Data comes from the start of the first free extent, so one writer's
+ * successive allocations are contiguous and its extents merge (data.c):
+ * sequential writes of a big file become a few extent items instead of
+ * one per write.  Moving an extent's start is a delete and an insert;
+ * the reserve always covers two changes (reserve_need()).
+ */
 int scoutfs_alloc_data(struct scoutfs_alloc *alloc, u64 want, u64 *start,
 		       u64 *len)
 {
+	struct scoutfs_btree_root *root = tree_root(alloc, false);
+	struct scoutfs_free_extent fext;
+	struct scoutfs_key key;
+	u64 ext_start;
+	u64 ext_len;
+	u64 take;
 	int ret;
 
 	if (want == 0)
@@ -255,8 +268,24 @@ int scoutfs_alloc_data(struct scoutfs_alloc *alloc, u64 want, u64 *start,
 	ret = ensure_reserve(alloc);
 	if (ret < 0)
 		return ret;
-	ret = take_from_tree(alloc, false, want, start, len);
-	return ret == -ENOENT ? -ENOSPC : ret;
+	ret = first_extent(alloc, false, &ext_start, &ext_len);
+	if (ret < 0)
+		return ret == -ENOENT ? -ENOSPC : ret;
+	take = min_t(u64, want, ext_len);
+	scoutfs_key_init_free_extent(&key, ext_start);
+	ret = scoutfs_btree_delete(&alloc->tree_ctx, root, &key);
+	if (ret == 0 && take < ext_len) {
+		scoutfs_key_init_free_extent(&key, ext_start + take);
+		fext.len = cpu_to_le64(ext_len - take);
+		ret = scoutfs_btree_insert(&alloc->tree_ctx, root, &key, &fext,
+					   sizeof(fext));
+	}
+	if (ret < 0)
+		return ret;
+	count_add(alloc, false, -(s64)take);
+	*start = ext_start;
+	*len = take;
+	return 0;
 }
 
 /* Puts an extent in a free tree, merging with its neighbours. */

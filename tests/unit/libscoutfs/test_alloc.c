@@ -2,7 +2,7 @@
 /*
  * Unit tests of the allocator (libscoutfs/alloc.c): exhaustion, blocks
  * freed in a transaction not reused before its commit, reuse after it,
- * double frees refused.
+ * contiguous data allocation, double frees refused.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -56,6 +56,27 @@ static void data_allocates_until_enospc_and_reuses_only_after_commit(void **stat
 	assert_int_equal(len, 1);
 	test_fs_destroy(&fs);
 	free(used);
+}
+
+/* One writer's successive allocations follow each other on the device. */
+static void successive_data_allocations_are_contiguous(void **state)
+{
+	struct test_fs fs;
+	uint64_t start, len, next = 0;
+
+	(void)state;
+	test_fs_create(&fs, META_BLOCKS, DATA_BLOCKS);
+	for (int i = 0; i < 100; i++) {
+		assert_int_equal(scoutfs_alloc_data(&fs.txn->alloc, 3, &start,
+						    &len), 0);
+		assert_int_equal(len, 3);
+		if (i > 0)
+			assert_int_equal(start, next);
+		next = start + len;
+	}
+	assert_int_equal(scoutfs_txn_commit(fs.txn), 0);
+	test_fs_check_committed(&fs);
+	test_fs_destroy(&fs);
 }
 
 static void meta_allocates_until_enospc_without_reusing_freed(void **state)
@@ -114,6 +135,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(data_allocates_until_enospc_and_reuses_only_after_commit),
+		cmocka_unit_test(successive_data_allocations_are_contiguous),
 		cmocka_unit_test(meta_allocates_until_enospc_without_reusing_freed),
 		cmocka_unit_test(a_double_free_is_refused_at_commit),
 	};
