@@ -33,6 +33,7 @@
 
 #include "super.h"
 #include "block.h"
+#include "trans.h"
 #include "libscoutfs/block.h"
 
 #define SCOUTFS_BLOCK_CACHE_CLEAN_MAX	1024	/* 64 MiB of clean blocks */
@@ -227,6 +228,7 @@ static int scoutfs_block_read(void *arg, const struct scoutfs_block_ref *ref,
 	ret = scoutfs_block_io(sb, REQ_OP_READ, blkno, cb->data);
 	if (ret) {
 		scoutfs_err(sb, "metadata block %llu: read error %d", blkno, ret);
+		scoutfs_trans_read_only(sb, "a metadata read", ret);
 		goto out_free;
 	}
 	problems = scoutfs_block_check(cb->data, magic, sbi->fsid, blkno, seq);
@@ -235,6 +237,7 @@ static int scoutfs_block_read(void *arg, const struct scoutfs_block_ref *ref,
 		scoutfs_err(sb, "metadata block %llu (seq %llu) failed verification: %s",
 			    blkno, seq, why);
 		ret = -EIO;
+		scoutfs_trans_read_only(sb, "metadata block verification", ret);
 		goto out_free;
 	}
 	ret = cb_insert(bc, cb);

@@ -543,14 +543,18 @@ int scoutfs_item_iterate(struct super_block *sb,
 }
 
 /*
- * The most metadata blocks that merging a log of nr_items changes and
- * bytes bytes into fs_root can allocate.  Copying is bounded both by the
- * path of every item and by the blocks that exist at all; splits add at
- * most one block per touched leaf that was full plus one per half block
- * of new bytes; parents split far less often (one per hundreds of
- * children) and the root may grow a level.  The allocator's own trees
- * are paid for by its reserve (libscoutfs/alloc.c).
+ * The most metadata blocks that merging a log of nr_items changes holding
+ * "bytes" bytes into fs_root can allocate.  Copy-on-write dirties at most
+ * one leaf per item and never more leaves than exist; a parent has at
+ * least a quarter block of children (hundreds), so each parent level
+ * dirties at most one block per SCOUTFS_ITEM_MIN_FANOUT used blocks, or
+ * per item, plus one.  Splits add at most one block per touched leaf that
+ * was full, plus one per half block of new bytes, plus their parents'
+ * splits and a new root.  The allocator's own trees are paid for by its
+ * reserve (libscoutfs/alloc.c).
  */
+#define SCOUTFS_ITEM_MIN_FANOUT	256
+
 u64 scoutfs_item_log_blocks_needed(struct super_block *sb, u64 nr_items,
 				   u64 bytes)
 {
@@ -559,14 +563,16 @@ u64 scoutfs_item_log_blocks_needed(struct super_block *sb, u64 nr_items,
 	u64 free = le64_to_cpu(super->free_meta_blocks);
 	u64 height = max_t(u64, super->fs_root.height, 1);
 	u64 used = total > free ? total - free : 0;
-	u64 cow, splits;
+	u64 leaves, parents, splits;
 
 	if (nr_items == 0)
 		return 0;
-	cow = min(nr_items * height, used);
-	splits = min(nr_items, used) +
-		 div64_u64(2 * bytes, SCOUTFS_BTREE_USABLE) + 1;
-	return cow + splits + div64_u64(splits, 128) + 2 * height + 1;
+	leaves = min(nr_items, used);
+	parents = (height - 1) *
+		  (min(nr_items, div64_u64(used, SCOUTFS_ITEM_MIN_FANOUT)) + 1);
+	splits = leaves + div64_u64(2 * bytes, SCOUTFS_BTREE_USABLE) + 1;
+	return leaves + parents + splits +
+	       div64_u64(splits, SCOUTFS_ITEM_MIN_FANOUT) + height + 1;
 }
 
 /* The log's size, for trans.c's space checks and commit triggers. */

@@ -61,7 +61,7 @@ struct scoutfs_sb_info {
 	struct scoutfs_item_log *item_log;	/* this mount's commit log */
 	struct scoutfs_lock_info *lock_info;
 	struct delayed_work commit_work;
-	bool read_only_after_error;
+	int read_only_after_error;	/* set once, by scoutfs_trans_read_only() */
 
 	/* tasks waiting for offline data (data_wait.c) */
 	spinlock_t dw_lock;

@@ -39,9 +39,11 @@
  * the dirty blocks grow past their bounds (memory pressure), when a hold
  * would not fit, and on sync/fsync/syncfs/unmount.
  *
- * A failed commit leaves the filesystem read-only with one log line: the
- * transaction in memory can no longer reach the disk, and continuing would
- * return success for changes that will be lost.
+ * A failed commit, a metadata I/O error or a metadata block that fails
+ * verification (block.c), and a data write error seen by fsync leave the
+ * filesystem read-only with one log line (scoutfs_trans_read_only()): the
+ * transaction in memory can no longer be trusted to reach the disk, and
+ * continuing would return success for changes that will be lost.
  *
  * Lock order: trans_rwsem -> meta_mutex.
  */
@@ -60,11 +62,16 @@
 #define SCOUTFS_COMMIT_LOG_BYTES	(16U << 20)	/* log memory */
 #define SCOUTFS_COMMIT_LOG_BLOCKS	4096	/* worst case of writing the log */
 #define SCOUTFS_FREED_EXTENTS_MAX	(1U << 16)
-/* the most one hold may add to the log (a 64 KiB xattr, a rename, ...) */
-#define SCOUTFS_HOLD_MAX_ITEMS		64
-#define SCOUTFS_HOLD_MAX_BYTES		(96U << 10)
-/* for the allocator's own trees when commit records freed blocks */
-#define SCOUTFS_COMMIT_SLACK_BLOCKS	64
+/*
+ * The most one hold may add to the log: replacing a 64 KiB xattr (17 new
+ * parts, 17 deleted, srch, inode and index items) is the largest; evict
+ * and truncate batches delete up to 64 adjacent items, which share
+ * leaves, and use the reserve.
+ */
+#define SCOUTFS_HOLD_MAX_ITEMS		40
+#define SCOUTFS_HOLD_MAX_BYTES		(80U << 10)
+/* margin over the estimate, on top of the allocator's own reserve */
+#define SCOUTFS_COMMIT_SLACK_BLOCKS	16
 #define SCOUTFS_DELETE_RESERVE_MAX	256	/* 16 MiB */
 
 static int trans_start(struct super_block *sb)
@@ -296,11 +303,28 @@ out:
 	return ret;
 
 fail:
-	sbi->read_only_after_error = true;
-	sb->s_flags |= SB_RDONLY;
-	scoutfs_err(sb, "commit failed (%d): the filesystem is now read-only; changes since seq %llu are lost",
-		    ret, sbi->committed_seq);
+	scoutfs_trans_read_only(sb, "commit", ret);
 	goto out;
+}
+
+/*
+ * After a metadata I/O error or a block that failed verification, or a
+ * failed commit, the transaction in memory may never reach the disk and
+ * what is on disk may not be what we think: stop every change (holds
+ * return -EROFS, commit writes nothing) and say so once.  What was
+ * committed stays as it was; the changes since are lost, and the log line
+ * names the seq they were not in.  Callable from any context that may
+ * print.
+ */
+void scoutfs_trans_read_only(struct super_block *sb, const char *what, int err)
+{
+	struct scoutfs_sb_info *sbi = SCOUTFS_SB(sb);
+
+	if (xchg(&sbi->read_only_after_error, 1))
+		return;
+	sb->s_flags |= SB_RDONLY;
+	scoutfs_err(sb, "%s failed (%d): the filesystem is now read-only; changes after seq %llu are lost",
+		    what, err, READ_ONCE(sbi->committed_seq));
 }
 
 /*
@@ -313,6 +337,8 @@ int scoutfs_fsync(struct file *file, loff_t start, loff_t end, int datasync)
 	int ret;
 
 	ret = file_write_and_wait_range(file, start, end);
+	if (ret == -EIO)
+		scoutfs_trans_read_only(inode->i_sb, "writing file data", ret);
 	if (ret)
 		return ret;
 	return scoutfs_trans_commit(inode->i_sb);
