@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # Host-side self-test of the VM harness (tests/vm/run): it must fail a test
-# whose console shows a kernel splat, a test that exits non-zero and a test
-# that hangs, and still report the tests that follow a hang.
+# whose console shows a kernel splat or a bug the module reports about
+# itself, a test that exits non-zero and a test that hangs, and still
+# report the tests that follow a hang.
 
 setup_file() {
 	export RUN_OUT="$BATS_FILE_TMPDIR/vm"
@@ -10,7 +11,8 @@ setup_file() {
 		tests/vm/selftest/fake-warning.sh \
 		tests/vm/selftest/exit-status.sh \
 		tests/vm/selftest/hang.sh \
-		tests/vm/selftest/clean.sh
+		tests/vm/selftest/clean.sh \
+		tests/vm/selftest/fake-bug.sh
 	echo "$status" > "$BATS_FILE_TMPDIR/status"
 	echo "$output" > "$BATS_FILE_TMPDIR/output"
 }
@@ -31,6 +33,12 @@ result_line() {
 	line=$(result_line tests/vm/selftest/fake-warning.sh)
 	[[ "$line" == "not ok - vm "* ]]
 	[[ "$line" == *"kernel console shows: WARNING:"* ]]
+}
+
+@test "the module logging one of its own bugs fails a test that exited 0" {
+	line=$(result_line tests/vm/selftest/fake-bug.sh)
+	[[ "$line" == "not ok - vm "* ]]
+	[[ "$line" == *"(a bug)"* ]]
 }
 
 @test "a non-zero exit status fails the test" {
