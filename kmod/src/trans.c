@@ -322,6 +322,12 @@ void scoutfs_trans_read_only(struct super_block *sb, const char *what, int err)
 
 	if (xchg(&sbi->read_only_after_error, 1))
 		return;
+	/*
+	 * The VFS skips ->sync_fs on a read-only super, so syncfs(2) would
+	 * report success for the lost changes; the super's writeback error
+	 * makes it (and each open file's next syncfs) return the error.
+	 */
+	errseq_set(&sb->s_wb_err, err < 0 ? err : -EIO);
 	sb->s_flags |= SB_RDONLY;
 	scoutfs_err(sb, "%s failed (%d): the filesystem is now read-only; changes after seq %llu are lost",
 		    what, err, READ_ONCE(sbi->committed_seq));
