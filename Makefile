@@ -8,6 +8,10 @@
 #   make demo       the main job, end to end, in a VM
 #   make bench      the benchmarks, one "ratio NAME = X (target >= Y)" line each
 #   make debug-kernel / check-debug   the lockdep+KASAN kernel pass
+#   make check-crash [CRASH_CYCLES=300] [SEED=S] [CRASH_MODE=kill|power|mixed]
+#                   the power-cut test (tests/crash/run-cycles): a workload
+#                   killed at random moments, fsck and every fsync checked
+#                   after each; tests/run-all's "crash" suite runs 2 cycles
 #
 # Userspace objects go under build/default (build/asan with SANITIZE=1);
 # see mk/common.mk.
@@ -17,7 +21,7 @@ export TOP
 KDIR ?= $(lastword $(sort $(wildcard /lib/modules/*/build)))
 export KDIR
 
-USER_DIRS := lib hsm-agent/lib cli tests/fsx tests/ioctl-fuzz
+USER_DIRS := lib hsm-agent/lib cli tests/fsx tests/ioctl-fuzz tests/crash
 
 # Kernel tests: VM bats files, all run in one guest boot (tests/vm/run).
 KERNEL_TESTS := $(sort $(wildcard tests/kernel/*.bats))
@@ -53,6 +57,12 @@ check-unit:
 check-vm: all
 	tests/vm/run --timeout $(VM_TIMEOUT) $(VM_DISKS) $(KERNEL_TESTS)
 
+# the long run on demand: make check-crash CRASH_CYCLES=300 (about a
+# minute per cycle on a busy 2-core machine)
+CRASH_CYCLES ?= 300
+check-crash: all
+	CRASH_CYCLES=$(CRASH_CYCLES) tests/crash/run-cycles
+
 demo: deps
 	$(MAKE) all
 	scripts/demo
@@ -73,4 +83,4 @@ check-debug:
 	@echo "ok - debug kernel pass # skip: tests/vm/debug-kernel is not in this tree"
 endif
 
-.PHONY: all kmod user deps check check-unit check-vm demo bench clean
+.PHONY: all kmod user deps check check-unit check-vm check-crash demo bench clean

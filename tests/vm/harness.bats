@@ -2,7 +2,9 @@
 # Host-side self-test of the VM harness (tests/vm/run): it must fail a test
 # whose console shows a kernel splat or a bug the module reports about
 # itself, a test that exits non-zero and a test that hangs, and still
-# report the tests that follow a hang.
+# report the tests that follow a hang; and its power cut (--kill-after),
+# kept and snapshot images (--disk-file, --disk-file-snapshot) and --env
+# must do what tests/crash relies on.
 
 setup_file() {
 	export RUN_OUT="$BATS_FILE_TMPDIR/vm"
@@ -15,6 +17,16 @@ setup_file() {
 		tests/vm/selftest/fake-bug.sh
 	echo "$status" > "$BATS_FILE_TMPDIR/status"
 	echo "$output" > "$BATS_FILE_TMPDIR/output"
+
+	# images that outlive the guest, and a power cut in the last test
+	truncate -s 1M "$BATS_FILE_TMPDIR/kept.img" "$BATS_FILE_TMPDIR/snap.img"
+	run "$BATS_TEST_DIRNAME/run" -q --out "$BATS_FILE_TMPDIR/vm-kill" \
+		--disk-file "$BATS_FILE_TMPDIR/kept.img" \
+		--disk-file-snapshot "$BATS_FILE_TMPDIR/snap.img" \
+		--env SELFTEST_WORD=persisted-42 --kill-after 6 \
+		tests/vm/selftest/clean.sh tests/vm/selftest/kill-me.sh
+	echo "$status" > "$BATS_FILE_TMPDIR/kill-status"
+	echo "$output" > "$BATS_FILE_TMPDIR/kill-output"
 }
 
 result_line() {
@@ -59,4 +71,22 @@ result_line() {
 @test "the console log of each boot is kept" {
 	grep -q "scoutfs-test: BEGIN 1 " "$RUN_OUT/console.0.log"
 	grep -q "scoutfs-test: BEGIN 4 " "$RUN_OUT/console.1.log"
+}
+
+@test "--kill-after kills the guest in the last test, which passes" {
+	[ "$(cat "$BATS_FILE_TMPDIR/kill-status")" -eq 0 ]
+	grep -q "^ok - vm tests/vm/selftest/clean.sh$" "$BATS_FILE_TMPDIR/kill-output"
+	grep -qE "^ok - vm tests/vm/selftest/kill-me.sh \(killed [0-9.]+s after it started, as --kill-after asked\)" \
+		"$BATS_FILE_TMPDIR/kill-output"
+	grep -q "^written" "$BATS_FILE_TMPDIR/vm-kill/results/1.log"
+	[ ! -f "$BATS_FILE_TMPDIR/vm-kill/results/1.rc" ]
+}
+
+@test "--env sets a variable in the tests' environment" {
+	grep -q "^word: persisted-42$" "$BATS_FILE_TMPDIR/vm-kill/results/1.log"
+}
+
+@test "--disk-file keeps the guest's writes, --disk-file-snapshot drops them" {
+	[ "$(head -c 12 "$BATS_FILE_TMPDIR/kept.img")" = "persisted-42" ]
+	[ "$(tr -d '\0' < "$BATS_FILE_TMPDIR/snap.img" | wc -c)" -eq 0 ]
 }
