@@ -36,3 +36,24 @@ teardown() {
 	mountpoint -q "$MNT" && umount "$MNT"
 	return 0
 }
+
+# Run a command as user and group UID, with no supplementary groups and no
+# capabilities (setuid from root to a non-zero uid drops them).
+run_as() {
+	setpriv --reuid="$1" --regid="$1" --clear-groups -- "${@:2}"
+}
+
+remount_scoutfs() {
+	umount "$MNT"
+	mount_scoutfs
+}
+
+# Free and total 4 KiB data blocks as statfs(2) reports them.
+free_data_blocks() {
+	stat -f -c %f "$MNT"
+}
+
+# The inodes in use as statfs(2) reports them (f_files - f_ffree).
+used_inodes() {
+	echo $(($(stat -f -c '%c - %d' "$MNT")))
+}
