@@ -20,7 +20,11 @@
 # side's seconds, the phases of the metadata runs and, unless
 # BENCH_TRACE=0, how many times and how long each filesystem committed
 # (scoutfs_trans_commit, jbd2_journal_commit_transaction, timed by the
-# function_graph tracer on just that function).
+# function_graph tracer on that function and its steps alone) and, for
+# scoutfs, how long the commits spent merging the item log into the fs
+# tree (item_write_log), recording freed blocks and returning the
+# allocator's reserve (alloc_commit) and writing the dirty blocks
+# (block_write_dirty).
 #
 # Sizes (defaults are the issue's): BENCH_SEQ_MB=1024 BENCH_FILES=100000
 # BENCH_DIRS=1000 BENCH_RANDOM_WRITES=10000.  BENCH_QUICK=1 makes the
@@ -129,8 +133,10 @@ guest() {
 		mount_fs "$1"
 	}
 
-	# commit tracing: the function_graph tracer on one function, depth 1
+	# commit tracing: the function_graph tracer on the commit function
+	# and, one level down, on its main steps; nothing else is traced
 	declare -A COMMIT_FN=([ext4]=jbd2_journal_commit_transaction [scoutfs]=scoutfs_trans_commit)
+	declare -A COMMIT_PARTS=([ext4]="" [scoutfs]="scoutfs_item_write_log scoutfs_alloc_commit scoutfs_block_write_dirty")
 	if [ "$TRACE" = 1 ] && [ -w "$TR/current_tracer" ] &&
 	   grep -qx 'function_graph' <(tr ' ' '\n' < "$TR/available_tracers"); then
 		echo 8192 > "$TR/buffer_size_kb"
@@ -141,19 +147,39 @@ guest() {
 		[ "$TRACE" = 1 ] || return 0
 		echo 0 > "$TR/tracing_on"
 		echo nop > "$TR/current_tracer"
-		echo "${COMMIT_FN[$1]}" > "$TR/set_ftrace_filter" || { TRACE=0; return 0; }
+		echo "${COMMIT_FN[$1]} ${COMMIT_PARTS[$1]}" > "$TR/set_ftrace_filter" 2> /dev/null ||
+			echo "${COMMIT_FN[$1]}" > "$TR/set_ftrace_filter" || { TRACE=0; return 0; }
 		echo "${COMMIT_FN[$1]}" > "$TR/set_graph_function"
-		echo 1 > "$TR/max_graph_depth"
+		echo 2 > "$TR/max_graph_depth"
+		echo 1 > "$TR/options/funcgraph-tail"
 		echo function_graph > "$TR/current_tracer"
 		echo > "$TR/trace"
 		echo 1 > "$TR/tracing_on"
 	}
-	# "N commits X.XXs": calls of the commit function and their total time
+	# " N commits X.XXs (step=Y.YYs ...)": calls of FS's commit function,
+	# their total time and that of each step inside them
 	trace_stop() {
 		[ "$TRACE" = 1 ] || return 0
 		echo 0 > "$TR/tracing_on"
-		awk '/[|]/ { for (i = 1; i < NF; i++) if ($(i + 1) == "us") { n++; us += $i } }
-		     END { printf " %d commits %.2fs", n, us / 1e6 }' "$TR/trace"
+		# a line with a duration ends a call: "name();" or "} /* name */"
+		awk -v main="${COMMIT_FN[$1]}" -F '|' '
+			$1 ~ / us/ {
+				n = split($1, f, " ")
+				for (i = 1; i < n; i++) if (f[i + 1] == "us") d = f[i]
+				name = $2
+				sub(/^ *(\} \/\* )?/, "", name)
+				sub(/[ (].*/, "", name)
+				t[name] += d; c[name]++
+			}
+			END {
+				printf " %d commits %.2fs", c[main], t[main] / 1e6
+				sep = " ("
+				for (k in t) if (k != main) {
+					s = k; sub(/^scoutfs_/, "", s)
+					printf "%s%s=%.2fs", sep, s, t[k] / 1e6; sep = " "
+				}
+				if (sep == " ") printf ")"
+			}' "$TR/trace"
 		echo nop > "$TR/current_tracer"
 	}
 
@@ -172,7 +198,7 @@ guest() {
 			out=$("$@") || { echo "bench: $fs $name failed: $*" >&2; exit 1; }
 		fi
 		t1=$(date +%s.%N)
-		tr=$(trace_stop)
+		tr=$(trace_stop "$fs")
 		# fs_bench's own clock when it is the command (its exec from the
 		# 9p root is slow under TCG and is not the filesystem's work)
 		SECS=$(echo "$out" | awk -v a="$t0" -v b="$t1" '
@@ -253,6 +279,12 @@ fi
 # The host side: build, boot the guest with four disks, print its lines.
 #
 [ -r "$TOP/kmod/src/scoutfs.ko" ] || { echo "bench: no kmod/src/scoutfs.ko; run make" >&2; exit 1; }
+# the guest runs the host's tools (its root is the host's, over 9p)
+tools="mkfs.ext4 find xargs stat"
+if [ "$PERF" = 1 ]; then tools="$tools perf"; fi
+for cmd in $tools; do
+	command -v "$cmd" > /dev/null || { echo "bench: $cmd not found; run make deps" >&2; exit 1; }
+done
 make -s -C "$TOP/bench"
 mkdir -p "$TOP/build"
 WORK=$(mktemp -d "$TOP/build/bench-fs.XXXXXX")
