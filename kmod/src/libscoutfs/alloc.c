@@ -366,6 +366,32 @@ int scoutfs_alloc_insert_free(struct scoutfs_alloc *alloc, bool meta,
  * the free trees' blocks), so this loops until nothing is left to do; it
  * converges because once a path is dirty changing it frees nothing.
  */
+/* What commit keeps of the reserve: enough for a change, and savable. */
+static u32 reserve_keep(struct scoutfs_alloc *alloc)
+{
+	return min_t(u32, reserve_need(alloc), SCOUTFS_ALLOC_SAVED_MAX);
+}
+
+/*
+ * Pop the longest run of consecutive blocks off the top of the reserve
+ * that leaves reserve_keep() behind, so commit gives the reserve back to
+ * meta_free an extent at a time, not a block at a time (refills push
+ * ascending runs, so the top is a descending run).  Returns its length.
+ */
+static u64 reserve_pop_run(struct scoutfs_alloc *alloc, u64 *start)
+{
+	u32 avail = alloc->nr_reserve - reserve_keep(alloc);
+	u64 top = alloc->reserve[alloc->nr_reserve - 1];
+	u32 len = 1;
+
+	while (len < avail &&
+	       alloc->reserve[alloc->nr_reserve - 1 - len] == top - len)
+		len++;
+	alloc->nr_reserve -= len;
+	*start = top - len + 1;
+	return len;
+}
+
 int scoutfs_alloc_commit(struct scoutfs_alloc *alloc)
 {
 	struct scoutfs_super_block *super = alloc->super;
@@ -399,10 +425,10 @@ int scoutfs_alloc_commit(struct scoutfs_alloc *alloc)
 			ret = scoutfs_alloc_insert_free(alloc,
 						list == &alloc->freed_meta,
 						ext.start, ext.len);
-		} else if (alloc->nr_reserve > reserve_need(alloc) ||
-			   alloc->nr_reserve > SCOUTFS_ALLOC_SAVED_MAX) {
-			ret = scoutfs_alloc_insert_free(alloc, true,
-					alloc->reserve[--alloc->nr_reserve], 1);
+		} else if (alloc->nr_reserve > reserve_keep(alloc)) {
+			ext.len = reserve_pop_run(alloc, &ext.start);
+			ret = scoutfs_alloc_insert_free(alloc, true, ext.start,
+							ext.len);
 		} else {
 			break;
 		}

@@ -34,6 +34,32 @@ static void crc32c_can_be_fed_in_pieces(void **state)
 	assert_int_equal(whole, part);
 }
 
+/* The bit-at-a-time definition, to check the sliced tables against. */
+static uint32_t crc32c_bitwise(const uint8_t *p, size_t len)
+{
+	uint32_t crc = ~0U;
+
+	while (len--) {
+		crc ^= *p++;
+		for (int bit = 0; bit < 8; bit++)
+			crc = (crc >> 1) ^ ((crc & 1) ? 0x82F63B78U : 0);
+	}
+	return ~crc;
+}
+
+static void crc32c_matches_the_definition_at_every_length_and_alignment(void **state)
+{
+	uint8_t buf[300];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 131 + 7);
+	for (size_t off = 0; off < 8; off++)
+		for (size_t len = 0; len + off <= sizeof(buf); len += 7)
+			assert_int_equal(scoutfs_crc32c(0, buf + off, len),
+					 crc32c_bitwise(buf + off, len));
+}
+
 static void crc32c_detects_every_single_bit_flip(void **state)
 {
 	unsigned char block[512];
@@ -58,6 +84,7 @@ int main(void)
 		cmocka_unit_test(crc32c_of_nothing_is_the_seed),
 		cmocka_unit_test(crc32c_can_be_fed_in_pieces),
 		cmocka_unit_test(crc32c_detects_every_single_bit_flip),
+		cmocka_unit_test(crc32c_matches_the_definition_at_every_length_and_alignment),
 	};
 
 	return cmocka_run_group_tests_name("crc32c", tests, NULL, NULL);
