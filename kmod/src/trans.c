@@ -12,7 +12,9 @@
  *   1. merges the commit log into the fs tree (scoutfs_item_write_log),
  *   2. records the blocks freed by the transaction in the free trees
  *      (scoutfs_alloc_commit),
- *   3. writes every dirty metadata block and waits for them,
+ *   3. writes every dirty metadata block and waits for them, and
+ *      flushes the data device so file data written before the commit
+ *      is stable before any super references its extents,
  *   4. writes the super for seq N into slot N % 2 with PREFLUSH|FUA, so it
  *      is stable only after everything it references,
  *   5. starts transaction N + 1: blocks of N are now read-only history,
@@ -51,6 +53,7 @@
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 #include <linux/jiffies.h>
+#include <linux/blkdev.h>
 
 #include "super.h"
 #include "block.h"
@@ -286,6 +289,17 @@ int scoutfs_trans_commit(struct super_block *sb)
 	ret = scoutfs_block_write_dirty(sb);
 	if (ret)
 		goto fail;
+	/*
+	 * The super's PREFLUSH only reaches the metadata device: file data
+	 * written before this commit must be stable on the data device
+	 * before a super references its extents.
+	 */
+	ret = blkdev_issue_flush(sb->s_bdev);
+	if (ret) {
+		scoutfs_err(sb, "commit of seq %llu: flushing the data device failed (%d)",
+			    sbi->trans_seq, ret);
+		goto fail;
+	}
 	ret = write_super(sb);
 	if (ret) {
 		scoutfs_err(sb, "commit of seq %llu: super block write failed (%d)",
@@ -345,6 +359,10 @@ int scoutfs_fsync(struct file *file, loff_t start, loff_t end, int datasync)
 	ret = file_write_and_wait_range(file, start, end);
 	if (ret == -EIO)
 		scoutfs_trans_read_only(inode->i_sb, "writing file data", ret);
+	if (ret)
+		return ret;
+	/* data is in the data device's cache; a commit with nothing to do does not flush it */
+	ret = blkdev_issue_flush(inode->i_sb->s_bdev);
 	if (ret)
 		return ret;
 	return scoutfs_trans_commit(inode->i_sb);
