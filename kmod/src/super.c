@@ -324,6 +324,7 @@ static const struct super_operations scoutfs_super_ops = {
 	.alloc_inode	= scoutfs_alloc_inode,
 	.free_inode	= scoutfs_free_inode,
 	.write_inode	= scoutfs_write_inode,
+	.dirty_inode	= scoutfs_dirty_inode,
 	.evict_inode	= scoutfs_evict_inode,
 	.drop_inode	= scoutfs_drop_inode,
 	.put_super	= scoutfs_put_super,

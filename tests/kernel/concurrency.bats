@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
-# Concurrent namespace changes: processes creating, appending to, renaming
+# Concurrent namespace changes: processes creating, appending to (and
+# fsyncing, so commits land in the middle of it all), renaming
 # (within and across two directories, over existing targets), linking and
 # unlinking files and directories in the same directories while others
 # list, stat and read them; and processes racing for the same names.
@@ -103,7 +104,7 @@ shell_reader() {
 	[ "$(cat "$TMPD/shell.passes")" -gt 0 ]
 
 	# every kind of change happened, and renames replaced existing files
-	for op in create append rename link unlink mkdir rmdir rename_dir fill_dir empty_dir; do
+	for op in create append fsync rename link unlink mkdir rmdir rename_dir fill_dir empty_dir; do
 		[ "$(total "$op" ok)" -gt 0 ]
 	done
 	for i in 1 2 3 4; do

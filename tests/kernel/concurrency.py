@@ -35,6 +35,7 @@ LINE = re.compile(rb"\A(w[0-9]+ [0-9]+\n)*\Z")
 RACES = {
     "create": {errno.EEXIST},
     "append": {errno.ENOENT},
+    "fsync": {errno.ENOENT},
     "rename": {errno.ENOENT},
     "link": {errno.ENOENT, errno.EEXIST},
     "unlink": {errno.ENOENT},
@@ -93,6 +94,15 @@ def append(path, content):
         os.close(fd)
 
 
+def append_fsync(path, content):
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+    try:
+        os.write(fd, content)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def read_file(path):
     with open(path, "rb") as f:
         return f.read()
@@ -115,7 +125,7 @@ def stress(wid, seconds, root):
         s2 = os.path.join(d2, rnd.choice(SUBDIRS))
         op = rnd.choice(("create", "create", "append", "rename", "rename",
                          "link", "unlink", "mkdir", "rmdir", "rename_dir",
-                         "fill_dir", "empty_dir"))
+                         "fill_dir", "empty_dir", "fsync"))
         if op == "create":
             c.run(op, create, f1, line)
         elif op == "append":
@@ -147,6 +157,9 @@ def stress(wid, seconds, root):
             c.run(op, create, os.path.join(s1, "x"), line)
         elif op == "empty_dir":
             c.run(op, os.unlink, os.path.join(s1, "x"))
+        elif op == "fsync":
+            # a commit in the middle of everyone else's changes
+            c.run(op, append_fsync, f1, line)
     c.dump(renames_over_existing=over)
 
 

@@ -156,6 +156,29 @@ attrs_of() {
 	umount_and_fsck
 }
 
+@test "atime updated by reading a file and listing a directory persists across remount" {
+	echo data > "$MNT/f"
+	mkdir "$MNT/d"
+	touch "$MNT/d/x"
+	# older than mtime, so relatime (the default) updates it on access
+	touch -a -d '2000-01-01 00:00:00 UTC' "$MNT/f" "$MNT/d"
+	[ "$(stat -c %X "$MNT/f")" -eq 946684800 ]
+	[ "$(stat -c %X "$MNT/d")" -eq 946684800 ]
+	grep -q "^[^ ]* $MNT scoutfs [^ ]*relatime" /proc/mounts
+
+	[ "$(cat "$MNT/f")" = data ]
+	[ "$(ls "$MNT/d")" = x ]
+	f=$(stat -c %x "$MNT/f")
+	d=$(stat -c %x "$MNT/d")
+	[ "$(stat -c %X "$MNT/f")" -gt 1600000000 ]
+	[ "$(stat -c %X "$MNT/d")" -gt 1600000000 ]
+
+	remount_scoutfs
+	[ "$(stat -c %x "$MNT/f")" = "$f" ]
+	[ "$(stat -c %x "$MNT/d")" = "$d" ]
+	umount_and_fsck
+}
+
 @test "an unprivileged user cannot list, enter or look into a 0700 root directory" {
 	mkdir "$MNT/priv"
 	echo secret > "$MNT/priv/file"
