@@ -8,7 +8,7 @@
 
 @test "rmmod unregisters scoutfs and insmod registers it again" {
 	rmmod scoutfs
-	! grep -qw scoutfs /proc/filesystems
+	! grep -qw scoutfs /proc/filesystems || false
 	[ ! -d /sys/module/scoutfs ]
 	insmod "$SCOUTFS_MODULE"
 	grep -qw scoutfs /proc/filesystems

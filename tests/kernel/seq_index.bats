@@ -32,7 +32,7 @@ walk_inos() {
 	before=$(scoutfs walk-inodes meta_seq 0 -1 "$MNT" | tail -n 1)
 	touch "$MNT/new"
 	new=$(stat -c %i "$MNT/new")
-	! walk_inos meta_seq | grep -qw "$new"
+	! walk_inos meta_seq | grep -qw "$new" || false
 	sync
 	walk_inos meta_seq | grep -qw "$new"
 	umount_and_fsck
