@@ -208,8 +208,12 @@ int scoutfs_trans_hold_flags(struct super_block *sb, bool use_reserve)
 	}
 }
 
-/* Commit soon when the log or the dirty blocks have grown large. */
-static bool trans_is_full(struct super_block *sb)
+/*
+ * The end of a hold: it no longer counts against the space check, and
+ * returns whether the log or the dirty blocks have grown large enough to
+ * commit now.
+ */
+static bool end_hold_is_full(struct super_block *sb)
 {
 	struct scoutfs_sb_info *sbi = SCOUTFS_SB(sb);
 	u64 nr_items, bytes;
@@ -232,7 +236,7 @@ void scoutfs_trans_release(struct super_block *sb)
 	bool commit_now;
 
 	WRITE_ONCE(sbi->trans_dirty_ops, READ_ONCE(sbi->trans_dirty_ops) + 1);
-	commit_now = trans_is_full(sb);
+	commit_now = end_hold_is_full(sb);
 	up_read(&sbi->trans_rwsem);
 
 	if (commit_now)
@@ -262,11 +266,13 @@ static int write_super(struct super_block *sb)
 				REQ_FUA, blkno, super);
 }
 
-int scoutfs_trans_commit(struct super_block *sb)
+/* Commit; *wrote says whether there was anything to write (and flush). */
+static int trans_commit(struct super_block *sb, bool *wrote)
 {
 	struct scoutfs_sb_info *sbi = SCOUTFS_SB(sb);
 	int ret = 0;
 
+	*wrote = false;
 	down_write(&sbi->trans_rwsem);
 	mutex_lock(&sbi->meta_mutex);
 
@@ -307,6 +313,7 @@ int scoutfs_trans_commit(struct super_block *sb)
 		goto fail;
 	}
 	sbi->committed_seq = sbi->trans_seq;
+	*wrote = true;
 	sbi->trans_seq++;
 	ret = trans_start(sb);
 	if (ret)
@@ -319,6 +326,13 @@ out:
 fail:
 	scoutfs_trans_read_only(sb, "commit", ret);
 	goto out;
+}
+
+int scoutfs_trans_commit(struct super_block *sb)
+{
+	bool wrote;
+
+	return trans_commit(sb, &wrote);
 }
 
 /*
@@ -354,6 +368,7 @@ void scoutfs_trans_read_only(struct super_block *sb, const char *what, int err)
 int scoutfs_fsync(struct file *file, loff_t start, loff_t end, int datasync)
 {
 	struct inode *inode = file_inode(file);
+	bool wrote;
 	int ret;
 
 	ret = file_write_and_wait_range(file, start, end);
@@ -361,9 +376,9 @@ int scoutfs_fsync(struct file *file, loff_t start, loff_t end, int datasync)
 		scoutfs_trans_read_only(inode->i_sb, "writing file data", ret);
 	if (ret)
 		return ret;
-	/* data is in the data device's cache; a commit with nothing to do does not flush it */
-	ret = blkdev_issue_flush(inode->i_sb->s_bdev);
-	if (ret)
-		return ret;
-	return scoutfs_trans_commit(inode->i_sb);
+	ret = trans_commit(inode->i_sb, &wrote);
+	/* a commit flushes the data device; with nothing to commit, do it here */
+	if (ret == 0 && !wrote)
+		ret = blkdev_issue_flush(inode->i_sb->s_bdev);
+	return ret;
 }
