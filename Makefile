@@ -18,8 +18,11 @@
 TOP := $(CURDIR)
 export TOP
 
-KDIR ?= $(lastword $(sort $(wildcard /lib/modules/*/build)))
-export KDIR
+# KDIR is not looked up here: on a fresh machine the kernel build tree only
+# appears once "make deps" has run, which is part of this same invocation
+# for "make demo" and "make check".  kmod/Makefile finds the default in its
+# own (later) make; a KDIR given on the command line reaches it through
+# MAKEFLAGS.
 
 USER_DIRS := lib hsm-agent/lib cli tests/fsx tests/ioctl-fuzz tests/crash
 
@@ -37,16 +40,23 @@ VM_DISKS ?= --disk 2G --disk 8G
 all: kmod user
 
 kmod:
-	$(MAKE) -C kmod KDIR=$(KDIR)
+	$(MAKE) -C kmod
 
 user:
 	@for d in $(USER_DIRS); do $(MAKE) -s -C $$d || exit 1; done
 
+# the dependency step; tests/bats/fresh_machine.bats replaces it with one
+# that makes the kernel build tree appear, as apt-get does on a fresh machine
+DEPS_CMD ?= scripts/install-deps
 deps:
-	scripts/install-deps
+	$(DEPS_CMD)
 
-check: deps
+# what "make check" and "make demo" do first: install, then build in a new
+# make, which sees what the dependency step installed
+build: deps
 	$(MAKE) all
+
+check: build
 	tests/run-all
 
 check-unit:
@@ -63,8 +73,7 @@ CRASH_CYCLES ?= 300
 check-crash: all
 	CRASH_CYCLES=$(CRASH_CYCLES) tests/crash/run-cycles
 
-demo: deps
-	$(MAKE) all
+demo: build
 	scripts/demo
 
 bench: all
@@ -83,4 +92,4 @@ check-debug:
 	@echo "ok - debug kernel pass # skip: tests/vm/debug-kernel is not in this tree"
 endif
 
-.PHONY: all kmod user deps check check-unit check-vm check-crash demo bench clean
+.PHONY: all build kmod user deps check check-unit check-vm check-crash demo bench clean
