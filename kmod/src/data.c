@@ -520,8 +520,7 @@ static int block_still_offline(void *arg)
  * in turn is waited for in data_wait.c until it is staged, an agent sets
  * an error on it, or a signal arrives.  op (SCOUTFS_IOC_DWO_*) tells the
  * agent what the task is doing.  Must be called with none of our locks
- * held (data_wait.c explains why), except that truncate comes here with
- * the VFS inode lock that notify_change() holds.
+ * held (data_wait.c explains why, and lists the callers).
  */
 int scoutfs_data_wait_check(struct inode *inode, loff_t pos, loff_t len,
 			    int op)
@@ -605,6 +604,20 @@ static void map_hole(struct inode *inode, struct iomap *iomap, u64 iblock,
 	struct data_ext hole = { .iblock = iblock, .len = end - iblock };
 
 	map_extent(inode, iomap, &hole, iblock, IOMAP_HOLE, 0);
+}
+
+int scoutfs_data_relock_online(struct inode *inode, int op)
+{
+	int ret;
+
+	while (!whole_file_online(inode)) {
+		inode_unlock(inode);
+		ret = wait_whole_file_online(inode, op);
+		inode_lock(inode);
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 /*
@@ -844,14 +857,9 @@ int scoutfs_data_truncate(struct inode *inode, loff_t new_size)
 		return 0;
 
 	/*
-	 * Size changes wait until the whole file is online.  The VFS holds
-	 * the inode lock here (notify_change()); staging never takes it, so
-	 * the wait always ends, but touch and chmod of this file wait behind
-	 * a truncate that waits for staging.
+	 * scoutfs_setattr() waited, without the inode lock, until the whole
+	 * file was online, and release cannot run while we hold the lock.
 	 */
-	ret = wait_whole_file_online(inode, SCOUTFS_IOC_DWO_CHANGE_SIZE);
-	if (ret)
-		return ret;
 	filemap_invalidate_lock(mapping);
 	if (new_size > old_size) {
 		ret = zero_beyond_eof(inode, old_size, new_size);
@@ -884,25 +892,48 @@ static int scoutfs_file_open(struct inode *inode, struct file *file)
 	return generic_file_open(inode, file);
 }
 
+/*
+ * Reads wait, with none of our locks, until the range they will read is
+ * online.  A release can still turn a block offline between that check
+ * and the page cache miss that reads it, which ->iomap_begin fails
+ * (-ENODATA, seen as EIO): when the read stops at an offline block it
+ * waits for that block like any other reader and carries on, so no
+ * reader ever sees an error for data that is merely offline.
+ */
 static ssize_t scoutfs_file_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct inode *inode = file_inode(iocb->ki_filp);
-	loff_t size = i_size_read(inode);
-	loff_t len;
-	int ret;
+	ssize_t done = 0;
+	ssize_t ret;
+	loff_t size;
+	u64 iblock;
 
 	if (!iov_iter_count(to))
 		return 0;
-	if (iocb->ki_pos < size) {
-		len = min_t(loff_t, iov_iter_count(to), size - iocb->ki_pos);
-		ret = scoutfs_data_wait_check(inode, iocb->ki_pos, len,
-					      SCOUTFS_IOC_DWO_READ);
-		if (ret)
-			return ret;
-	}
 	/* O_DIRECT reads are buffered reads (no ->direct_IO) */
 	iocb->ki_flags &= ~IOCB_DIRECT;
-	return generic_file_read_iter(iocb, to);
+	for (;;) {
+		size = i_size_read(inode);
+		if (iocb->ki_pos < size) {
+			ret = scoutfs_data_wait_check(inode, iocb->ki_pos,
+					min_t(loff_t, iov_iter_count(to),
+					      size - iocb->ki_pos),
+					SCOUTFS_IOC_DWO_READ);
+			if (ret)
+				break;
+		}
+		ret = generic_file_read_iter(iocb, to);
+		if (ret > 0)
+			done += ret;
+		if (ret != -EIO && (ret <= 0 || !iov_iter_count(to)))
+			break;
+		/* stopped short: carry on only if an offline block stopped it */
+		if (first_offline_block(inode, pos_to_block(iocb->ki_pos),
+					pos_to_block(iocb->ki_pos) + 1,
+					&iblock) != 1)
+			break;
+	}
+	return done ? done : ret;
 }
 
 static ssize_t scoutfs_file_write_iter(struct kiocb *iocb,
@@ -964,27 +995,44 @@ out:
 	return ret;
 }
 
+/* A fault that waited or must wait again is retried from the start. */
+static vm_fault_t wait_fault_error(int ret)
+{
+	/* a signal: let it be delivered, the access faults again after */
+	if (ret == -ERESTARTSYS || ret == -EINTR)
+		return VM_FAULT_NOPAGE;
+	return VM_FAULT_SIGBUS;
+}
+
 static vm_fault_t scoutfs_filemap_fault(struct vm_fault *vmf)
 {
 	struct inode *inode = file_inode(vmf->vma->vm_file);
 	loff_t pos = (loff_t)vmf->pgoff << PAGE_SHIFT;
+	vm_fault_t vmret;
+	u64 iblock;
 	int ret;
 
 	ret = scoutfs_data_wait_check(inode, pos, PAGE_SIZE,
 				      SCOUTFS_IOC_DWO_READ);
-	/* a signal: let it be delivered, the access faults again after */
-	if (ret == -ERESTARTSYS || ret == -EINTR)
-		return VM_FAULT_NOPAGE;
 	if (ret)
-		return VM_FAULT_SIGBUS;
-	return filemap_fault(vmf);
+		return wait_fault_error(ret);
+	vmret = filemap_fault(vmf);
+	/* released since the check: fault again, which waits for it */
+	if ((vmret & VM_FAULT_SIGBUS) &&
+	    first_offline_block(inode, pos_to_block(pos),
+				pos_end_block(pos, PAGE_SIZE), &iblock) == 1)
+		return VM_FAULT_NOPAGE;
+	return vmret;
 }
 
 /*
- * The first write to a clean mapped page: stamp the content change, then
- * let iomap allocate (->iomap_begin, in its own hold) and dirty the page.
- * The invalidate lock keeps truncate and fallocate out while blocks are
- * allocated for the page.
+ * The first write to a clean mapped page: wait (with no lock of ours)
+ * until the file is online, then, under the invalidate lock, which keeps
+ * release, truncate and fallocate out, check it again, stamp the content
+ * change and let iomap allocate (->iomap_begin, in its own hold) and
+ * dirty the page.  A release that slipped in before the lock sends the
+ * fault round again, so a file is never stamped (data_version) while any
+ * of it is offline.
  */
 static vm_fault_t scoutfs_page_mkwrite(struct vm_fault *vmf)
 {
@@ -993,18 +1041,21 @@ static vm_fault_t scoutfs_page_mkwrite(struct vm_fault *vmf)
 	int ret;
 
 	ret = wait_whole_file_online(inode, SCOUTFS_IOC_DWO_WRITE);
-	if (ret == -ERESTARTSYS || ret == -EINTR)
-		return VM_FAULT_NOPAGE;
 	if (ret)
-		return VM_FAULT_SIGBUS;
+		return wait_fault_error(ret);
 
 	sb_start_pagefault(inode->i_sb);
 	filemap_invalidate_lock_shared(inode->i_mapping);
+	if (!whole_file_online(inode)) {
+		vmret = VM_FAULT_NOPAGE;
+		goto out;
+	}
 	ret = update_inode_data_hold(inode, true);
 	if (ret)
 		vmret = vmf_error(ret);
 	else
 		vmret = iomap_page_mkwrite(vmf, &scoutfs_iomap_ops);
+out:
 	filemap_invalidate_unlock_shared(inode->i_mapping);
 	sb_end_pagefault(inode->i_sb);
 	return vmret;

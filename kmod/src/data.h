@@ -8,9 +8,17 @@
  * Change i_size of a regular file to new_size, freeing (or keeping, for
  * growth) extents, in its own transaction(s); updates the inode item
  * (size, data_seq, data_version).  Called by setattr without a hold,
- * with the VFS inode lock held.
+ * with the VFS inode lock held, after scoutfs_data_relock_online().
  */
 int scoutfs_data_truncate(struct inode *inode, loff_t new_size);
+
+/*
+ * Called with the VFS inode lock held: return 0 with it held once no
+ * block of the file is offline, dropping it around each wait for staging
+ * (the caller must recheck whatever it decided under the lock), or an
+ * error (a signal, an agent's DATA_WAIT_ERR) with the lock held again.
+ */
+int scoutfs_data_relock_online(struct inode *inode, int op);
 
 /*
  * Wait until no block of [pos, pos + len) is offline (staged, or an

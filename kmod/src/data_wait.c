@@ -16,19 +16,44 @@
  *
  * Whichever runs second sees the other's change, so no wake-up is lost.
  *
+ * THE RULE: A WAITER HOLDS NOTHING
+ *
+ * A task sleeping here holds no VFS inode lock (i_rwsem), no mapping
+ * invalidate_lock, no page lock, no cluster lock, no transaction hold and
+ * no extent_sem; it holds at most the mmap_lock of a faulting process and
+ * the superblock's freeze protection.  So `touch`, `chmod`, `chown`,
+ * xattr changes, `stat`, renames and links of the same file, a release of
+ * another range and the stage that ends the wait never wait behind a task
+ * waiting for data: the deadlock described in the seed (a reader holding a
+ * cluster lock, then taking i_mutex) cannot happen.  After every wait the
+ * caller retakes its locks and checks again, because a release may have
+ * made the range offline again in between.  The still_offline callback
+ * runs without dw_lock and takes what it needs itself.
+ *
+ * The wait sites (all in data.c unless named):
+ *
+ *   read(2), readv, splice and copy_file_range reads (->read_iter): before
+ *     reading, and again when a release raced the read and the page cache
+ *     miss found the block offline; no lock is held.
+ *   page fault (->fault): before filemap_fault(); a fault that found the
+ *     block offline returns VM_FAULT_NOPAGE and waits on its retry.
+ *   write(2), splice and copy_file_range writes (->write_iter) and
+ *     fallocate: inode_lock_online() waits, then takes the inode lock and
+ *     checks again, waiting again without it if a release slipped in.
+ *   page_mkwrite: waits, then checks again under the invalidate lock and
+ *     refaults if a release slipped in.
+ *   truncate, ftruncate, open(O_TRUNC) (->setattr, inode.c): the VFS calls
+ *     setattr with the inode lock held; scoutfs_data_relock_online() drops
+ *     it around the wait and retakes it, and setattr's checks run after.
+ *   No ioctl waits for data (stage and release never do).
+ *
+ * Every wait is interruptible: any signal ends it with -ERESTARTSYS (a
+ * restart, or EINTR when the system call cannot restart; a fault returns
+ * to deliver the signal and faults again), and a killed task's waiter is
+ * removed on its way out, so no waiter outlives its task.
+ *
  * Locking: dw_lock (a spinlock) protects the list and the waiters' woken
  * and err fields; it is the innermost lock and nothing sleeps under it.
- * A waiter holds NO other lock of ours while it sleeps (no VFS inode lock,
- * no transaction hold, no extent_sem, no page lock, no meta_mutex), so
- * `touch`, `chmod`, a truncate or a write of the same file never wait
- * behind a reader waiting for data: the deadlock described in the seed
- * (a reader holding a cluster lock then taking i_mutex) cannot happen
- * here because the reader takes neither.  The still_offline callback runs
- * without dw_lock and takes what it needs itself.
- *
- * A wait is interruptible: any signal ends it with -ERESTARTSYS (seen as
- * EINTR when the syscall cannot restart), and a killed task's waiter is
- * removed on its way out, so no waiter outlives its task.
  */
 #include <linux/fs.h>
 #include <linux/sched/signal.h>

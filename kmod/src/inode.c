@@ -45,6 +45,7 @@
 #include "lock.h"
 #include "data.h"
 #include "xattr.h"
+#include "ioctl.h"
 #include "libscoutfs/key.h"
 
 static struct kmem_cache *scoutfs_inode_cachep;
@@ -563,6 +564,21 @@ int scoutfs_setattr(struct user_namespace *mnt_userns, struct dentry *dentry,
 	struct super_block *sb = inode->i_sb;
 	struct scoutfs_lock_set set;
 	int ret;
+
+	/*
+	 * A size change waits until the whole file is online.  The VFS calls
+	 * us with its inode lock held (notify_change()), and no task may
+	 * wait for staging holding it (data_wait.c), so the wait drops and
+	 * retakes it; the checks below run after it, on what is there then.
+	 * No release can slip in afterwards: release takes the inode lock.
+	 */
+	if ((attr->ia_valid & ATTR_SIZE) && S_ISREG(inode->i_mode) &&
+	    attr->ia_size != i_size_read(inode)) {
+		ret = scoutfs_data_relock_online(inode,
+						 SCOUTFS_IOC_DWO_CHANGE_SIZE);
+		if (ret)
+			return ret;
+	}
 
 	ret = setattr_prepare(mnt_userns, dentry, attr);
 	if (ret)
