@@ -42,6 +42,7 @@ all: kmod user
 
 kmod:
 	$(MAKE) -C kmod
+	$(MAKE) -C kmod fault
 
 user:
 	@for d in $(USER_DIRS); do $(MAKE) -s -C $$d || exit 1; done

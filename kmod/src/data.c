@@ -12,47 +12,62 @@
  * blocks).  Extents of one file never overlap; a logical block with no
  * extent is a hole and reads as zeros.  Flags:
  *
- *   UNWRITTEN  blocks are allocated (fallocate) but read as zeros; the
- *              first write to a range converts it to a plain extent.
+ *   UNWRITTEN  blocks are allocated but read as zeros: fallocate's, and
+ *              every block a write allocates until its data is on disk.
  *   OFFLINE    released: no blocks (blkno 0), the data lives only in the
  *              archive.  Nothing here creates them (release and stage are
  *              the ioctls' job); readers and writers of an offline range
- *              are stopped by scoutfs_data_wait_check(), which returns
- *              -ENODATA until data_wait.c replaces it with a real wait.
+ *              wait in data_wait.c until a stage brings it back (THE RULE
+ *              at the top of data_wait.c says where, and with which locks
+ *              dropped).
  *
  * Adjacent extents with the same flags and contiguous blocks are merged
  * when one is inserted (cheap: one lookup on each side), so sequential
  * writes of a big file do not leave an item per write.
  *
- * ALLOCATION: AT WRITE TIME, INSIDE A HOLD
+ * ALLOCATION: AT WRITE TIME, UNWRITTEN UNTIL THE DATA IS ON DISK
  *
  * A buffered write (or mmap fault, via page_mkwrite) that lands on a hole
  * allocates its blocks in ->iomap_begin inside its own transaction hold,
- * inserts the extent and updates the inode item (online_blocks, data_seq,
- * data_version) in that same transaction, and hands iomap a mapping
- * flagged IOMAP_F_NEW so the parts of a block the write does not cover
- * are zeroed in the page cache rather than read.  An unwritten range is
- * converted to a plain extent the same way.  So every dirty page already
- * has blocks when writeback runs: writeback (->map_blocks) only looks
- * extents up, never takes a hold, and a hole or offline extent under a
- * dirty page is an error it reports.  This is the simple scheme
- * (no delayed allocation): sequential small appends each allocate, and
- * the allocator hands out the end of its first free extent, so they are
- * often not contiguous and do not merge.
+ * inserts them as an UNWRITTEN extent and updates the inode item
+ * (online_blocks, data_seq, data_version) in that same transaction, and
+ * hands iomap a mapping flagged IOMAP_UNWRITTEN | IOMAP_F_NEW, so the
+ * parts of a block the write does not cover are zeroed in the page cache
+ * rather than read.  Written and unwritten extents are mapped as they
+ * are, without a hold.  So every dirty page already has blocks when
+ * writeback runs: writeback (->map_blocks) only looks extents up, never
+ * takes a hold, and a hole or offline extent under a dirty page is an
+ * error it reports.  There is no delayed allocation: sequential small
+ * appends each allocate, and the allocator hands out the end of its first
+ * free extent, so they are often not contiguous and do not merge.
+ *
+ * STALE DATA: NOBODY READS BYTES THAT ARE NOT THEIRS
+ *
+ * A freshly allocated block may hold a deleted file's bytes.  It reads as
+ * zeros until its extent is converted to written, and that happens only
+ * in the completion of the write that put the data there (WRITEBACK
+ * COMPLETION below), before the pages leave writeback.  So:
+ *
+ *  - a short write (user buffer fault, signal, ENOSPC for the next
+ *    mapping) gives back in ->iomap_end the unwritten blocks it mapped
+ *    and did not write; whatever is left (a racing mmap store dirtied one
+ *    of them) still reads as zeros;
+ *  - a failed data write converts nothing: the blocks stay zeros;
+ *  - a crash or power cut at any moment: a commit can only record a
+ *    written extent after the data I/O completed, and the commit flushes
+ *    the data device before it writes the super (trans.c), so after a
+ *    crash a block shows zeros, the file's old bytes or its new ones,
+ *    never a third file's (ext4's data=ordered promise);
+ *  - the tail of the last block and blocks beyond EOF are zeroed through
+ *    the page cache before i_size grows over them (zero_beyond_eof()),
+ *    and truncate writes the zeroed tail block before freeing what follows.
  *
  * A buffered write then stamps the inode (mtime, ctime, i_size, data_seq,
  * data_version) once more after copying, in one hold per write(2).  i_size
  * only ever reaches disk through scoutfs_inode_update().  Content changes
  * by mmap are stamped once per page_mkwrite (the first write to a clean
- * page), before the page is dirtied.
- *
- * Stale data: a block allocated by a write is referenced by a committed
- * extent before writeback has written it, so a crash in that window can
- * show the block's previous contents (like ext4 data=writeback).  fsync
- * and O_DIRECT/O_SYNC writes wait for the data before returning.  Blocks
- * beyond EOF (left by a short write) and the tail of the last block are
- * zeroed through the page cache before i_size grows over them, and
- * truncate writes the zeroed tail block before freeing what follows it.
+ * page), before the page is dirtied.  fsync and O_DIRECT/O_SYNC writes
+ * wait for the data, and so for its conversion, before returning.
  *
  * FREEING
  *
@@ -75,7 +90,8 @@
  * Lock order (see inode.c and lock.c for the whole list):
  *
  *   VFS inode lock (i_rwsem) -> mapping invalidate_lock -> page lock ->
- *     trans hold (trans_rwsem) -> extent_sem -> meta_mutex
+ *     trans hold (trans_rwsem) -> extent_sem -> update_mutex (inode.c) ->
+ *     meta_mutex
  *
  * meta_mutex is taken inside the item calls and around the allocator
  * calls.  extent_sem is taken for read by lookups (reads, writeback, seek,
@@ -109,6 +125,7 @@
 #include "xattr.h"
 #include "ioctl.h"
 #include "data_wait.h"
+#include "fault.h"
 #include "libscoutfs/key.h"
 
 /* Most blocks one ->iomap_begin allocates: 32 MiB. */
@@ -312,17 +329,22 @@ static int extent_insert(struct inode *inode, const struct data_ext *new)
 	return ret;
 }
 
+/* how extent_remove_range() removes */
+#define EXT_REMOVE_FREE		(1U << 0)	/* free the data blocks */
+#define EXT_REMOVE_UNWRITTEN	(1U << 1)	/* only unwritten extents */
+
 /*
  * Remove the mapping of logical blocks [start, end), trimming extents
- * that straddle the edges, and, if free_blocks, freeing their data
- * blocks.  Stops after SCOUTFS_DATA_EXTENT_BATCH extents; *next is where
+ * that straddle the edges, and, with EXT_REMOVE_FREE, freeing their data
+ * blocks; with EXT_REMOVE_UNWRITTEN, extents that are not unwritten are
+ * left as they are.  Stops after SCOUTFS_DATA_EXTENT_BATCH extents; *next is where
  * the next call continues (end when done).  The freeing comes first for
  * each extent so a full freed list (-ENOBUFS: the transaction must
  * commit) leaves that extent untouched.  Inside a hold, extent_sem held
  * for write.
  */
 static int extent_remove_range(struct inode *inode, u64 start, u64 end,
-			       bool free_blocks, u64 *next)
+			       unsigned int how, u64 *next)
 {
 	struct scoutfs_sb_info *sbi = SCOUTFS_SB(inode->i_sb);
 	struct data_ext ext, piece;
@@ -343,8 +365,13 @@ static int extent_remove_range(struct inode *inode, u64 start, u64 end,
 
 		cut_start = max(ext.iblock, iblock);
 		cut_end = min(ext_end(&ext), end);
+		if ((how & EXT_REMOVE_UNWRITTEN) && !ext_is_unwritten(&ext)) {
+			iblock = cut_end;
+			continue;
+		}
 
-		if (free_blocks && !ext_is_offline(&ext) && ext.blkno) {
+		if ((how & EXT_REMOVE_FREE) && !ext_is_offline(&ext) &&
+		    ext.blkno) {
 			mutex_lock(&sbi->meta_mutex);
 			ret = scoutfs_alloc_free_data(&sbi->alloc,
 					ext.blkno + (cut_start - ext.iblock),
@@ -352,6 +379,8 @@ static int extent_remove_range(struct inode *inode, u64 start, u64 end,
 			mutex_unlock(&sbi->meta_mutex);
 			if (ret < 0)
 				break;
+			/* freed blocks must not stay in an extent */
+			scoutfs_trans_note_change(inode->i_sb);
 		}
 
 		if (cut_start > ext.iblock) {
@@ -383,6 +412,27 @@ static int extent_remove_range(struct inode *inode, u64 start, u64 end,
 }
 
 /*
+ * Blocks allocated in this transaction that nothing references after a
+ * failed insert go straight back to the free tree; if even that fails
+ * they would leak, so the mount goes read-only before it can commit.
+ */
+static void unalloc_blocks(struct inode *inode, u64 blkno, u64 len)
+{
+	struct scoutfs_sb_info *sbi = SCOUTFS_SB(inode->i_sb);
+	int ret;
+
+	mutex_lock(&sbi->meta_mutex);
+	ret = scoutfs_alloc_unalloc_data(&sbi->alloc, blkno, len);
+	mutex_unlock(&sbi->meta_mutex);
+	if (ret) {
+		scoutfs_err(inode->i_sb, "inode %lu: returning unused data blocks %llu-%llu failed (%d)",
+			    inode->i_ino, blkno, blkno + len - 1, ret);
+		scoutfs_trans_read_only(inode->i_sb, "returning unused blocks",
+					ret);
+	}
+}
+
+/*
  * Allocate up to want blocks for the hole at iblock and insert them as
  * one extent with flags.  Returns the extent in *ext.  -ENOSPC when the
  * data device is full.  Inside a hold, extent_sem held for write.
@@ -396,7 +446,8 @@ static int extent_alloc(struct inode *inode, u64 iblock, u64 want, u32 flags,
 
 	want = min(want, SCOUTFS_DATA_ALLOC_MAX_BLOCKS);
 	mutex_lock(&sbi->meta_mutex);
-	ret = scoutfs_alloc_data(&sbi->alloc, want, &blkno, &len);
+	ret = scoutfs_fault_hit() ? -ENOSPC :
+	      scoutfs_alloc_data(&sbi->alloc, want, &blkno, &len);
 	mutex_unlock(&sbi->meta_mutex);
 	if (ret < 0)
 		return ret;
@@ -406,11 +457,54 @@ static int extent_alloc(struct inode *inode, u64 iblock, u64 want, u32 flags,
 	ext->blkno = blkno;
 	ext->flags = flags;
 	ret = extent_insert(inode, ext);
-	if (ret < 0) {
-		mutex_lock(&sbi->meta_mutex);
-		scoutfs_alloc_free_data(&sbi->alloc, blkno, len);
-		mutex_unlock(&sbi->meta_mutex);
-	}
+	if (ret < 0)
+		unalloc_blocks(inode, blkno, len);
+	return ret;
+}
+
+/*
+ * extent_remove_range() over all of [start, end) in batches, one hold
+ * each (using the reserve: they free space), stamping the inode in each
+ * (data_changed: as a content change) and committing when the freed list
+ * fills (-ENOBUFS).  A fatal signal stops it between batches.
+ */
+static int remove_extents(struct inode *inode, u64 start, u64 end,
+			  unsigned int how, bool data_changed, const char *what)
+{
+	struct scoutfs_inode_info *si = SCOUTFS_I(inode);
+	struct super_block *sb = inode->i_sb;
+	struct scoutfs_lock_set set;
+	unsigned int nofs;
+	u64 next = start;
+	int ret;
+
+	do {
+		ret = scoutfs_lock_hold(sb, &set, SCOUTFS_HOLD_RESERVED,
+					inode->i_ino, 0, 0, 0);
+		if (ret)
+			break;
+		nofs = memalloc_nofs_save();
+		down_write(&si->extent_sem);
+		ret = extent_remove_range(inode, next, end, how, &next);
+		if (ret == 0 || ret == -ENOBUFS) {
+			int err = scoutfs_inode_update(inode, data_changed);
+
+			ret = err ?: ret;
+		}
+		up_write(&si->extent_sem);
+		memalloc_nofs_restore(nofs);
+		scoutfs_lock_release_ret(sb, &set, ret == -ENOBUFS ? 0 : ret,
+					 what, inode->i_ino);
+		/* the freed list is full: commit, then carry on */
+		if (ret == -ENOBUFS)
+			ret = scoutfs_trans_commit(sb);
+		if (ret == 0 && next < end && fatal_signal_pending(current))
+			ret = -EINTR;
+	} while (ret == 0 && next < end);
+
+	if (ret)
+		scoutfs_err(sb, "inode %lu: %s: removing blocks from %llu failed (%d)",
+			    inode->i_ino, what, next, ret);
 	return ret;
 }
 
@@ -426,7 +520,7 @@ static int extent_convert_unwritten(struct inode *inode,
 	u64 next;
 	int ret;
 
-	ret = extent_remove_range(inode, start, end, false, &next);
+	ret = extent_remove_range(inode, start, end, 0, &next);
 	if (ret < 0)
 		return ret;
 	conv->iblock = start;
@@ -665,9 +759,14 @@ static int map_lookup(struct inode *inode, loff_t pos, loff_t length,
 }
 
 /*
- * Map the blocks at pos for a write (buffered or page_mkwrite):
- * allocate a hole, convert an unwritten range, in one transaction with
- * the inode update.  See the top comment.
+ * Map the blocks at pos for a write (buffered, zeroing or page_mkwrite).
+ * Written and unwritten extents are mapped as they are: no hold.  A hole
+ * gets new blocks as an UNWRITTEN extent, in one transaction with the
+ * inode update, mapped IOMAP_UNWRITTEN | IOMAP_F_NEW: iomap zeroes what
+ * the write does not cover in the page cache, writeback converts the
+ * extent once the data is on disk (end_unwritten_ioend()), and
+ * ->iomap_end gives back what a short write did not use.  See the top
+ * comment.
  */
 static int map_for_write(struct inode *inode, loff_t pos, loff_t length,
 			 struct iomap *iomap)
@@ -679,8 +778,11 @@ static int map_for_write(struct inode *inode, loff_t pos, loff_t length,
 	u64 end = pos_end_block(pos, length);
 	struct data_ext ext, new;
 	unsigned int nofs;
-	bool changed = false;
 	int ret;
+
+	ret = map_lookup(inode, pos, length, 0, iomap);
+	if (ret || iomap->type != IOMAP_HOLE)
+		return ret;
 
 	ret = scoutfs_lock_hold(sb, &set, 0, inode->i_ino, 0, 0, 0);
 	if (ret)
@@ -688,37 +790,29 @@ static int map_for_write(struct inode *inode, loff_t pos, loff_t length,
 	nofs = memalloc_nofs_save();
 	down_write(&si->extent_sem);
 
+	/* the hole may have been filled since the lookup */
 	ret = extent_lookup(inode, iblock, &ext);
 	if (ret == -ENOENT || (ret == 0 && ext.iblock > iblock)) {
 		ret = extent_alloc(inode, iblock,
 				   (ret == 0 ? min(ext.iblock, end) : end) - iblock,
-				   0, &new);
+				   SCOUTFS_EXTENT_FLAG_UNWRITTEN, &new);
 		if (ret == 0) {
-			changed = true;
-			map_extent(inode, iomap, &new, iblock, IOMAP_MAPPED,
+			map_extent(inode, iomap, &new, iblock, IOMAP_UNWRITTEN,
 				   IOMAP_F_NEW);
+			ret = scoutfs_inode_update(inode, true);
+			if (ret)
+				scoutfs_err(sb, "inode %lu: updating the inode after allocating blocks failed (%d)",
+					    inode->i_ino, ret);
 		}
 	} else if (ret == 0 && ext_is_offline(&ext)) {
 		/* scoutfs_data_wait_check() lost a race with release */
 		ret = -ENODATA;
-	} else if (ret == 0 && ext_is_unwritten(&ext)) {
-		ret = extent_convert_unwritten(inode, &ext, iblock,
-					       min(ext_end(&ext), end), &new);
-		if (ret == 0) {
-			changed = true;
-			map_extent(inode, iomap, &new, iblock, IOMAP_MAPPED,
-				   IOMAP_F_NEW);
-		}
 	} else if (ret == 0) {
-		map_extent(inode, iomap, &ext, iblock, IOMAP_MAPPED, 0);
+		map_extent(inode, iomap, &ext, iblock,
+			   ext_is_unwritten(&ext) ? IOMAP_UNWRITTEN :
+			   IOMAP_MAPPED, 0);
 	}
 
-	if (changed) {
-		ret = scoutfs_inode_update(inode, true);
-		if (ret)
-			scoutfs_err(sb, "inode %lu: updating the inode after allocating blocks failed (%d)",
-				    inode->i_ino, ret);
-	}
 	up_write(&si->extent_sem);
 	memalloc_nofs_restore(nofs);
 	scoutfs_lock_release(sb, &set);
@@ -734,15 +828,61 @@ static int scoutfs_iomap_begin(struct inode *inode, loff_t pos, loff_t length,
 	return map_lookup(inode, pos, length, flags, iomap);
 }
 
+/*
+ * The end of one mapping of a buffered write: blocks this write
+ * allocated (IOMAP_F_NEW) beyond what it wrote, because the user buffer
+ * faulted, a signal arrived or the next allocation failed, are given
+ * back, as iomap's users do for delalloc: from the block after the last
+ * byte written, or from the first block when nothing was.  The
+ * invalidate lock keeps page faults from dirtying pages over the range
+ * while it goes; if a fault already dirtied one (a store through mmap
+ * racing the write), the blocks stay, unwritten and reading as zeros.
+ * Faults (IOMAP_FAULT) hold the invalidate lock already and map one
+ * folio they write whole, so they give nothing back.
+ */
+static int scoutfs_iomap_end(struct inode *inode, loff_t pos, loff_t length,
+			     ssize_t written, unsigned int flags,
+			     struct iomap *iomap)
+{
+	struct address_space *mapping = inode->i_mapping;
+	u64 start, end;
+	int ret = 0;
+
+	if (!(flags & IOMAP_WRITE) || (flags & IOMAP_FAULT) ||
+	    !(iomap->flags & IOMAP_F_NEW))
+		return 0;
+	start = written > 0 ? pos_end_block(pos, written) : pos_to_block(pos);
+	end = pos_to_block(iomap->offset + iomap->length);
+	if (start >= end)
+		return 0;
+
+	filemap_invalidate_lock(mapping);
+	if (!filemap_range_needs_writeback(mapping,
+			start << SCOUTFS_DATA_BLOCK_SHIFT,
+			(end << SCOUTFS_DATA_BLOCK_SHIFT) - 1))
+		/*
+		 * A failure leaves allocated blocks that read as zeros:
+		 * wasted space, never someone else's bytes.
+		 */
+		ret = remove_extents(inode, start, end,
+				     EXT_REMOVE_FREE | EXT_REMOVE_UNWRITTEN,
+				     false, "giving back unused blocks");
+	filemap_invalidate_unlock(mapping);
+	return ret;
+}
+
 static const struct iomap_ops scoutfs_iomap_ops = {
 	.iomap_begin	= scoutfs_iomap_begin,
+	.iomap_end	= scoutfs_iomap_end,
 };
 
 /*
  * Writeback: every dirty block has an extent (allocated when it was
  * dirtied), so this only looks it up, reusing the last mapping while it
- * covers offset.  A hole, unwritten or offline extent under a dirty page
- * would lose data silently, so it is an error with a log line.
+ * covers offset.  Blocks of unwritten extents are written like any other
+ * and converted when their I/O completes (end_unwritten_ioend()).  A
+ * hole or offline extent under a dirty page would lose data silently, so
+ * it is an error with a log line.
  */
 static int scoutfs_map_blocks(struct iomap_writepage_ctx *wpc,
 			      struct inode *inode, loff_t offset)
@@ -750,21 +890,187 @@ static int scoutfs_map_blocks(struct iomap_writepage_ctx *wpc,
 	struct iomap *iomap = &wpc->iomap;
 	int ret;
 
-	if (iomap->type == IOMAP_MAPPED && offset >= iomap->offset &&
-	    offset < iomap->offset + iomap->length)
+	if ((iomap->type == IOMAP_MAPPED || iomap->type == IOMAP_UNWRITTEN) &&
+	    offset >= iomap->offset && offset < iomap->offset + iomap->length)
 		return 0;
 
 	ret = map_lookup(inode, offset, SCOUTFS_DATA_BLOCK_SIZE, 0, iomap);
-	if (ret == 0 && iomap->type != IOMAP_MAPPED)
+	if (ret == 0 && iomap->type != IOMAP_MAPPED &&
+	    iomap->type != IOMAP_UNWRITTEN)
 		ret = -EIO;
 	if (ret)
-		scoutfs_err(inode->i_sb, "inode %lu: writeback of a dirty block at byte %lld found no written extent (%d)",
+		scoutfs_err(inode->i_sb, "inode %lu: writeback of a dirty block at byte %lld found no extent (%d)",
 			    inode->i_ino, offset, ret);
 	return ret;
 }
 
+/*
+ * WRITEBACK COMPLETION
+ *
+ * The bio of an ioend over unwritten blocks ends in scoutfs_end_io(),
+ * which hands the ioend to the mount's ioend worker: the worker turns the
+ * range's unwritten extents into written ones in transactions of their
+ * own, and only then ends the pages' writeback.  So an extent is written
+ * (and reads as its blocks) only after its blocks hold the data, a
+ * commit never records a written extent whose data is not on the data
+ * device (the commit flushes the data device before the super), and the
+ * pages cannot be dropped and reread as zeros in between.  fsync waits
+ * for page writeback, so for the conversion too, before it commits.
+ *
+ * The conversion must not wait for anything that waits for page
+ * writeback while holding a hold: nothing does (the rule in the top
+ * comment).  A failed write converts nothing (the blocks keep reading as
+ * zeros) and ends the pages with the error, which fsync reports; a failed
+ * conversion makes the mount read-only.
+ */
+
+/* Unwritten extents converted per transaction hold. */
+#define SCOUTFS_DATA_CONVERT_BATCH	8
+
+static int convert_unwritten(struct inode *inode, u64 start, u64 end)
+{
+	struct scoutfs_inode_info *si = SCOUTFS_I(inode);
+	struct super_block *sb = inode->i_sb;
+	struct scoutfs_lock_set set;
+	struct data_ext ext, conv;
+	u64 iblock = start;
+	unsigned int nofs;
+	int nr;
+	int ret = 0;
+
+	while (iblock < end && ret == 0) {
+		ret = scoutfs_lock_hold(sb, &set, SCOUTFS_HOLD_RESERVED,
+					inode->i_ino, 0, 0, 0);
+		if (ret)
+			break;
+		nofs = memalloc_nofs_save();
+		down_write(&si->extent_sem);
+		for (nr = 0; iblock < end && nr < SCOUTFS_DATA_CONVERT_BATCH;) {
+			ret = extent_lookup(inode, iblock, &ext);
+			if (ret == -ENOENT || (ret == 0 && ext.iblock >= end)) {
+				iblock = end;
+				ret = 0;
+				break;
+			}
+			if (ret)
+				break;
+			if (ext.iblock > iblock) {
+				iblock = ext.iblock;
+			} else if (ext_is_unwritten(&ext)) {
+				ret = extent_convert_unwritten(inode, &ext,
+						iblock, min(ext_end(&ext), end),
+						&conv);
+				if (ret)
+					break;
+				iblock = min(ext_end(&ext), end);
+				nr++;
+			} else {
+				iblock = ext_end(&ext);
+			}
+		}
+		up_write(&si->extent_sem);
+		memalloc_nofs_restore(nofs);
+		scoutfs_lock_release(sb, &set);
+	}
+	return ret;
+}
+
+static void end_unwritten_ioend(struct iomap_ioend *ioend)
+{
+	struct inode *inode = ioend->io_inode;
+	int err = blk_status_to_errno(ioend->io_bio->bi_status);
+	int ret;
+
+	if (err == 0) {
+		ret = convert_unwritten(inode, pos_to_block(ioend->io_offset),
+				pos_end_block(ioend->io_offset, ioend->io_size));
+		if (ret) {
+			scoutfs_err(inode->i_sb, "inode %lu: recording written blocks at byte %lld failed (%d)",
+				    inode->i_ino, ioend->io_offset, ret);
+			scoutfs_trans_read_only(inode->i_sb,
+						"converting written blocks", ret);
+			err = ret;
+		}
+	}
+	iomap_finish_ioends(ioend, err);
+}
+
+static void ioend_worker(struct work_struct *work)
+{
+	struct scoutfs_sb_info *sbi =
+		container_of(work, struct scoutfs_sb_info, ioend_work);
+	struct iomap_ioend *ioend;
+	unsigned long flags;
+	LIST_HEAD(list);
+
+	spin_lock_irqsave(&sbi->ioend_lock, flags);
+	list_splice_init(&sbi->ioend_list, &list);
+	spin_unlock_irqrestore(&sbi->ioend_lock, flags);
+
+	while ((ioend = list_first_entry_or_null(&list, struct iomap_ioend,
+						 io_list))) {
+		list_del_init(&ioend->io_list);
+		end_unwritten_ioend(ioend);
+		cond_resched();
+	}
+}
+
+/* bio completion (interrupt context): queue the ioend for its worker */
+static void scoutfs_end_io(struct bio *bio)
+{
+	struct iomap_ioend *ioend = bio->bi_private;
+	struct scoutfs_sb_info *sbi = SCOUTFS_SB(ioend->io_inode->i_sb);
+	unsigned long flags;
+
+	spin_lock_irqsave(&sbi->ioend_lock, flags);
+	if (list_empty(&sbi->ioend_list))
+		queue_work(sbi->ioend_wq, &sbi->ioend_work);
+	list_add_tail(&ioend->io_list, &sbi->ioend_list);
+	spin_unlock_irqrestore(&sbi->ioend_lock, flags);
+}
+
+static int scoutfs_prepare_ioend(struct iomap_ioend *ioend, int status)
+{
+	if (status == 0 && ioend->io_type == IOMAP_UNWRITTEN)
+		ioend->io_bio->bi_end_io = scoutfs_end_io;
+	return status;
+}
+
+int scoutfs_data_setup(struct super_block *sb)
+{
+	struct scoutfs_sb_info *sbi = SCOUTFS_SB(sb);
+
+	spin_lock_init(&sbi->ioend_lock);
+	INIT_LIST_HEAD(&sbi->ioend_list);
+	INIT_WORK(&sbi->ioend_work, ioend_worker);
+	sbi->ioend_wq = alloc_workqueue("scoutfs_ioend/%s",
+					WQ_MEM_RECLAIM | WQ_FREEZABLE, 1,
+					sb->s_id);
+	return sbi->ioend_wq ? 0 : -ENOMEM;
+}
+
+/* Wait for every queued conversion (they may hold transactions). */
+void scoutfs_data_flush_ioends(struct super_block *sb)
+{
+	struct scoutfs_sb_info *sbi = SCOUTFS_SB(sb);
+
+	if (sbi->ioend_wq)
+		flush_workqueue(sbi->ioend_wq);
+}
+
+void scoutfs_data_destroy(struct super_block *sb)
+{
+	struct scoutfs_sb_info *sbi = SCOUTFS_SB(sb);
+
+	if (sbi->ioend_wq) {
+		destroy_workqueue(sbi->ioend_wq);
+		sbi->ioend_wq = NULL;
+	}
+}
+
 static const struct iomap_writeback_ops scoutfs_writeback_ops = {
 	.map_blocks	= scoutfs_map_blocks,
+	.prepare_ioend	= scoutfs_prepare_ioend,
 };
 
 static int scoutfs_read_folio(struct file *file, struct folio *folio)
@@ -794,8 +1100,22 @@ static int scoutfs_writepages(struct address_space *mapping,
 static int zero_beyond_eof(struct inode *inode, loff_t old_size,
 			   loff_t new_size)
 {
+	loff_t tail = old_size & (SCOUTFS_DATA_BLOCK_SIZE - 1);
+	int ret;
+
 	if (new_size <= old_size)
 		return 0;
+	/*
+	 * iomap skips unwritten blocks as zeros, but a dirty last block not
+	 * yet converted may hold bytes past EOF in the page cache (stores
+	 * through mmap): write it back first so its tail is zeroed below.
+	 */
+	if (tail) {
+		ret = filemap_write_and_wait_range(inode->i_mapping, old_size,
+				old_size - tail + SCOUTFS_DATA_BLOCK_SIZE - 1);
+		if (ret)
+			return ret;
+	}
 	return iomap_zero_range(inode, old_size, new_size - old_size, NULL,
 				&scoutfs_iomap_ops);
 }
@@ -808,42 +1128,8 @@ static int zero_beyond_eof(struct inode *inode, loff_t old_size,
  */
 static int free_extents_from(struct inode *inode, u64 start)
 {
-	struct scoutfs_inode_info *si = SCOUTFS_I(inode);
-	struct super_block *sb = inode->i_sb;
-	struct scoutfs_lock_set set;
-	u64 iblock = start;
-	unsigned int nofs;
-	int ret;
-
-	do {
-		ret = scoutfs_lock_hold(sb, &set, SCOUTFS_HOLD_RESERVED,
-				inode->i_ino, 0, 0, 0);
-		if (ret)
-			break;
-		nofs = memalloc_nofs_save();
-		down_write(&si->extent_sem);
-		ret = extent_remove_range(inode, iblock, U64_MAX, true,
-					  &iblock);
-		if (ret == 0 || ret == -ENOBUFS) {
-			int err = update_inode_data(inode, false);
-
-			ret = err ?: ret;
-		}
-		up_write(&si->extent_sem);
-		memalloc_nofs_restore(nofs);
-		scoutfs_lock_release(sb, &set);
-
-		/* the freed list is full: commit, then carry on */
-		if (ret == -ENOBUFS)
-			ret = scoutfs_trans_commit(sb);
-		if (ret == 0 && iblock != U64_MAX && fatal_signal_pending(current))
-			ret = -EINTR;
-	} while (ret == 0 && iblock != U64_MAX);
-
-	if (ret)
-		scoutfs_err(sb, "inode %lu: freeing blocks from %llu failed (%d)",
-			    inode->i_ino, iblock, ret);
-	return ret;
+	return remove_extents(inode, start, U64_MAX, EXT_REMOVE_FREE, true,
+			      "truncate");
 }
 
 int scoutfs_data_truncate(struct inode *inode, loff_t new_size)
@@ -1138,7 +1424,8 @@ static int fallocate_blocks(struct inode *inode, u64 start, u64 end)
 
 		up_write(&si->extent_sem);
 		memalloc_nofs_restore(nofs);
-		scoutfs_lock_release(sb, &set);
+		scoutfs_lock_release_ret(sb, &set, ret, "fallocate",
+					 inode->i_ino);
 		if (ret)
 			return ret;
 	}
@@ -1248,7 +1535,7 @@ static int release_batch(struct inode *inode, u64 start, u64 end, u64 *next)
 		return ret;
 	nofs = memalloc_nofs_save();
 	down_write(&si->extent_sem);
-	ret = extent_remove_range(inode, start, end, true, next);
+	ret = extent_remove_range(inode, start, end, EXT_REMOVE_FREE, next);
 	if (ret == -ENOBUFS && *next > start)
 		ret = 0;	/* record what was removed; commit below */
 	if (ret == 0 && *next > start) {
@@ -1262,7 +1549,8 @@ static int release_batch(struct inode *inode, u64 start, u64 end, u64 *next)
 		ret = scoutfs_inode_update(inode, false);
 	up_write(&si->extent_sem);
 	memalloc_nofs_restore(nofs);
-	scoutfs_lock_release(sb, &set);
+	scoutfs_lock_release_ret(sb, &set, ret == -ENOBUFS ? 0 : ret,
+				 "release", inode->i_ino);
 	if (ret == -ENOBUFS)
 		ret = scoutfs_trans_commit(sb);
 	return ret;
@@ -1392,16 +1680,25 @@ static int stage_blocks(struct inode *inode, u64 iblock, u64 nr, void *buf,
 
 	while (done < nr) {
 		mutex_lock(&sbi->meta_mutex);
-		ret = scoutfs_alloc_data(&sbi->alloc, nr - done, &blkno, &len);
+		ret = scoutfs_fault_hit() ? -ENOSPC :
+		      scoutfs_alloc_data(&sbi->alloc, nr - done, &blkno, &len);
 		mutex_unlock(&sbi->meta_mutex);
 		if (ret)
 			break;
 		ret = write_data_blocks(sb, blkno, buf + (done << SCOUTFS_DATA_BLOCK_SHIFT),
 					len);
-		if (ret == 0)
-			ret = extent_remove_range(inode, iblock + done,
-						  iblock + done + len, true,
-						  &next);
+		if (ret) {
+			/* nothing changed yet: the blocks go back */
+			unalloc_blocks(inode, blkno, len);
+			break;
+		}
+		/*
+		 * From here a failure would leave the range neither offline
+		 * nor online: the mount goes read-only before any commit.
+		 */
+		ret = extent_remove_range(inode, iblock + done,
+					  iblock + done + len, EXT_REMOVE_FREE,
+					  &next);
 		if (ret == 0) {
 			online.iblock = iblock + done;
 			online.len = len;
@@ -1410,9 +1707,8 @@ static int stage_blocks(struct inode *inode, u64 iblock, u64 nr, void *buf,
 			ret = extent_insert(inode, &online);
 		}
 		if (ret) {
-			mutex_lock(&sbi->meta_mutex);
-			scoutfs_alloc_free_data(&sbi->alloc, blkno, len);
-			mutex_unlock(&sbi->meta_mutex);
+			scoutfs_trans_failed_part_way(sb, "stage", inode->i_ino,
+						      ret);
 			break;
 		}
 		done += len;
@@ -1526,7 +1822,7 @@ int scoutfs_data_setattr_more(struct inode *inode, u64 data_version,
 		}
 	}
 	up_write(&si->extent_sem);
-	scoutfs_lock_release(sb, &set);
+	scoutfs_lock_release_ret(sb, &set, ret, "setattr_more", inode->i_ino);
 unlock:
 	inode_unlock(inode);
 	return ret;

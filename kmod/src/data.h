@@ -37,4 +37,9 @@ int scoutfs_data_setattr_more(struct inode *inode, u64 data_version,
 			      const struct timespec64 *ctime,
 			      const struct timespec64 *crtime);
 
+/* The writeback completion worker: set up at mount, destroyed at unmount. */
+int scoutfs_data_setup(struct super_block *sb);
+void scoutfs_data_flush_ioends(struct super_block *sb);
+void scoutfs_data_destroy(struct super_block *sb);
+
 #endif

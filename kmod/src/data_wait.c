@@ -7,10 +7,11 @@
  * archive agent hands the waiters an error (DATA_WAIT_ERR).  Agents find
  * the waiters with DATA_WAITING.
  *
- * Each sleeping task has a struct scoutfs_data_waiter on its stack, on the
- * mount's list while it sleeps.  The order that makes wake-ups reliable:
+ * Each sleeping task has a struct scoutfs_data_waiter on its stack, in the
+ * mount's index (below) while it sleeps.  The order that makes wake-ups
+ * reliable:
  *
- *   waiter: add itself to the list, THEN check the extent, then sleep;
+ *   waiter: add itself to the index, THEN check the extent, then sleep;
  *   stager: change the extent (offline -> online), THEN wake the waiters
  *           of that range.
  *
@@ -52,8 +53,19 @@
  * to deliver the signal and faults again), and a killed task's waiter is
  * removed on its way out, so no waiter outlives its task.
  *
- * Locking: dw_lock (a spinlock) protects the list and the waiters' woken
- * and err fields; it is the innermost lock and nothing sleeps under it.
+ * THE INDEX
+ *
+ * Waiters live in one rbtree per mount ordered by (ino, iblock), ties
+ * broken by address, and each has its own wait queue.  So a stage of one
+ * range finds the waiters of that range in O(log n + k) and wakes only
+ * them, DATA_WAITING lists k positions after its cursor in O(log n + k)
+ * however many tasks wait elsewhere, and DATA_WAIT_ERR touches only the
+ * range it names.  Nothing a user does makes the module walk every
+ * waiter: each call's work is bounded by what it returns or wakes.
+ *
+ * Locking: dw_lock (a spinlock) protects the tree and the waiters' woken
+ * and err fields; it is the innermost lock and nothing sleeps under it
+ * (a waiter's wait queue lock nests inside it for the wake-up).
  */
 #include <linux/fs.h>
 #include <linux/sched/signal.h>
@@ -69,8 +81,62 @@ void scoutfs_data_wait_setup(struct super_block *sb)
 	struct scoutfs_sb_info *sbi = SCOUTFS_SB(sb);
 
 	spin_lock_init(&sbi->dw_lock);
-	INIT_LIST_HEAD(&sbi->dw_list);
-	init_waitqueue_head(&sbi->dw_wq);
+	sbi->dw_tree = RB_ROOT;
+	sbi->dw_nr = 0;
+}
+
+/* <0, 0, >0 as (ino, iblock) is before, at, after the waiter's position */
+static int pos_cmp(u64 ino, u64 iblock, const struct scoutfs_data_waiter *dw)
+{
+	if (ino != dw->ino)
+		return ino < dw->ino ? -1 : 1;
+	if (iblock != dw->iblock)
+		return iblock < dw->iblock ? -1 : 1;
+	return 0;
+}
+
+static void tree_insert(struct rb_root *root, struct scoutfs_data_waiter *ins)
+{
+	struct rb_node **p = &root->rb_node, *parent = NULL;
+	struct scoutfs_data_waiter *dw;
+	int cmp;
+
+	while (*p) {
+		parent = *p;
+		dw = rb_entry(parent, struct scoutfs_data_waiter, node);
+		cmp = pos_cmp(ins->ino, ins->iblock, dw);
+		if (cmp == 0)
+			cmp = ins < dw ? -1 : 1;
+		p = cmp < 0 ? &parent->rb_left : &parent->rb_right;
+	}
+	rb_link_node(&ins->node, parent, p);
+	rb_insert_color(&ins->node, root);
+}
+
+/* The first waiter at or after (ino, iblock); dw_lock held. */
+static struct scoutfs_data_waiter *first_from(struct rb_root *root, u64 ino,
+					      u64 iblock)
+{
+	struct rb_node *n = root->rb_node;
+	struct scoutfs_data_waiter *dw, *best = NULL;
+
+	while (n) {
+		dw = rb_entry(n, struct scoutfs_data_waiter, node);
+		if (pos_cmp(ino, iblock, dw) <= 0) {
+			best = dw;
+			n = n->rb_left;
+		} else {
+			n = n->rb_right;
+		}
+	}
+	return best;
+}
+
+static struct scoutfs_data_waiter *next_waiter(struct scoutfs_data_waiter *dw)
+{
+	struct rb_node *n = rb_next(&dw->node);
+
+	return n ? rb_entry(n, struct scoutfs_data_waiter, node) : NULL;
 }
 
 static bool waiter_done(struct scoutfs_sb_info *sbi,
@@ -100,16 +166,17 @@ int scoutfs_data_wait(struct super_block *sb, u64 ino, u64 iblock, u8 op,
 	};
 	int ret;
 
+	init_waitqueue_head(&dw.wq);
 	spin_lock(&sbi->dw_lock);
-	list_add_tail(&dw.entry, &sbi->dw_list);
+	tree_insert(&sbi->dw_tree, &dw);
+	sbi->dw_nr++;
 	spin_unlock(&sbi->dw_lock);
 
 	for (;;) {
 		ret = still_offline(arg);
 		if (ret <= 0)
 			break;
-		ret = wait_event_interruptible(sbi->dw_wq,
-					       waiter_done(sbi, &dw));
+		ret = wait_event_interruptible(dw.wq, waiter_done(sbi, &dw));
 		if (ret)
 			break;
 		spin_lock(&sbi->dw_lock);
@@ -121,7 +188,8 @@ int scoutfs_data_wait(struct super_block *sb, u64 ino, u64 iblock, u8 op,
 	}
 
 	spin_lock(&sbi->dw_lock);
-	list_del(&dw.entry);
+	rb_erase(&dw.node, &sbi->dw_tree);
+	sbi->dw_nr--;
 	spin_unlock(&sbi->dw_lock);
 	return ret;
 }
@@ -132,18 +200,14 @@ void scoutfs_data_wait_wake(struct super_block *sb, u64 ino, u64 start,
 {
 	struct scoutfs_sb_info *sbi = SCOUTFS_SB(sb);
 	struct scoutfs_data_waiter *dw;
-	bool any = false;
 
 	spin_lock(&sbi->dw_lock);
-	list_for_each_entry(dw, &sbi->dw_list, entry) {
-		if (dw->ino == ino && dw->iblock >= start && dw->iblock <= end) {
-			dw->woken = true;
-			any = true;
-		}
+	for (dw = first_from(&sbi->dw_tree, ino, start);
+	     dw && dw->ino == ino && dw->iblock <= end; dw = next_waiter(dw)) {
+		dw->woken = true;
+		wake_up(&dw->wq);
 	}
 	spin_unlock(&sbi->dw_lock);
-	if (any)
-		wake_up_all(&sbi->dw_wq);
 }
 
 /*
@@ -158,29 +222,22 @@ int scoutfs_data_wait_set_err(struct super_block *sb, u64 ino, u64 start,
 	int nr = 0;
 
 	spin_lock(&sbi->dw_lock);
-	list_for_each_entry(dw, &sbi->dw_list, entry) {
-		if (dw->ino == ino && dw->iblock >= start &&
-		    dw->iblock <= end && (dw->op & op_mask)) {
+	for (dw = first_from(&sbi->dw_tree, ino, start);
+	     dw && dw->ino == ino && dw->iblock <= end; dw = next_waiter(dw)) {
+		if (dw->op & op_mask) {
 			dw->err = err;
+			wake_up(&dw->wq);
 			nr++;
 		}
 	}
 	spin_unlock(&sbi->dw_lock);
-	if (nr)
-		wake_up_all(&sbi->dw_wq);
 	return nr;
-}
-
-static bool pos_after(u64 ino, u64 iblock, u64 after_ino, u64 after_iblock)
-{
-	return ino > after_ino || (ino == after_ino && iblock > after_iblock);
 }
 
 /*
  * Fill up to nr entries with the distinct (ino, iblock) waiters after the
- * cursor, in (ino, iblock) order; returns how many.  Each pass takes the
- * smallest position after the last one, so the list needs no sorting and
- * the work is bounded by nr times the number of sleeping tasks.
+ * cursor, in (ino, iblock) order, the ops of every waiter at a position
+ * combined; returns how many.
  */
 int scoutfs_data_wait_list(struct super_block *sb, u64 after_ino,
 			   u64 after_iblock,
@@ -188,33 +245,29 @@ int scoutfs_data_wait_list(struct super_block *sb, u64 after_ino,
 			   int nr)
 {
 	struct scoutfs_sb_info *sbi = SCOUTFS_SB(sb);
-	struct scoutfs_data_waiter *dw, *best;
+	struct scoutfs_data_waiter *dw;
 	int found = 0;
-	u8 ops;
+
+	if (after_iblock == U64_MAX) {
+		if (after_ino == U64_MAX)
+			return 0;
+		after_ino++;
+		after_iblock = 0;
+	} else {
+		after_iblock++;
+	}
 
 	spin_lock(&sbi->dw_lock);
-	while (found < nr) {
-		best = NULL;
-		list_for_each_entry(dw, &sbi->dw_list, entry) {
-			if (!pos_after(dw->ino, dw->iblock, after_ino,
-				       after_iblock))
-				continue;
-			if (!best || !pos_after(dw->ino, dw->iblock, best->ino,
-						best->iblock))
-				best = dw;
-		}
-		if (!best)
-			break;
-		ops = 0;
-		list_for_each_entry(dw, &sbi->dw_list, entry)
-			if (dw->ino == best->ino && dw->iblock == best->iblock)
-				ops |= dw->op;
+	dw = first_from(&sbi->dw_tree, after_ino, after_iblock);
+	while (dw && found < nr) {
 		memset(&ents[found], 0, sizeof(ents[found]));
-		ents[found].ino = best->ino;
-		ents[found].iblock = best->iblock;
-		ents[found].op = ops;
-		after_ino = best->ino;
-		after_iblock = best->iblock;
+		ents[found].ino = dw->ino;
+		ents[found].iblock = dw->iblock;
+		ents[found].op = dw->op;
+		for (dw = next_waiter(dw);
+		     dw && dw->ino == ents[found].ino &&
+		     dw->iblock == ents[found].iblock; dw = next_waiter(dw))
+			ents[found].op |= dw->op;
 		found++;
 	}
 	spin_unlock(&sbi->dw_lock);

@@ -2,11 +2,13 @@
 #ifndef _SCOUTFS_DATA_WAIT_H_
 #define _SCOUTFS_DATA_WAIT_H_
 
-#include <linux/list.h>
+#include <linux/rbtree.h>
+#include <linux/wait.h>
 #include "ioctl.h"
 
 struct scoutfs_data_waiter {
-	struct list_head entry;
+	struct rb_node node;	/* in sbi->dw_tree, by (ino, iblock, address) */
+	wait_queue_head_t wq;	/* this waiter's own: wakes only it */
 	u64 ino;
 	u64 iblock;
 	u8 op;			/* SCOUTFS_IOC_DWO_* */

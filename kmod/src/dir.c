@@ -336,13 +336,13 @@ static int create_common(struct inode *dir, struct dentry *dentry,
 		clear_nlink(inode);
 		scoutfs_inode_orphan_add(inode);
 		unlock_new_inode(inode);
-		scoutfs_lock_release(sb, &set);
+		scoutfs_lock_release_ret(sb, &set, ret, "create", ino);
 		iput(inode);
 		return ret;
 	}
 	d_instantiate_new(dentry, inode);
 out:
-	scoutfs_lock_release(sb, &set);
+	scoutfs_lock_release_ret(sb, &set, ret, "create", ino);
 	return ret;
 }
 
@@ -397,7 +397,7 @@ static int scoutfs_link(struct dentry *old_dentry, struct inode *dir,
 		ret = scoutfs_inode_update(inode, false) ?:
 		      scoutfs_inode_update(dir, false);
 	}
-	scoutfs_lock_release(sb, &set);
+	scoutfs_lock_release_ret(sb, &set, ret, "link", inode->i_ino);
 	if (!ret) {
 		ihold(inode);
 		d_instantiate(dentry, inode);
@@ -473,7 +473,8 @@ static int scoutfs_unlink(struct inode *dir, struct dentry *dentry)
 	if (ret)
 		return ret;
 	ret = remove_link(dir, dentry);
-	scoutfs_lock_release(sb, &set);
+	scoutfs_lock_release_ret(sb, &set, ret, "unlink",
+				 d_inode(dentry)->i_ino);
 	return ret;
 }
 
@@ -596,7 +597,7 @@ static int scoutfs_rename(struct user_namespace *mnt_userns,
 	      scoutfs_inode_update(old_dir, false) ?:
 	      (new_dir != old_dir ? scoutfs_inode_update(new_dir, false) : 0);
 out:
-	scoutfs_lock_release(sb, &set);
+	scoutfs_lock_release_ret(sb, &set, ret, "rename", old_inode->i_ino);
 	return ret;
 }
 

@@ -26,7 +26,16 @@
  * Locks: every change takes the inode's cluster lock and its hold with
  * scoutfs_lock_hold() (lock.c), reads take the inode's lock for READ.
  * Lock order (lock.c): VFS inode locks -> cluster locks -> trans_rwsem ->
- * extent_sem -> meta_mutex (item.c).  .dirty_inode takes its own hold, so
+ * extent_sem -> update_mutex -> meta_mutex (item.c).
+ *
+ * The in-memory inode is copied into its item by callers that hold
+ * different locks: writes and setattr hold i_rwsem, iomap, release and
+ * stage only extent_sem, .dirty_inode none.  scoutfs_inode_update() does
+ * its stamping (meta_seq, data_seq, the data_version increment), index
+ * moves and the copy under the inode's update_mutex, so copies land in
+ * the order they were made and the last one holds every change made
+ * before it: a chmod during a stage cannot be overwritten by the stage's
+ * older copy.  .dirty_inode takes its own hold, so
  * code inside a hold must never call mark_inode_dirty(); it calls
  * scoutfs_inode_update() instead.
  */
@@ -55,6 +64,7 @@ static void init_once(void *ptr)
 	struct scoutfs_inode_info *si = ptr;
 
 	init_rwsem(&si->extent_sem);
+	mutex_init(&si->update_mutex);
 	inode_init_once(&si->vfs_inode);
 }
 
@@ -248,6 +258,7 @@ int scoutfs_inode_update(struct inode *inode, bool data_changed)
 	struct scoutfs_key key;
 	int ret;
 
+	mutex_lock(&si->update_mutex);
 	si->meta_seq = seq;
 	if (data_changed) {
 		si->data_seq = seq;
@@ -257,14 +268,15 @@ int scoutfs_inode_update(struct inode *inode, bool data_changed)
 			   si->indexed_meta_seq, si->meta_seq) ?:
 	      update_index(sb, SCOUTFS_DATA_SEQ_INDEX_ZONE, inode->i_ino,
 			   si->indexed_data_seq, si->data_seq);
-	if (ret)
-		return ret;
-	si->indexed_meta_seq = si->meta_seq;
-	si->indexed_data_seq = si->data_seq;
-
-	inode_to_item(inode, &sinode);
-	scoutfs_key_init_inode(&key, inode->i_ino);
-	return scoutfs_item_force(sb, &key, &sinode, sizeof(sinode));
+	if (ret == 0) {
+		si->indexed_meta_seq = si->meta_seq;
+		si->indexed_data_seq = si->data_seq;
+		inode_to_item(inode, &sinode);
+		scoutfs_key_init_inode(&key, inode->i_ino);
+		ret = scoutfs_item_force(sb, &key, &sinode, sizeof(sinode));
+	}
+	mutex_unlock(&si->update_mutex);
+	return ret;
 }
 
 /* Timestamps and the like changed by generic VFS code. */
@@ -401,6 +413,7 @@ static int delete_inode_items(struct super_block *sb, u64 ino, u64 meta_seq,
 	struct scoutfs_lock_set set;
 	struct key_batch *kb;
 	struct scoutfs_key start, end, key;
+	bool full;
 	int ret;
 	int i;
 
@@ -438,12 +451,27 @@ static int delete_inode_items(struct super_block *sb, u64 ino, u64 meta_seq,
 						le64_to_cpu(ext->blkno),
 						le64_to_cpu(ext->len));
 				mutex_unlock(&sbi->meta_mutex);
+				/* freed blocks must not stay in an extent */
+				if (!ret)
+					scoutfs_trans_note_change(sb);
 			}
 			if (!ret)
 				ret = scoutfs_item_delete(sb, &kb->keys[i]);
 		}
-		scoutfs_lock_release(sb, &set);
-	} while (ret == 0 && kb->nr == ARRAY_SIZE(kb->keys));
+		/* a full freed list is committed below; any other failure
+		 * after a change must not commit */
+		scoutfs_lock_release_ret(sb, &set, ret == -ENOBUFS ? 0 : ret,
+					 "freeing the items", ino);
+		/*
+		 * A full freed list (a file of very many extents): commit
+		 * it and go on with the extents still there.
+		 */
+		full = kb->nr == ARRAY_SIZE(kb->keys);
+		if (ret == -ENOBUFS) {
+			ret = scoutfs_trans_commit(sb);
+			full = true;
+		}
+	} while (ret == 0 && full);
 	kfree(kb);
 	if (ret < 0)
 		return ret;
@@ -473,7 +501,7 @@ static int delete_inode_items(struct super_block *sb, u64 ino, u64 meta_seq,
 		mutex_unlock(&sbi->meta_mutex);
 		ret = 0;
 	}
-	scoutfs_lock_release(sb, &set);
+	scoutfs_lock_release_ret(sb, &set, ret, "freeing the inode", ino);
 	return ret;
 }
 
@@ -563,6 +591,12 @@ int scoutfs_setattr(struct user_namespace *mnt_userns, struct dentry *dentry,
 	struct inode *inode = d_inode(dentry);
 	struct super_block *sb = inode->i_sb;
 	struct scoutfs_lock_set set;
+	struct {
+		umode_t i_mode;
+		kuid_t i_uid;
+		kgid_t i_gid;
+		struct timespec64 i_atime, i_mtime, i_ctime;
+	} old;
 	int ret;
 
 	/*
@@ -594,13 +628,28 @@ int scoutfs_setattr(struct user_namespace *mnt_userns, struct dentry *dentry,
 	ret = scoutfs_lock_hold(sb, &set, 0, inode->i_ino, 0, 0, 0);
 	if (ret)
 		return ret;
+	/* what setattr_copy() changes, to put back if nothing reached disk */
+	old.i_mode = inode->i_mode;
+	old.i_uid = inode->i_uid;
+	old.i_gid = inode->i_gid;
+	old.i_atime = inode->i_atime;
+	old.i_mtime = inode->i_mtime;
+	old.i_ctime = inode->i_ctime;
 	setattr_copy(mnt_userns, inode, attr);
 	/* the ACL follows the mode in the same transaction */
 	if (attr->ia_valid & ATTR_MODE)
 		ret = scoutfs_xattr_chmod_acl(inode);
 	if (ret == 0)
 		ret = scoutfs_inode_update(inode, false);
-	scoutfs_lock_release(sb, &set);
+	if (ret && !set.task.changes) {
+		inode->i_mode = old.i_mode;
+		inode->i_uid = old.i_uid;
+		inode->i_gid = old.i_gid;
+		inode->i_atime = old.i_atime;
+		inode->i_mtime = old.i_mtime;
+		inode->i_ctime = old.i_ctime;
+	}
+	scoutfs_lock_release_ret(sb, &set, ret, "setattr", inode->i_ino);
 	return ret;
 }
 

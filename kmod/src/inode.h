@@ -27,6 +27,13 @@ struct scoutfs_inode_info {
 	 * for offline data never needs i_rwsem (see data_wait.c).
 	 */
 	struct rw_semaphore extent_sem;
+	/*
+	 * Serialises scoutfs_inode_update(): the stamps, the index moves
+	 * and the copy into the item, so the last copy to land is the
+	 * newest, whichever lock its caller holds (i_rwsem, extent_sem or
+	 * none: .dirty_inode).
+	 */
+	struct mutex update_mutex;
 	struct inode vfs_inode;
 };
 

@@ -47,6 +47,7 @@
 #include "super.h"
 #include "item.h"
 #include "lock.h"
+#include "fault.h"
 #include "libscoutfs/key.h"
 
 /* One change in the log. */
@@ -145,7 +146,8 @@ static int log_insert(struct scoutfs_item_log *ilog,
 
 	if (val_len < 0 || val_len > SCOUTFS_MAX_VAL_SIZE)
 		return -EINVAL;
-	li = kmalloc(sizeof(*li) + val_len, GFP_NOFS);
+	li = scoutfs_fault_hit() ? NULL :
+	     kmalloc(sizeof(*li) + val_len, GFP_NOFS);
 	if (!li)
 		return -ENOMEM;
 	li->key = *key;
@@ -389,6 +391,8 @@ int scoutfs_item_create(struct super_block *sb,
 		/* a replaced tombstone keeps its maybe_committed */
 		ret = log_insert(ILOG(sb), key, val, val_len, false, false);
 	mutex_unlock(&sbi->meta_mutex);
+	if (ret == 0)
+		scoutfs_trans_note_change(sb);
 	return ret;
 }
 
@@ -408,6 +412,8 @@ int scoutfs_item_update(struct super_block *sb,
 	if (ret == 0)
 		ret = log_insert(ILOG(sb), key, val, val_len, false, true);
 	mutex_unlock(&sbi->meta_mutex);
+	if (ret == 0)
+		scoutfs_trans_note_change(sb);
 	return ret;
 }
 
@@ -425,6 +431,8 @@ int scoutfs_item_force(struct super_block *sb,
 	mutex_lock(&sbi->meta_mutex);
 	ret = log_insert(ILOG(sb), key, val, val_len, false, true);
 	mutex_unlock(&sbi->meta_mutex);
+	if (ret == 0)
+		scoutfs_trans_note_change(sb);
 	return ret;
 }
 
@@ -449,6 +457,8 @@ int scoutfs_item_delete(struct super_block *sb,
 			ret = log_insert(ILOG(sb), key, NULL, 0, true, true);
 	}
 	mutex_unlock(&sbi->meta_mutex);
+	if (ret == 0)
+		scoutfs_trans_note_change(sb);
 	return ret;
 }
 

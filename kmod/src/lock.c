@@ -44,8 +44,16 @@
  *        inode groups by number (scoutfs_lock_hold() sorts them)
  *   -> transaction hold (trans_rwsem, read; commit takes it for write)
  *   -> per-inode extent_sem (data.c)
+ *   -> per-inode update_mutex (inode.c, scoutfs_inode_update())
  *   -> meta_mutex (items, btrees, allocator, block cache)
  *   -> the spinlocks: this file's lock tree, data waiting (data_wait.c)
+ *
+ * Every cluster lock an operation needs is taken before its hold (with
+ * several mounts a lock may wait for another mount, which may wait for
+ * this mount's commit, which waits for the hold): inside a hold a task
+ * takes again only a lock it already holds in an allowing mode, which
+ * never waits; lock_range() reports any other as "(a bug)" (trans.c,
+ * THE TASK IN A HOLD).
  *
  * A task waiting for offline data holds none of these (data_wait.c).
  * Page locks come before cluster locks only for reads and writeback of
@@ -184,7 +192,9 @@ static int lock_range(struct super_block *sb, enum scoutfs_lock_mode mode,
 {
 	struct scoutfs_lock_info *linfo = LINFO(sb);
 	struct scoutfs_lock *lck, *new;
-	struct lock_holder *holder;
+	struct lock_holder *holder, *h;
+	bool in_hold = scoutfs_trans_held(sb);
+	bool waits = false;
 
 	if (mode < SCOUTFS_LOCK_READ || mode >= SCOUTFS_LOCK_NR_MODES)
 		return -EINVAL;
@@ -209,6 +219,19 @@ static int lock_range(struct super_block *sb, enum scoutfs_lock_mode mode,
 		INIT_LIST_HEAD(&lck->lru);
 		tree_insert(linfo, lck);
 	}
+	/*
+	 * Inside a hold only a lock the task already holds in a mode that
+	 * allows this one may be taken again: that never waits.
+	 */
+	if (in_hold) {
+		waits = true;
+		list_for_each_entry(h, &lck->holders, entry) {
+			if (h->task == current && mode_allows(h->mode, mode)) {
+				waits = false;
+				break;
+			}
+		}
+	}
 	if (lck->nr_holders == 0 && !list_empty(&lck->lru)) {
 		list_del_init(&lck->lru);
 		linfo->nr_unused--;
@@ -223,6 +246,12 @@ static int lock_range(struct super_block *sb, enum scoutfs_lock_mode mode,
 	spin_unlock(&linfo->lock);
 
 	kfree(new);
+	if (waits) {
+		scoutfs_err(sb, "a cluster lock (zone %u ino %llu mode %d) taken inside a transaction hold (a bug)",
+			    start->sk_zone, le64_to_cpu(start->_sk_first),
+			    mode);
+		dump_stack();
+	}
 	*lock_ret = lck;
 	return 0;
 }
@@ -380,7 +409,8 @@ int scoutfs_lock_hold(struct super_block *sb, struct scoutfs_lock_set *set,
 			      groups[i] << SCOUTFS_LOCK_INODE_GROUP_SHIFT);
 	}
 	if (ret == 0)
-		ret = scoutfs_trans_hold_flags(sb, flags & SCOUTFS_HOLD_RESERVED);
+		ret = scoutfs_trans_hold_flags(sb, flags & SCOUTFS_HOLD_RESERVED,
+					       &set->task);
 	if (ret)
 		set_unlock_all(sb, set);
 	return ret;
@@ -388,8 +418,22 @@ int scoutfs_lock_hold(struct super_block *sb, struct scoutfs_lock_set *set,
 
 void scoutfs_lock_release(struct super_block *sb, struct scoutfs_lock_set *set)
 {
-	scoutfs_trans_release(sb);
+	scoutfs_trans_release(sb, &set->task);
 	set_unlock_all(sb, set);
+}
+
+/*
+ * The end of an operation's hold with its result: a failure after the
+ * operation changed items makes the mount read-only before anything of
+ * it can commit (trans.c, NO OPERATION IS HALF ON DISK).
+ */
+void scoutfs_lock_release_ret(struct super_block *sb,
+			      struct scoutfs_lock_set *set, int ret,
+			      const char *what, u64 ino)
+{
+	if (ret < 0 && set->task.changes)
+		scoutfs_trans_failed_part_way(sb, what, ino, ret);
+	scoutfs_lock_release(sb, set);
 }
 
 int scoutfs_lock_setup(struct super_block *sb)

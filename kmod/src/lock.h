@@ -3,6 +3,7 @@
 #define _SCOUTFS_LOCK_H_
 
 #include "format.h"
+#include "trans.h"
 
 /*
  * Lock modes, as the cluster will grant them between mounts: READ shares
@@ -43,6 +44,7 @@ struct scoutfs_lock_set {
 	int nr;
 	struct scoutfs_lock *locks[SCOUTFS_LOCK_SET_MAX];
 	enum scoutfs_lock_mode modes[SCOUTFS_LOCK_SET_MAX];
+	struct scoutfs_trans_task task;	/* the hold (trans.h) */
 };
 
 /* flags for scoutfs_lock_hold() */
@@ -53,6 +55,9 @@ int scoutfs_lock_hold(struct super_block *sb, struct scoutfs_lock_set *set,
 		      u64 ino3);
 void scoutfs_lock_release(struct super_block *sb,
 			  struct scoutfs_lock_set *set);
+void scoutfs_lock_release_ret(struct super_block *sb,
+			      struct scoutfs_lock_set *set, int ret,
+			      const char *what, u64 ino);
 
 int scoutfs_lock_setup(struct super_block *sb);
 void scoutfs_lock_destroy(struct super_block *sb);

@@ -38,6 +38,7 @@
 #include "super.h"
 #include "block.h"
 #include "trans.h"
+#include "data.h"
 #include "item.h"
 #include "lock.h"
 #include "inode.h"
@@ -301,6 +302,7 @@ static void teardown_sbi(struct super_block *sb)
 {
 	struct scoutfs_sb_info *sbi = SCOUTFS_SB(sb);
 
+	scoutfs_data_destroy(sb);
 	scoutfs_trans_destroy(sb);
 	scoutfs_item_destroy(sb);
 	scoutfs_lock_destroy(sb);
@@ -315,6 +317,8 @@ static void scoutfs_put_super(struct super_block *sb)
 {
 	struct scoutfs_sb_info *sbi = SCOUTFS_SB(sb);
 
+	/* sync_filesystem() waited for writeback, so for its conversions */
+	scoutfs_data_flush_ioends(sb);
 	if (!sbi->read_only_after_error)
 		scoutfs_trans_commit(sb);
 	teardown_sbi(sb);
@@ -376,7 +380,8 @@ static int scoutfs_fill_super(struct super_block *sb, void *data, int silent)
 	      scoutfs_block_cache_setup(sb) ?:
 	      scoutfs_lock_setup(sb) ?:
 	      scoutfs_item_setup(sb) ?:
-	      scoutfs_trans_setup(sb);
+	      scoutfs_trans_setup(sb) ?:
+	      scoutfs_data_setup(sb);
 	if (ret)
 		return ret;
 

@@ -63,10 +63,16 @@ struct scoutfs_sb_info {
 	struct delayed_work commit_work;
 	int read_only_after_error;	/* set once, by scoutfs_trans_read_only() */
 
+	/* ioends over unwritten blocks, converted by their worker (data.c) */
+	spinlock_t ioend_lock;
+	struct list_head ioend_list;
+	struct work_struct ioend_work;
+	struct workqueue_struct *ioend_wq;
+
 	/* tasks waiting for offline data (data_wait.c) */
 	spinlock_t dw_lock;
-	struct list_head dw_list;
-	wait_queue_head_t dw_wq;
+	struct rb_root dw_tree;		/* data_wait.c */
+	u64 dw_nr;
 };
 
 static inline struct scoutfs_sb_info *SCOUTFS_SB(struct super_block *sb)

@@ -47,6 +47,32 @@
  * transaction in memory can no longer be trusted to reach the disk, and
  * continuing would return success for changes that will be lost.
  *
+ * THE TASK IN A HOLD
+ *
+ * While a task holds, current->journal_info points at its struct
+ * scoutfs_trans_task (as jbd2 and XFS mark their transactions) and the task
+ * allocates as GFP_NOFS (memalloc_nofs_save()): reclaim from inside a
+ * hold must not enter a filesystem, ours (evict would take a second hold)
+ * or another (which would take journal_info for its own).  A second hold
+ * by the same task would deadlock against a commit waiting for
+ * trans_rwsem for write, and a commit from inside a hold would wait for
+ * itself: both are refused with -EDEADLK and logged as "(a bug)" with
+ * the stack, which fails a test run (tests/vm/run).  lock.c reports a
+ * cluster lock acquired inside a hold the same way: with several mounts
+ * such a lock may wait for another mount, which may wait for this
+ * mount's commit.
+ *
+ * NO OPERATION IS HALF ON DISK
+ *
+ * A hold has no rollback, so an operation that fails after it changed an
+ * item or freed blocks (item.c and the freeing sites count the changes of
+ * the task's hold) cannot be left to commit: scoutfs_lock_release_ret()
+ * (lock.c) then makes the mount read-only, before any commit, with one
+ * log line naming the operation and the inode
+ * (scoutfs_trans_failed_part_way()).  The last committed
+ * transaction stays what the disk holds, and the next mount sees the
+ * operation either done (committed before) or not at all.
+ *
  * Lock order: trans_rwsem -> meta_mutex.
  */
 #include <linux/fs.h>
@@ -54,6 +80,8 @@
 #include <linux/workqueue.h>
 #include <linux/jiffies.h>
 #include <linux/blkdev.h>
+#include <linux/sched.h>
+#include <linux/sched/mm.h>
 
 #include "super.h"
 #include "block.h"
@@ -179,13 +207,28 @@ static bool hold_fits(struct super_block *sb, bool use_reserve)
  * estimate into the (smaller) real use, so a full-looking transaction is
  * committed once and the check retried before giving up.
  */
-int scoutfs_trans_hold_flags(struct super_block *sb, bool use_reserve)
+#define SCOUTFS_TRANS_TASK_MAGIC	0x5c0f7a5cU
+
+static struct scoutfs_trans_task *current_trans_task(void)
+{
+	struct scoutfs_trans_task *tt = current->journal_info;
+
+	return tt && tt->magic == SCOUTFS_TRANS_TASK_MAGIC ? tt : NULL;
+}
+
+int scoutfs_trans_hold_flags(struct super_block *sb, bool use_reserve,
+			     struct scoutfs_trans_task *tt)
 {
 	struct scoutfs_sb_info *sbi = SCOUTFS_SB(sb);
 	bool committed = false;
 	bool fits;
 	u64 nr_items, bytes;
 
+	if (current->journal_info) {
+		scoutfs_err(sb, "a task in a transaction hold asked for another (a bug)");
+		dump_stack();
+		return -EDEADLK;
+	}
 	for (;;) {
 		down_read(&sbi->trans_rwsem);
 		if (sbi->read_only_after_error) {
@@ -198,8 +241,14 @@ int scoutfs_trans_hold_flags(struct super_block *sb, bool use_reserve)
 			sbi->trans_holders++;
 		scoutfs_item_log_size(sb, &nr_items, &bytes);
 		mutex_unlock(&sbi->meta_mutex);
-		if (fits)
+		if (fits) {
+			tt->magic = SCOUTFS_TRANS_TASK_MAGIC;
+			tt->sbi = sbi;
+			tt->changes = 0;
+			tt->nofs = memalloc_nofs_save();
+			current->journal_info = tt;
 			return 0;
+		}
 		up_read(&sbi->trans_rwsem);
 		if (committed || (nr_items == 0 && scoutfs_block_nr_dirty(sb) == 0))
 			return -ENOSPC;
@@ -230,10 +279,15 @@ static bool end_hold_is_full(struct super_block *sb)
 	return full;
 }
 
-void scoutfs_trans_release(struct super_block *sb)
+void scoutfs_trans_release(struct super_block *sb,
+			   struct scoutfs_trans_task *tt)
 {
 	struct scoutfs_sb_info *sbi = SCOUTFS_SB(sb);
 	bool commit_now;
+
+	memalloc_nofs_restore(tt->nofs);
+	current->journal_info = NULL;
+	tt->magic = 0;
 
 	WRITE_ONCE(sbi->trans_dirty_ops, READ_ONCE(sbi->trans_dirty_ops) + 1);
 	commit_now = end_hold_is_full(sb);
@@ -244,6 +298,37 @@ void scoutfs_trans_release(struct super_block *sb)
 	else if (!delayed_work_pending(&sbi->commit_work))
 		queue_delayed_work(system_wq, &sbi->commit_work,
 				   msecs_to_jiffies(SCOUTFS_COMMIT_INTERVAL_MS));
+}
+
+/* Is the current task in a hold of sb's transaction? */
+bool scoutfs_trans_held(struct super_block *sb)
+{
+	struct scoutfs_trans_task *tt = current_trans_task();
+
+	return tt && tt->sbi == SCOUTFS_SB(sb);
+}
+
+/* An item changed (item.c): count it against the task's hold. */
+void scoutfs_trans_note_change(struct super_block *sb)
+{
+	struct scoutfs_trans_task *tt = current_trans_task();
+
+	if (tt && tt->sbi == SCOUTFS_SB(sb))
+		tt->changes++;
+}
+
+/*
+ * An operation failed after its first change, inside its hold: nothing
+ * of this transaction may commit.
+ */
+void scoutfs_trans_failed_part_way(struct super_block *sb, const char *what,
+				   u64 ino, int err)
+{
+	char buf[96];
+
+	snprintf(buf, sizeof(buf), "%s of inode %llu, after its first change,",
+		 what, ino);
+	scoutfs_trans_read_only(sb, buf, err);
 }
 
 /* The seq of the transaction being built; stable under a hold. */
@@ -332,6 +417,11 @@ int scoutfs_trans_commit(struct super_block *sb)
 {
 	bool wrote;
 
+	if (current->journal_info) {
+		scoutfs_err(sb, "a task in a transaction hold asked for a commit (a bug)");
+		dump_stack();
+		return -EDEADLK;
+	}
 	return trans_commit(sb, &wrote);
 }
 

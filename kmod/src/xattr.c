@@ -568,7 +568,8 @@ static int xattr_set_trans(struct inode *inode, const char *name,
 		inode->i_ctime = current_time(inode);
 		ret = scoutfs_inode_update(inode, false);
 	}
-	scoutfs_lock_release(sb, &set);
+	scoutfs_lock_release_ret(sb, &set, ret, "xattr set",
+				 scoutfs_ino(inode));
 	return ret;
 }
 

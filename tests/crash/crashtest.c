@@ -28,6 +28,13 @@
  *   12%  barrier    fsync of both directories
  *    6%  sync       sync() or syncfs()
  *
+ * Besides, 2% of the steps write DIR/deleted-marker (64 KiB to 1 MiB of
+ * the MARKER pattern, a text no file of the workload ever holds), fsync
+ * it and unlink it, and the setup does the same with 8 MiB before its
+ * sync: the blocks of deleted files that later writes get from the
+ * allocator hold the marker, so a block shown to anyone before its new
+ * data reached it is seen.
+ *
  * Every file is a "fid" (a number never reused), and each data change
  * makes a new generation of it, gen 0 being the empty file at create.
  * The bytes a write puts at offset X of gen G of fid F are a function of
@@ -84,13 +91,16 @@
  *   - its size is that of a gen in G..H, or lies inside the range an
  *     extending write of G+1..H was growing the file over, and
  *   - each 4 KiB block equals that block of some gen in G..H (beyond a
- *     gen's size its bytes are zeros), or is a block a write of G+1..H
- *     newly allocated: scoutfs commits a write's extent before writeback
- *     has written the block, so a crash can show the block's previous
- *     contents (kmod/src/data.c, "Stale data", like ext4 data=writeback).
+ *     gen's size its bytes are zeros).  A block a write of G+1..H newly
+ *     allocated may read as zeros (its extent was committed unwritten and
+ *     its data never got there), which is what some gen holds there, but
+ *     never as anything else: scoutfs records a block as written only
+ *     once its data is on disk (kmod/src/data.c, "STALE DATA"; ext4's
+ *     data=ordered promise).
  *
- * A block that was in gen G and that no later operation touched is thus
- * always checked byte for byte.  Each failure prints the file, its fid
+ * No block of any file found may hold the MARKER text (a deleted file's
+ * bytes); that is reported as such.  A block that was in gen G and that
+ * no later operation touched is always checked byte for byte.  Each failure prints the file, its fid
  * and inode, the expected generation(s) and the first differing offset.
  * The verifier also checks its own model: the contents it regenerates
  * for a durable gen must have the checksum the workload logged.
@@ -131,6 +141,9 @@
 #define MAX_WRITE	(256U << 10)
 #define BLK		4096U
 #define LINE_MAX_LEN	256
+/* the bytes of deleted files only (see the top comment) */
+#define MARKER		"crashtest:deleted-file-bytes:"
+#define MARKER_FILE	"deleted-marker"
 
 static const char *prog = "crashtest";
 
@@ -325,6 +338,29 @@ static void xfsync(int fd, const char *what)
 		die("fsync of %s: %s", what, strerror(errno));
 }
 
+/* Write LEN bytes of MARKER to ROOT/MARKER_FILE, fsync, unlink it. */
+static void write_deleted_marker(const char *root, size_t len)
+{
+	static unsigned char blk[BLK];
+	char path[4096];
+	size_t i, done;
+	int fd;
+
+	for (i = 0; i < BLK; i++)
+		blk[i] = (unsigned char)MARKER[i % (sizeof(MARKER) - 1)];
+	join(path, sizeof(path), root, MARKER_FILE);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0)
+		die("creating %s: %s", path, strerror(errno));
+	for (done = 0; done < len; done += BLK)
+		if (write(fd, blk, BLK) != BLK)
+			die("writing %s: %s", path, strerror(errno));
+	xfsync(fd, "the marker file");
+	close(fd);
+	if (unlink(path) < 0)
+		die("unlink %s: %s", path, strerror(errno));
+}
+
 static int cmd_run(const char *root, const char *log_path, uint64_t seed,
 		   unsigned cycle, unsigned seconds, unsigned long max_ops)
 {
@@ -374,6 +410,7 @@ static int cmd_run(const char *root, const char *log_path, uint64_t seed,
 		if (dirfd[i] < 0)
 			die("opening %s: %s", path, strerror(errno));
 	}
+	write_deleted_marker(root, 8U << 20);
 	sync();
 	log_durable("s");
 
@@ -384,6 +421,11 @@ static int cmd_run(const char *root, const char *log_path, uint64_t seed,
 		if (op && op % 2000 == 0) {
 			printf("crashtest run: %lu operations\n", op);
 			fflush(stdout);
+		}
+		if (rnd(&st, 100) < 2) {
+			write_deleted_marker(root,
+					     (1 + rnd(&st, 16)) * (64U << 10));
+			continue;
 		}
 		/* creates keep a dozen or so files alive */
 		if (!f || (nr_live < MAX_LIVE &&
@@ -980,14 +1022,14 @@ static void model_apply(struct model *m, const struct rec *r)
 }
 
 /* counts over all files */
-static unsigned long files_exact, files_torn, stale_blocks;
+static unsigned long files_exact, files_torn, zero_blocks;
 
 /* What was read from one file, and how the generations compare with it. */
 struct found {
 	const unsigned char *got;
 	size_t size, nblk;
 	unsigned char *blk_ok;		/* block equals that of some gen */
-	unsigned char *blk_stale;	/* block newly allocated by a gen > G */
+	unsigned char *blk_new;		/* block newly allocated by a gen > G */
 	bool size_ok, exact;
 	size_t lo, hi;			/* sizes of the gens */
 };
@@ -1077,7 +1119,7 @@ static int check_data(const char *cdir, int n, uint64_t fid)
 	}
 	fd.nblk = (fd.size + BLK - 1) / BLK;
 	fd.blk_ok = xcalloc(fd.nblk, 1);
-	fd.blk_stale = xcalloc(fd.nblk, 1);
+	fd.blk_new = xcalloc(fd.nblk, 1);
 	m.buf = xcalloc(1, MAX_SIZE);
 	m.alloc = xcalloc(MAX_SIZE / BLK, 1);
 
@@ -1106,7 +1148,7 @@ static int check_data(const char *cdir, int n, uint64_t fid)
 			for (b = r->a / BLK; b * BLK < r->a + r->b && b < fd.nblk;
 			     b++)
 				if (!m.alloc[b])
-					fd.blk_stale[b] = 1;
+					fd.blk_new[b] = 1;
 			/* an extending write cut short leaves a size between */
 			if (fd.size > m.size && fd.size < r->a + r->b)
 				fd.size_ok = true;
@@ -1115,6 +1157,19 @@ static int check_data(const char *cdir, int n, uint64_t fid)
 		compare_gen(&fd, &m);
 	}
 
+	/* a deleted file's bytes, whatever the generations say */
+	for (b = 0; b < fd.nblk; b++) {
+		size_t off = b * BLK;
+		size_t len = fd.size - off < BLK ? fd.size - off : BLK;
+
+		if (memmem(fd.got + off, len, MARKER, sizeof(MARKER) - 1)) {
+			printf("MISMATCH %s: the block at offset %zu holds a deleted file's bytes (the marker)%s\n",
+			       who, off, fd.blk_new[b] ?
+			       "; a write of an unsynced gen allocated it" : "");
+			ret = 1;
+			goto out;
+		}
+	}
 	if (fd.exact) {
 		files_exact++;
 		goto out;
@@ -1147,17 +1202,22 @@ static int check_data(const char *cdir, int n, uint64_t fid)
 		size_t off = b * BLK;
 		size_t end = fd.size - off < BLK ? fd.size : off + BLK;
 
-		if (fd.blk_ok[b])
-			continue;
-		if (fd.blk_stale[b]) {
-			stale_blocks++;
+		if (fd.blk_ok[b]) {
+			if (fd.blk_new[b]) {
+				for (i = off; i < end && !fd.got[i]; i++)
+					;
+				if (i == end)
+					zero_blocks++;
+			}
 			continue;
 		}
 		for (i = off; i < end && fd.got[i] == gbuf[i]; i++)
 			;
-		printf("MISMATCH %s: the block at offset %zu is that of no gen from %" PRIu64 " (%s) to %" PRIu64 " (started); first difference from gen %" PRIu64 " at offset %zu",
+		printf("MISMATCH %s: the block at offset %zu is that of no gen from %" PRIu64 " (%s) to %" PRIu64 " (started)%s; first difference from gen %" PRIu64 " at offset %zu",
 		       who, off, v->g, v->have_durable ? "durable" : "created",
-		       v->h, v->g, i);
+		       v->h, fd.blk_new[b] ?
+		       ", and a write of those gens allocated it: stale data" :
+		       "", v->g, i);
 		if (i < end)
 			printf(" (0x%02x, want 0x%02x)", fd.got[i], gbuf[i]);
 		printf("\n");
@@ -1168,7 +1228,7 @@ static int check_data(const char *cdir, int n, uint64_t fid)
 out:
 	free((void *)fd.got);
 	free(fd.blk_ok);
-	free(fd.blk_stale);
+	free(fd.blk_new);
 	free(m.buf);
 	free(m.alloc);
 	free(gbuf);
@@ -1199,8 +1259,8 @@ static int cmd_verify(const char *root, const char *log_path)
 			if (fid_of[n])
 				problems += check_data(cdir, n, fid_of[n]);
 	}
-	printf("crashtest verify: %d files found, names as after %zu of %zu name operations; %lu exactly one generation, %lu pieced from blocks of in-flight generations, %lu stale blocks of unsynced writes; %d problem%s\n",
-	       nr_seen, k, nr_nsops, files_exact, files_torn, stale_blocks,
+	printf("crashtest verify: %d files found, names as after %zu of %zu name operations; %lu exactly one generation, %lu pieced from blocks of in-flight generations, %lu newly allocated blocks read as zeros; %d problem%s\n",
+	       nr_seen, k, nr_nsops, files_exact, files_torn, zero_blocks,
 	       problems, problems == 1 ? "" : "s");
 	return problems ? 1 : 0;
 }

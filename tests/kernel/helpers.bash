@@ -57,3 +57,33 @@ free_data_blocks() {
 used_inodes() {
 	echo $(($(stat -f -c '%c - %d' "$MNT")))
 }
+
+# Make dm device $1 a linear map of all of $2; prints its device node.
+dm_linear() {
+	local size
+	size=$(blockdev --getsz "$2")
+	dmsetup create "$1" --table "0 $size linear $2 0"
+	echo "/dev/dm-$(dmsetup info -c --noheadings -o minor "$1")"
+}
+
+# From now on every write to dm device $1 is dropped; reads still work.
+dm_drop_writes() {
+	local size dev
+	size=$(dmsetup table "$1" | awk '{ print $2 }')
+	dev=$(dmsetup table "$1" | awk '{ print $4 }')
+	dmsetup suspend --nolockfs "$1"
+	dmsetup load "$1" --table "0 $size flakey $dev 0 0 1 1 drop_writes"
+	dmsetup resume "$1"
+}
+
+# A fresh filesystem on dm-linear devices $1 (metadata) and $2 (data) over
+# $META and $DATA, mounted at $MNT: dm_drop_writes can then cut the power.
+dm_mkfs_and_mount() {
+	local meta data
+	modprobe dm-flakey || skip "no dm-flakey module for this kernel"
+	meta=$(dm_linear "$1" "$META")
+	data=$(dm_linear "$2" "$DATA")
+	scoutfs mkfs -f -Q 0,127.0.0.1,12345 "$meta" "$data" > /dev/null
+	mkdir -p "$MNT"
+	mount -t scoutfs -o "metadev_path=$meta,quorum_slot_nr=0" "$data" "$MNT"
+}

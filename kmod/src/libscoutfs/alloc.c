@@ -137,6 +137,18 @@ int scoutfs_alloc_free_data(struct scoutfs_alloc *alloc, u64 start, u64 len)
 	return extent_list_add(&alloc->freed_data, start, len);
 }
 
+/*
+ * Give back data blocks this transaction allocated and nothing came to
+ * reference (an insert that failed after the allocation): they were free
+ * in the committed super too, so they go straight back to the free tree
+ * rather than through the freed list, which may be full.
+ */
+int scoutfs_alloc_unalloc_data(struct scoutfs_alloc *alloc, u64 start,
+			       u64 len)
+{
+	return scoutfs_alloc_insert_free(alloc, false, start, len);
+}
+
 int scoutfs_alloc_add_reserve(struct scoutfs_alloc *alloc, u64 blkno)
 {
 	if (alloc->nr_reserve >= SCOUTFS_ALLOC_RESERVE_MAX)

@@ -46,6 +46,8 @@ int scoutfs_alloc_free_dirty_meta(void *alloc_arg, u64 blkno);
 int scoutfs_alloc_data(struct scoutfs_alloc *alloc, u64 want, u64 *start,
 		       u64 *len);
 int scoutfs_alloc_free_data(struct scoutfs_alloc *alloc, u64 start, u64 len);
+int scoutfs_alloc_unalloc_data(struct scoutfs_alloc *alloc, u64 start,
+			       u64 len);
 
 int scoutfs_alloc_insert_free(struct scoutfs_alloc *alloc, bool meta,
 			      u64 start, u64 len);

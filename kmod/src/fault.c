@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fault.c: test-only fault injection, compiled in only by a module built
+ * with SCOUTFS_FAULT_INJECT=y (never in the module that ships).
+ *
+ * The sites are the allocations an operation makes inside its hold: each
+ * item change's log entry (item.c) and each data block allocation
+ * (data.c).  With /sys/module/scoutfs/parameters/fail_pid set to a
+ * process id and fail_nth to N, the Nth site reached by that process
+ * fails, once, as the allocation would (-ENOMEM for an item, -ENOSPC for
+ * blocks); writing fail_nth restarts the count, fault_hits counts the
+ * faults injected, so a test knows whether its operation reached N.
+ * tests/kernel/fault_sweep.bats sweeps N over the namespace and data
+ * operations and checks that each failure leaves the filesystem unchanged
+ * or read-only (trans.c, NO OPERATION IS HALF ON DISK).
+ */
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/sched.h>
+#include <linux/atomic.h>
+
+#include "fault.h"
+
+static int fail_pid;
+module_param(fail_pid, int, 0644);
+MODULE_PARM_DESC(fail_pid, "test only: the process whose allocations fail_nth counts");
+
+static atomic_t fault_seen = ATOMIC_INIT(0);
+static int fail_nth;
+
+static int set_fail_nth(const char *val, const struct kernel_param *kp)
+{
+	int ret = param_set_int(val, kp);
+
+	if (ret == 0)
+		atomic_set(&fault_seen, 0);
+	return ret;
+}
+
+static const struct kernel_param_ops fail_nth_ops = {
+	.set = set_fail_nth,
+	.get = param_get_int,
+};
+module_param_cb(fail_nth, &fail_nth_ops, &fail_nth, 0644);
+MODULE_PARM_DESC(fail_nth, "test only: fail the Nth allocation of fail_pid (0: none)");
+
+static int fault_hits;
+module_param(fault_hits, int, 0444);
+MODULE_PARM_DESC(fault_hits, "test only: faults injected so far");
+
+bool scoutfs_fault_hit(void)
+{
+	int nth = READ_ONCE(fail_nth);
+
+	if (nth <= 0 || task_tgid_nr(current) != READ_ONCE(fail_pid))
+		return false;
+	if (atomic_inc_return(&fault_seen) != nth)
+		return false;
+	WRITE_ONCE(fail_nth, 0);
+	WRITE_ONCE(fault_hits, fault_hits + 1);
+	return true;
+}

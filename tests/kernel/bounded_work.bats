@@ -1,0 +1,111 @@
+#!/usr/bin/env bats
+# Bounded work: deleting, truncating and releasing a file of very many
+# extents goes in batches across commits (the transaction's freed list
+# holds 65,536 extents, so one transaction could not do it), and a power
+# cut in the middle of a deletion leaves a filesystem whose next mount
+# finishes the job (kmod/src/inode.c, delete_inode_items()).
+#
+# BOUNDED_EXTENTS sets the number of scattered 4 KiB extents (default
+# 70,000: more than one freed list, about 90 s of fallocates under TCG);
+# the power cut uses twice as many, so that it can land between the first
+# batch's commit and the last.  The issue's size is
+# BOUNDED_EXTENTS=1000000 (about half an hour here).
+load helpers
+
+N=${BOUNDED_EXTENTS:-70000}
+DM_META=scoutfs-bounded-meta
+DM_DATA=scoutfs-bounded-data
+
+setup() {
+	kmsg_mark
+	rm -f /tmp/holding /tmp/close-now
+}
+
+teardown() {
+	mountpoint -q "$MNT" && umount "$MNT"
+	for dm in "$DM_META" "$DM_DATA"; do
+		dmsetup info "$dm" > /dev/null 2>&1 && dmsetup remove --force "$dm"
+	done
+	return 0
+}
+
+# $1: a file of ${2:-N} unwritten 4 KiB extents at every other block
+scattered_file() {
+	python3 - "$1" "${2:-$N}" <<-'PY'
+	import os, sys
+	fd = os.open(sys.argv[1], os.O_CREAT | os.O_RDWR, 0o644)
+	for i in range(int(sys.argv[2])):
+	    os.posix_fallocate(fd, i * 8192, 4096)
+	os.close(fd)
+	PY
+}
+
+extents_of() {
+	scoutfs stat -s online_blocks "$1"
+}
+
+@test "truncate and release of a file with $N scattered extents" {
+	mkfs_and_mount
+	free0=$(free_data_blocks)
+	scattered_file "$MNT/t"
+	truncate -s 0 "$MNT/t"
+	sync
+	[ "$(free_data_blocks)" -eq "$free0" ]
+	[ "$(extents_of "$MNT/t")" -eq 0 ]
+	scattered_file "$MNT/r"
+	dv=$(scoutfs stat -s data_version "$MNT/r")
+	scoutfs release -V "$dv" "$MNT/r"
+	sync
+	[ "$(free_data_blocks)" -eq "$free0" ]
+	[ "$(scoutfs stat -s online_blocks "$MNT/r")" -eq 0 ]
+	umount_and_fsck
+}
+
+@test "a power cut in the middle of deleting $((2 * N)) extents: the next mount finishes it" {
+	dm_mkfs_and_mount "$DM_META" "$DM_DATA"
+	free0=$(free_data_blocks)
+	echo kept > "$MNT/keep"
+	scattered_file "$MNT/f" $((2 * N))
+	sync
+	full=$(free_data_blocks)
+	# a holder keeps it open across the unlink, so the orphan item is
+	# committed before the deletion starts at the holder's close
+	rm -f /tmp/close-now
+	python3 - "$MNT/f" <<-'PY' &
+	import os, sys, time
+	fd = os.open(sys.argv[1], os.O_RDONLY)
+	open("/tmp/holding", "w").close()
+	while not os.path.exists("/tmp/close-now"):
+	    time.sleep(0.05)
+	os.close(fd)
+	PY
+	rmpid=$!
+	for _ in $(seq 1 600); do [ -e /tmp/holding ] && break; sleep 0.1; done
+	rm "$MNT/f"
+	sync
+	touch /tmp/close-now
+	# cut the power once some batches are committed and not all
+	for _ in $(seq 1 3000); do
+		now=$(free_data_blocks)
+		[ "$now" -gt "$full" ] && break
+		sleep 0.05
+	done
+	dm_drop_writes "$DM_META"
+	dm_drop_writes "$DM_DATA"
+	cut=$(free_data_blocks)
+	echo "# power cut with $((cut - full)) of $((2 * N)) blocks freed"
+	wait "$rmpid"
+	umount "$MNT"
+	dmsetup remove "$DM_META"
+	dmsetup remove "$DM_DATA"
+	# the cut came after the first batch's commit and before the last
+	[ "$cut" -gt "$full" ]
+	[ "$cut" -lt $((free0 - 1)) ]
+	scoutfs fsck "$META" "$DATA"
+	mount_scoutfs
+	kmsg_since_mark | grep -q "freed 1 orphaned inodes"
+	[ "$(free_data_blocks)" -eq $((free0 - 1)) ]
+	[ "$(cat "$MNT/keep")" = kept ]
+	[ "$(ls "$MNT")" = keep ]
+	umount_and_fsck
+}
