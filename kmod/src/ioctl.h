@@ -103,6 +103,7 @@ SCOUTFS_IOCTL_SIZE_IS(scoutfs_ioctl_ino_path_result, 24);
  * Free the blocks of [offset, offset + length) and mark the range
  * offline.  Byte range aligned to 4 KiB; data_version must equal the
  * inode's (ESTALE otherwise).  Size, mtime and data_version are unchanged.
+ * A length of 0 returns 0 before anything else is checked, as upstream's.
  */
 struct scoutfs_ioctl_release {
 	__u64 offset;
@@ -115,7 +116,9 @@ SCOUTFS_IOCTL_SIZE_IS(scoutfs_ioctl_release, 24);
 	_IOW(SCOUTFS_IOCTL_MAGIC, 3, struct scoutfs_ioctl_release)
 
 /*
- * Write length bytes from buf_ptr at offset, only into offline extents.
+ * Write length bytes from buf_ptr at offset into the offline blocks of
+ * that range; blocks already online are left as they are (they hold
+ * this data_version's contents) and count as staged, as upstream's.
  * Returns the bytes staged; wakes readers waiting on those blocks.
  */
 struct scoutfs_ioctl_stage {
@@ -182,8 +185,10 @@ SCOUTFS_IOCTL_SIZE_IS(scoutfs_ioctl_data_waiting, 40);
 #define SCOUTFS_IOC_SETATTR_MORE_UNKNOWN	(~1ULL)
 
 /*
- * On an empty regular file: set data_version and i_size, and with
- * OFFLINE make all of it offline (restoring a namespace from an archive).
+ * On a regular file that never had contents (data_version 0): set
+ * data_version and i_size, and with OFFLINE make all of it offline
+ * (restoring a namespace from an archive).  As upstream's: a non-zero
+ * i_size needs a non-zero data_version, OFFLINE needs an i_size (EINVAL).
  */
 struct scoutfs_ioctl_setattr_more {
 	__u64 data_version;
