@@ -167,3 +167,15 @@ prefix6() { printf '%s' "${1:0:6}"; }
 	kmsg_since_mark | grep -q "scoutfs f\.$(prefix6 "$fsid")\.r\.$(prefix6 "$rid"): mounted"
 	umount_and_fsck
 }
+
+@test "ino-path, data-waiting, data-wait-err and search-xattrs take upstream's long options and -p" {
+	[ "$(scoutfs ino-path "$(stat -c %i "$MNT/f")" -p "$MNT")" = "f" ]
+	[ "$(scoutfs ino-path "$(stat -c %i "$MNT/f")" --path="$MNT")" = "f" ]
+	[ -z "$(scoutfs data-waiting --inode 0 --block 0 --path "$MNT")" ]
+	scoutfs data-wait-err --path "$MNT" --inode "$(stat -c %i "$MNT/f")" \
+		--version "$DV" --offset 0 --count 4096 --op read --err -5
+	setfattr -n user.t.srch.x -v 1 "$MNT/f"
+	sync
+	[ "$(cd "$MNT" && scoutfs search-xattrs user.t.srch.x)" = "$(stat -c %i "$MNT/f")" ]
+	umount_and_fsck
+}
