@@ -24,7 +24,7 @@ export TOP
 # own (later) make; a KDIR given on the command line reaches it through
 # MAKEFLAGS.
 
-USER_DIRS := lib hsm-agent/lib cli tests/fsx tests/ioctl-fuzz tests/crash
+USER_DIRS := lib hsm-agent/lib cli tests/fsx tests/ioctl-fuzz tests/crash tests/upstream-abi
 
 # Kernel tests: VM bats files, all run in one guest boot (tests/vm/run).
 KERNEL_TESTS := $(sort $(wildcard tests/kernel/*.bats))

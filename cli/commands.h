@@ -13,6 +13,7 @@ int cmd_walk_inodes(int argc, char **argv);
 int cmd_ino_path(int argc, char **argv);
 int cmd_stat(int argc, char **argv);
 int cmd_statfs(int argc, char **argv);
+int cmd_df(int argc, char **argv);
 int cmd_data_waiting(int argc, char **argv);
 int cmd_data_wait_err(int argc, char **argv);
 int cmd_release(int argc, char **argv);

@@ -50,9 +50,22 @@ int cmd_data_wait_err(int argc, char **argv)
 	int have = 0;
 	int fd, ret, c;
 
+	static const struct option longopts[] = {
+		{ "path", required_argument, NULL, 'p' },
+		{ "inode", required_argument, NULL, 'I' },
+		{ "version", required_argument, NULL, 'V' },
+		{ "data-version", required_argument, NULL, 'V' },
+		{ "offset", required_argument, NULL, 'F' },
+		{ "count", required_argument, NULL, 'C' },
+		{ "op", required_argument, NULL, 'O' },
+		{ "err", required_argument, NULL, 'E' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+
 	memset(&args, 0, sizeof(args));
 	optind = 1;
-	while ((c = getopt(argc, argv, "p:I:V:F:C:O:E:h")) != -1) {
+	while ((c = getopt_long(argc, argv, "p:I:V:F:C:O:E:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p': path = optarg; break;
 		case 'I': if (scoutfs_parse_u64(optarg, &v)) goto usage;
@@ -83,9 +96,10 @@ int cmd_data_wait_err(int argc, char **argv)
 			goto usage;
 		}
 	}
-	if (!path || have != 31 || optind != argc)
+	if (have != 31 || optind != argc)
 		goto usage;
 
+	path = scoutfs_mount_path(path);
 	fd = scoutfs_open_on_fs("scoutfs data-wait-err", path, O_RDONLY);
 	if (fd < 0)
 		return CMD_EXIT_FAILURE;

@@ -41,13 +41,20 @@ int cmd_data_waiting(int argc, char **argv)
 {
 	struct scoutfs_ioctl_data_waiting_entry ents[DATA_WAITING_BATCH];
 	struct scoutfs_ioctl_data_waiting args;
-	const char *path = ".";
+	static const struct option longopts[] = {
+		{ "inode", required_argument, NULL, 'I' },
+		{ "block", required_argument, NULL, 'B' },
+		{ "path", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *path = NULL;
 	uint64_t ino = 0, iblock = 0;
 	char ops[64];
 	int fd, ret, i, c;
 
 	optind = 1;
-	while ((c = getopt(argc, argv, "I:B:p:h")) != -1) {
+	while ((c = getopt_long(argc, argv, "I:B:p:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'I':
 			if (scoutfs_parse_u64(optarg, &ino))
@@ -71,6 +78,7 @@ int cmd_data_waiting(int argc, char **argv)
 		path = argv[optind++];
 	if (optind != argc)
 		goto usage;
+	path = scoutfs_mount_path(path);
 
 	fd = scoutfs_open_on_fs("scoutfs data-waiting", path, O_RDONLY);
 	if (fd < 0)

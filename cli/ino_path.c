@@ -4,6 +4,7 @@
  * included) of inode INO, relative to the mount root, one a line.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,23 +23,40 @@ int cmd_ino_path(int argc, char **argv)
 {
 	struct scoutfs_ioctl_ino_path_result *res;
 	struct scoutfs_ioctl_ino_path args;
+	static const struct option longopts[] = {
+		{ "path", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *path = NULL;
 	uint64_t ino;
 	int found = 0;
 	int fd;
 	int ret;
+	int c;
 
-	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		printf("usage: scoutfs ino-path INO PATH\n"
-		       "  prints every path of inode INO, relative to the mount of PATH\n");
-		return CMD_EXIT_OK;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "p:h", longopts, NULL)) != -1) {
+		if (c == 'p') {
+			path = optarg;
+		} else if (c == 'h') {
+			printf("usage: scoutfs ino-path INO [-p|--path PATH] [PATH]\n"
+			       "  prints every path of inode INO, relative to the mount of PATH\n");
+			return CMD_EXIT_OK;
+		} else {
+			goto usage;
+		}
 	}
 	memset(&args, 0, sizeof(args));
-	if (argc != 3 || scoutfs_parse_u64(argv[1], &ino)) {
-		fprintf(stderr, "usage: scoutfs ino-path INO PATH\n");
-		return CMD_EXIT_USAGE;
-	}
+	if (optind == argc - 2 && !path)
+		path = argv[optind + 1];
+	else if (optind != argc - 1)
+		goto usage;
+	if (scoutfs_parse_u64(argv[optind], &ino))
+		goto usage;
+	path = scoutfs_mount_path(path);
 	args.ino = ino;
-	fd = scoutfs_open_on_fs("scoutfs ino-path", argv[2], O_RDONLY);
+	fd = scoutfs_open_on_fs("scoutfs ino-path", path, O_RDONLY);
 	if (fd < 0)
 		return CMD_EXIT_FAILURE;
 	res = malloc(INO_PATH_RESULT_BYTES);
@@ -68,4 +86,8 @@ int cmd_ino_path(int argc, char **argv)
 	free(res);
 	close(fd);
 	return ret < 0 ? CMD_EXIT_FAILURE : CMD_EXIT_OK;
+
+usage:
+	fprintf(stderr, "usage: scoutfs ino-path INO [-p|--path PATH] [PATH]\n");
+	return CMD_EXIT_USAGE;
 }

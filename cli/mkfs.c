@@ -25,8 +25,11 @@
 
 static void mkfs_usage(void)
 {
-	fprintf(stderr, "usage: scoutfs mkfs [-f] [-Q NR,ADDR,PORT]... "
-		"[-m META_SIZE] [-d DATA_SIZE] META_DEV DATA_DEV\n");
+	fprintf(stderr, "usage: scoutfs mkfs [-f|--force] [-Q|--quorum-slot NR,ADDR,PORT]...\n"
+		"       [-m|--max-meta-size SIZE] [-d|--max-data-size SIZE] [-A|--allow-small-size]\n"
+		"       META_DEV DATA_DEV\n"
+		"  -A is accepted for upstream's scripts; the minimum sizes (8 MiB of\n"
+		"  metadata, 1 MiB of data) are already the format's floor\n");
 }
 
 static int parse_slot(const char *arg, struct scoutfs_quorum_slot *slots,
@@ -135,6 +138,9 @@ int cmd_mkfs(int argc, char **argv)
 		{ "quorum-slot", required_argument, NULL, 'Q' },
 		{ "meta-size", required_argument, NULL, 'm' },
 		{ "data-size", required_argument, NULL, 'd' },
+		{ "max-meta-size", required_argument, NULL, 'm' },
+		{ "max-data-size", required_argument, NULL, 'd' },
+		{ "allow-small-size", no_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct scoutfs_mkfs_params params;
@@ -153,10 +159,13 @@ int cmd_mkfs(int argc, char **argv)
 
 	memset(&params, 0, sizeof(params));
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "fQ:m:d:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "fQ:m:d:A", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			force = true;
+			break;
+		case 'A':
+			/* upstream lowers its (GiB) minimums; ours are the floor */
 			break;
 		case 'Q':
 			if (parse_slot(optarg, params.slots, used) < 0)

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * range_opts.c: the -V/-o/-l options release and stage share, in
- * upstream's forms (sizes with K/M/G/T/P suffixes; options before or
- * after the positional arguments).
+ * upstream's forms: -V/--data-version (also --version, the spelling of
+ * upstream's man page), -o/--offset, -l/--length; numbers in decimal or
+ * 0x hex, sizes with K/M/G/T/P suffixes; options before or after the
+ * positional arguments.
  */
 #include <getopt.h>
 #include <string.h>
@@ -14,12 +16,20 @@
 int cli_parse_range_opts(int argc, char **argv, const char *prog,
 			 void (*usage)(FILE *f), struct range_opts *ro)
 {
+	static const struct option longopts[] = {
+		{ "data-version", required_argument, NULL, 'V' },
+		{ "version", required_argument, NULL, 'V' },
+		{ "offset", required_argument, NULL, 'o' },
+		{ "length", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
 	bool have_vers = false;
 	int c;
 
 	memset(ro, 0, sizeof(*ro));
 	optind = 1;
-	while ((c = getopt(argc, argv, "V:o:l:h")) != -1) {
+	while ((c = getopt_long(argc, argv, "V:o:l:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'V':
 			if (scoutfs_parse_u64(optarg, &ro->data_version))

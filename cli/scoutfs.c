@@ -14,12 +14,14 @@ static const struct cli_cmd scoutfs_cmds[] = {
 	{ "ino-path", "print every path of an inode number", cmd_ino_path },
 	{ "stat", "print the attributes scoutfs keeps beyond stat(2)", cmd_stat },
 	{ "statfs", "print fsid, mount id, committed seq and device sizes", cmd_statfs },
+	{ "df", "show used and free metadata and data blocks", cmd_df },
 	{ "data-waiting", "list tasks waiting for offline data to be staged", cmd_data_waiting },
 	{ "data-wait-err", "give tasks waiting for offline data an error", cmd_data_wait_err },
 	{ "release", "free a file's blocks, leaving the range offline (archived)", cmd_release },
 	{ "stage", "write archived data back into a file's offline range", cmd_stage },
 	{ "setattr", "make an empty file an offline file of a given size and version", cmd_setattr },
 	{ "listxattr-hidden", "list the scoutfs.hide. xattrs that listxattr leaves out", cmd_listxattr_hidden },
+	{ "list-hidden-xattrs", "the same, by upstream's name", cmd_listxattr_hidden },
 	{ "search-xattrs", "list the inodes carrying an indexed (.srch.) xattr", cmd_search_xattrs },
 	{ 0 }
 };

@@ -24,13 +24,18 @@ int cmd_search_xattrs(int argc, char **argv)
 {
 	struct scoutfs_ioctl_search_xattrs args;
 	uint64_t inos[SEARCH_BATCH];
-	const char *path = ".";
+	static const struct option longopts[] = {
+		{ "path", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *path = NULL;
 	const char *name;
 	int fd, c, i;
 	long ret;
 
 	optind = 1;
-	while ((c = getopt(argc, argv, "p:h")) != -1) {
+	while ((c = getopt_long(argc, argv, "p:h", longopts, NULL)) != -1) {
 		if (c == 'p') {
 			path = optarg;
 		} else if (c == 'h') {
@@ -43,6 +48,7 @@ int cmd_search_xattrs(int argc, char **argv)
 	if (optind != argc - 1)
 		goto usage;
 	name = argv[optind];
+	path = scoutfs_mount_path(path);
 	if (!strstr(name, ".srch.")) {
 		fprintf(stderr, "scoutfs search-xattrs: only names containing '.srch.' are indexed: '%s'\n",
 			name);

@@ -41,33 +41,43 @@ static int parse_time(const char *str, uint64_t *sec, uint32_t *nsec)
 
 static void setattr_usage(FILE *f)
 {
-	fprintf(f, "usage: scoutfs setattr -V VERSION -s SIZE [-o] [-t CTIME] [-r CRTIME] FILE\n"
-		"  -o: make the whole file offline; times as SEC or SEC.NSEC\n");
+	fprintf(f, "usage: scoutfs setattr [-V|--data-version VERSION [-s|--size SIZE [-o|--offline]]]\n"
+		"                       [-t|--ctime CTIME] [-r|--crtime CRTIME] FILE\n"
+		"  -o: make the whole file offline; times as SEC or SEC.NSEC\n"
+		"  a size needs a non-zero VERSION; FILE must never have had contents\n");
 }
 
 int cmd_setattr(int argc, char **argv)
 {
 	struct scoutfs_ioctl_setattr_more args;
+	static const struct option longopts[] = {
+		{ "data-version", required_argument, NULL, 'V' },
+		{ "size", required_argument, NULL, 's' },
+		{ "offline", no_argument, NULL, 'o' },
+		{ "ctime", required_argument, NULL, 't' },
+		{ "crtime", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
 	uint64_t v, sec;
 	uint32_t nsec;
-	int have = 0;
 	int fd, c;
 
 	memset(&args, 0, sizeof(args));
 	optind = 1;
-	while ((c = getopt(argc, argv, "V:s:ot:r:h")) != -1) {
+	/* -d is the spelling of upstream's man page synopsis */
+	while ((c = getopt_long(argc, argv, "V:d:s:ot:r:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'V':
+		case 'd':
 			if (scoutfs_parse_u64(optarg, &v))
 				goto bad_arg;
 			args.data_version = v;
-			have |= 1;
 			break;
 		case 's':
 			if (scoutfs_parse_size(optarg, &v))
 				goto bad_arg;
 			args.i_size = v;
-			have |= 2;
 			break;
 		case 'o':
 			args.flags |= SCOUTFS_IOC_SETATTR_MORE_OFFLINE;
@@ -92,7 +102,7 @@ int cmd_setattr(int argc, char **argv)
 			return CMD_EXIT_USAGE;
 		}
 	}
-	if (have != 3 || optind != argc - 1) {
+	if (optind != argc - 1) {
 		setattr_usage(stderr);
 		return CMD_EXIT_USAGE;
 	}
@@ -101,7 +111,7 @@ int cmd_setattr(int argc, char **argv)
 		return CMD_EXIT_FAILURE;
 	if (ioctl(fd, SCOUTFS_IOC_SETATTR_MORE, &args) < 0) {
 		fprintf(stderr, "scoutfs setattr: %s: %s\n", argv[optind],
-			errno == EINVAL ? "the file must be an empty regular file (EINVAL)" :
+			errno == EINVAL ? "a size needs a non-zero data_version, -o a size, and the file must be a regular file that never had contents (EINVAL)" :
 			strerror(errno));
 		close(fd);
 		return CMD_EXIT_FAILURE;

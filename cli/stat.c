@@ -4,6 +4,8 @@
  * keeps beyond stat(2) (STAT_MORE): meta_seq, data_seq, data_version,
  * online_blocks, offline_blocks, crtime.  With -s one field's bare value
  * (as upstream's tests use it), with --json an object for programs.
+ * The default output is upstream's: "%-17s VALUE" a line, upstream's
+ * five fields first, then crtime_sec and crtime_nsec (ours).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -125,7 +127,7 @@ int cmd_stat(int argc, char **argv)
 		json_object_put(obj);
 	} else {
 		for (i = 0; i < sizeof(stat_fields) / sizeof(stat_fields[0]); i++)
-			printf("  %-15s %llu\n", stat_fields[i].name,
+			printf("%-17s %llu\n", stat_fields[i].name,
 			       stat_fields[i].get(&stm));
 	}
 	return CMD_EXIT_OK;

@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * walk_inodes.c: `scoutfs walk-inodes {meta_seq|data_seq} FIRST LAST PATH`
+ * walk_inodes.c: `scoutfs walk-inodes {meta_seq|data_seq} FIRST LAST [PATH]
+ * [-p|--path PATH]`
  *
  * Prints every inode whose position in the chosen seq index lies in
  * [FIRST, LAST], one "seq.minor.ino" line each, in index order, up to the
  * last committed seq.  Positions are N, major.minor.ino, or -1 (the end).
+ * The path is upstream's -p, or the fourth argument, else
+ * $SCOUTFS_MOUNT_PATH, else the current directory.  Options are parsed
+ * by hand because "-1" is a position, not an option.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,7 +27,7 @@
 
 static void walk_usage(FILE *f)
 {
-	fprintf(f, "usage: scoutfs walk-inodes {meta_seq|data_seq} FIRST LAST PATH\n"
+	fprintf(f, "usage: scoutfs walk-inodes {meta_seq|data_seq} FIRST LAST [-p|--path PATH] [PATH]\n"
 		"  FIRST, LAST: N, major.minor.ino, or -1 for the end\n"
 		"  prints seq.minor.ino of each inode in the index range\n");
 }
@@ -46,36 +50,51 @@ int cmd_walk_inodes(int argc, char **argv)
 {
 	struct scoutfs_ioctl_walk_inodes_entry *ents;
 	struct scoutfs_ioctl_walk_inodes walk;
+	const char *pos[4] = { NULL };
+	const char *path = NULL;
+	int nr_pos = 0;
 	int fd;
 	int ret;
 	int i;
 
-	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		walk_usage(stdout);
-		return CMD_EXIT_OK;
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			walk_usage(stdout);
+			return CMD_EXIT_OK;
+		} else if ((!strcmp(argv[i], "-p") || !strcmp(argv[i], "--path")) &&
+			   i + 1 < argc && !path) {
+			path = argv[++i];
+		} else if (!strncmp(argv[i], "--path=", 7) && !path) {
+			path = argv[i] + 7;
+		} else if (nr_pos < 4) {
+			pos[nr_pos++] = argv[i];
+		} else {
+			nr_pos++;
+		}
 	}
-	if (argc != 5) {
+	if (nr_pos < 3 || nr_pos > 4 || (nr_pos == 4 && path)) {
 		walk_usage(stderr);
 		return CMD_EXIT_USAGE;
 	}
+	path = scoutfs_mount_path(nr_pos == 4 ? pos[3] : path);
 
 	memset(&walk, 0, sizeof(walk));
-	if (!strcmp(argv[1], "meta_seq")) {
+	if (!strcmp(pos[0], "meta_seq")) {
 		walk.index = SCOUTFS_IOC_WALK_INODES_META_SEQ;
-	} else if (!strcmp(argv[1], "data_seq")) {
+	} else if (!strcmp(pos[0], "data_seq")) {
 		walk.index = SCOUTFS_IOC_WALK_INODES_DATA_SEQ;
 	} else {
 		fprintf(stderr, "scoutfs walk-inodes: unknown index '%s' (meta_seq or data_seq)\n",
-			argv[1]);
+			pos[0]);
 		return CMD_EXIT_USAGE;
 	}
-	if (parse_pos(argv[2], &walk.first) || parse_pos(argv[3], &walk.last)) {
+	if (parse_pos(pos[1], &walk.first) || parse_pos(pos[2], &walk.last)) {
 		fprintf(stderr, "scoutfs walk-inodes: bad position '%s' (N, major.minor.ino or -1)\n",
-			parse_pos(argv[2], &walk.first) ? argv[2] : argv[3]);
+			parse_pos(pos[1], &walk.first) ? pos[1] : pos[2]);
 		return CMD_EXIT_USAGE;
 	}
 
-	fd = scoutfs_open_on_fs("scoutfs walk-inodes", argv[4], O_RDONLY);
+	fd = scoutfs_open_on_fs("scoutfs walk-inodes", path, O_RDONLY);
 	if (fd < 0)
 		return CMD_EXIT_FAILURE;
 	ents = calloc(WALK_BATCH, sizeof(*ents));
@@ -89,7 +108,7 @@ int cmd_walk_inodes(int argc, char **argv)
 	for (;;) {
 		ret = ioctl(fd, SCOUTFS_IOC_WALK_INODES, &walk);
 		if (ret < 0) {
-			fprintf(stderr, "scoutfs walk-inodes: %s: %s\n", argv[4],
+			fprintf(stderr, "scoutfs walk-inodes: %s: %s\n", path,
 				strerror(errno));
 			break;
 		}

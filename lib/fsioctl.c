@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -34,4 +35,14 @@ int scoutfs_open_on_fs(const char *prog, const char *path, int flags)
 		return -EINVAL;
 	}
 	return fd;
+}
+
+const char *scoutfs_mount_path(const char *given)
+{
+	const char *env;
+
+	if (given)
+		return given;
+	env = getenv("SCOUTFS_MOUNT_PATH");
+	return env && *env ? env : ".";
 }

@@ -9,4 +9,10 @@
  */
 int scoutfs_open_on_fs(const char *prog, const char *path, int flags);
 
+/*
+ * The path a command's -p/--path names, or, as upstream's commands do
+ * when it is omitted, $SCOUTFS_MOUNT_PATH, or else the current directory.
+ */
+const char *scoutfs_mount_path(const char *given);
+
 #endif

@@ -34,8 +34,9 @@ int scoutfs_parse_size(const char *str, uint64_t *bytes)
 
 	if (!str || !*str || *str == '-' || *str == '+')
 		return -1;
+	/* base 0, as upstream's parse_human(): 0x1000 and 4K both work */
 	errno = 0;
-	v = strtoull(str, &end, 10);
+	v = strtoull(str, &end, 0);
 	if (errno || end == str)
 		return -1;
 	switch (*end) {

@@ -4,7 +4,10 @@
 
 #include <stdint.h>
 
-/* "123", "4K", "10M", "2G", "1T", "1P" -> bytes; -1 on garbage. */
+/*
+ * "123", "0x1000", "4K", "10M", "2G", "1T", "1P" -> bytes; -1 on garbage.
+ * Numbers are read as C reads them (strtoull base 0), as upstream does.
+ */
 int scoutfs_parse_size(const char *str, uint64_t *bytes);
 /* a plain unsigned decimal (or 0x hex) number; -1 on garbage */
 int scoutfs_parse_u64(const char *str, uint64_t *val);

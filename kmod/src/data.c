@@ -280,7 +280,7 @@ static void count_blocks(struct inode *inode, const struct data_ext *ext,
 		*count += len;
 	else
 		*count -= min(*count, len);
-	inode->i_blocks = si->online_blocks << SCOUTFS_DATA_BLOCK_SECTOR_SHIFT;
+	scoutfs_inode_set_blocks(inode);	/* online + offline, as upstream */
 }
 
 static bool extents_can_merge(const struct data_ext *a,
@@ -1642,18 +1642,72 @@ static int write_data_blocks(struct super_block *sb, u64 blkno, void *buf,
 }
 
 /*
+ * Write the offline blocks [iblock, iblock + nr) from buf to newly
+ * allocated blocks and swap them in; extent_sem held for write, inside
+ * the caller's hold.  *done counts the blocks staged.
+ */
+static int stage_offline_run(struct inode *inode, u64 iblock, u64 nr,
+			     void *buf, u64 *done)
+{
+	struct super_block *sb = inode->i_sb;
+	struct scoutfs_sb_info *sbi = SCOUTFS_SB(sb);
+	struct data_ext online;
+	u64 blkno, len, next, staged = 0;
+	int ret = 0;
+
+	while (staged < nr) {
+		mutex_lock(&sbi->meta_mutex);
+		ret = scoutfs_fault_hit() ? -ENOSPC :
+		      scoutfs_alloc_data(&sbi->alloc, nr - staged, &blkno, &len);
+		mutex_unlock(&sbi->meta_mutex);
+		if (ret)
+			break;
+		ret = write_data_blocks(sb, blkno,
+				buf + (staged << SCOUTFS_DATA_BLOCK_SHIFT), len);
+		if (ret) {
+			/* nothing changed yet: the blocks go back */
+			unalloc_blocks(inode, blkno, len);
+			break;
+		}
+		/*
+		 * From here a failure would leave the range neither offline
+		 * nor online: the mount goes read-only before any commit.
+		 */
+		ret = extent_remove_range(inode, iblock + staged,
+					  iblock + staged + len,
+					  EXT_REMOVE_FREE, &next);
+		if (ret == 0) {
+			online.iblock = iblock + staged;
+			online.len = len;
+			online.blkno = blkno;
+			online.flags = 0;
+			ret = extent_insert(inode, &online);
+		}
+		if (ret) {
+			scoutfs_trans_failed_part_way(sb, "stage", inode->i_ino,
+						      ret);
+			break;
+		}
+		staged += len;
+	}
+	*done += staged;
+	return ret;
+}
+
+/*
  * Stage the blocks [iblock, iblock + nr) from buf (whole blocks, the
- * last zero-filled past EOF).  Every block must be offline.
+ * last zero-filled past EOF).  Only offline blocks are written: blocks
+ * already online (or holes) hold this data_version's contents, so they
+ * are left alone and the call still succeeds, as upstream's stage does.
  */
 static int stage_blocks(struct inode *inode, u64 iblock, u64 nr, void *buf,
 			u64 data_version)
 {
 	struct super_block *sb = inode->i_sb;
 	struct scoutfs_lock_set set;
-	struct scoutfs_sb_info *sbi = SCOUTFS_SB(sb);
 	struct scoutfs_inode_info *si = SCOUTFS_I(inode);
-	struct data_ext ext, online;
-	u64 blkno, len, next, done = 0;
+	u64 end = iblock + nr, cur, start, stop, done = 0;
+	struct data_ext ext;
 	unsigned int nofs;
 	int ret;
 
@@ -1667,51 +1721,23 @@ static int stage_blocks(struct inode *inode, u64 iblock, u64 nr, void *buf,
 		ret = -ESTALE;
 		goto out;
 	}
-	/* every block must still be offline: stage never overwrites data */
-	for (next = iblock; next < iblock + nr; next = ext_end(&ext)) {
-		ret = extent_lookup(inode, next, &ext);
-		if (ret == 0 && (ext.iblock > next || !ext_is_offline(&ext)))
-			ret = -EINVAL;
-		if (ret == -ENOENT)
-			ret = -EINVAL;
-		if (ret)
-			goto out;
-	}
-
-	while (done < nr) {
-		mutex_lock(&sbi->meta_mutex);
-		ret = scoutfs_fault_hit() ? -ENOSPC :
-		      scoutfs_alloc_data(&sbi->alloc, nr - done, &blkno, &len);
-		mutex_unlock(&sbi->meta_mutex);
+	for (cur = iblock; cur < end; cur = stop) {
+		ret = extent_lookup(inode, cur, &ext);
+		if (ret == -ENOENT || (ret == 0 && ext.iblock >= end)) {
+			ret = 0;
+			break;
+		}
 		if (ret)
 			break;
-		ret = write_data_blocks(sb, blkno, buf + (done << SCOUTFS_DATA_BLOCK_SHIFT),
-					len);
-		if (ret) {
-			/* nothing changed yet: the blocks go back */
-			unalloc_blocks(inode, blkno, len);
-			break;
+		start = max(cur, ext.iblock);
+		stop = min(end, ext_end(&ext));
+		if (ext_is_offline(&ext)) {
+			ret = stage_offline_run(inode, start, stop - start,
+				buf + ((start - iblock) << SCOUTFS_DATA_BLOCK_SHIFT),
+				&done);
+			if (ret)
+				break;
 		}
-		/*
-		 * From here a failure would leave the range neither offline
-		 * nor online: the mount goes read-only before any commit.
-		 */
-		ret = extent_remove_range(inode, iblock + done,
-					  iblock + done + len, EXT_REMOVE_FREE,
-					  &next);
-		if (ret == 0) {
-			online.iblock = iblock + done;
-			online.len = len;
-			online.blkno = blkno;
-			online.flags = 0;
-			ret = extent_insert(inode, &online);
-		}
-		if (ret) {
-			scoutfs_trans_failed_part_way(sb, "stage", inode->i_ino,
-						      ret);
-			break;
-		}
-		done += len;
 	}
 	if (done)
 		ret = scoutfs_inode_update(inode, false) ?: ret;
@@ -1720,8 +1746,7 @@ out:
 	memalloc_nofs_restore(nofs);
 	scoutfs_lock_release(sb, &set);
 	if (done)
-		scoutfs_data_wait_wake(sb, inode->i_ino, iblock,
-				       iblock + done - 1);
+		scoutfs_data_wait_wake(sb, inode->i_ino, iblock, end - 1);
 	return ret;
 }
 
@@ -1793,7 +1818,9 @@ int scoutfs_data_setattr_more(struct inode *inode, u64 data_version,
 		return -EFBIG;
 
 	inode_lock(inode);
-	if (i_size_read(inode) != 0 || si->online_blocks || si->offline_blocks) {
+	/* upstream's rule: only a file that never had contents (version 0) */
+	if (si->data_version != 0 || i_size_read(inode) != 0 ||
+	    si->online_blocks || si->offline_blocks) {
 		ret = -EINVAL;
 		goto unlock;
 	}
@@ -1814,9 +1841,12 @@ int scoutfs_data_setattr_more(struct inode *inode, u64 data_version,
 			inode->i_ctime = *ctime;
 		if (crtime)
 			si->crtime = *crtime;
-		/* content is now this version's; set after the update's bump */
-		ret = scoutfs_inode_update(inode, true);
-		if (ret == 0) {
+		/*
+		 * content is now this version's; set after the update's bump.
+		 * Version 0 (times only, upstream's form) keeps data_seq.
+		 */
+		ret = scoutfs_inode_update(inode, data_version != 0);
+		if (ret == 0 && data_version != 0) {
 			si->data_version = data_version;
 			ret = scoutfs_inode_update(inode, false);
 		}

@@ -16,6 +16,11 @@
  * entry is returned once, at its own position, and new entries appear
  * after every existing position.  Positions 0 and 1 are "." and "..".
  *
+ * A directory's i_size is the sum of the name lengths of its entries
+ * (upstream's rule, which tools comparing st_size rely on); the link
+ * item helpers keep it, so every operation that adds or removes a name
+ * does too.
+ *
  * Every operation is one transaction: all the items it adds and removes
  * and the inode items of every inode it touches (link counts, times,
  * seqs) change inside one scoutfs_lock_hold(), which write-locks every
@@ -258,13 +263,17 @@ static int add_link_items(struct inode *dir, const struct qstr *name,
 		scoutfs_key_init_backref(&key, inode->i_ino, dir->i_ino, pos);
 		ret = scoutfs_item_create(sb, &key, dent, len);
 	}
+	/* upstream's rule: a directory's size is the sum of its names */
+	if (!ret)
+		i_size_write(dir, i_size_read(dir) + name->len);
 	kfree(dent);
 	if (!ret && pos_ret)
 		*pos_ret = pos;
 	return ret;
 }
 
-static int del_link_items(struct inode *dir, const struct scoutfs_dirent *dent)
+static int del_link_items(struct inode *dir, const struct scoutfs_dirent *dent,
+			  unsigned int name_len)
 {
 	struct super_block *sb = dir->i_sb;
 	u64 pos = le64_to_cpu(dent->pos);
@@ -282,6 +291,8 @@ static int del_link_items(struct inode *dir, const struct scoutfs_dirent *dent)
 					 dir->i_ino, pos);
 		ret = scoutfs_item_delete(sb, &key);
 	}
+	if (!ret)
+		i_size_write(dir, i_size_read(dir) - name_len);
 	return ret;
 }
 
@@ -442,7 +453,7 @@ static int remove_link(struct inode *dir, struct dentry *dentry)
 	if (ret >= 0 && le64_to_cpu(dent->ino) != inode->i_ino)
 		ret = -EIO;
 	if (ret >= 0)
-		ret = del_link_items(dir, dent);
+		ret = del_link_items(dir, dent, dentry->d_name.len);
 	kfree(dent);
 	if (ret)
 		return ret;
@@ -501,8 +512,8 @@ static int rename_exchange(struct inode *old_dir, struct dentry *old_dentry,
 	if (ret >= 0)
 		ret = find_dirent(new_dir, &new_dentry->d_name, ndent);
 	if (ret >= 0)
-		ret = del_link_items(old_dir, odent) ?:
-		      del_link_items(new_dir, ndent) ?:
+		ret = del_link_items(old_dir, odent, old_dentry->d_name.len) ?:
+		      del_link_items(new_dir, ndent, new_dentry->d_name.len) ?:
 		      add_link_items(old_dir, &old_dentry->d_name, new_inode, NULL) ?:
 		      add_link_items(new_dir, &new_dentry->d_name, old_inode, NULL);
 	kfree(odent);
@@ -579,7 +590,7 @@ static int scoutfs_rename(struct user_namespace *mnt_userns,
 	}
 	ret = find_dirent(old_dir, &old_dentry->d_name, dent);
 	if (ret >= 0)
-		ret = del_link_items(old_dir, dent) ?:
+		ret = del_link_items(old_dir, dent, old_dentry->d_name.len) ?:
 		      add_link_items(new_dir, &new_dentry->d_name, old_inode,
 				     NULL);
 	kfree(dent);

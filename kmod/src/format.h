@@ -367,18 +367,16 @@ struct scoutfs_dirent {
  * most SCOUTFS_MAX_VAL_SIZE bytes each.
  */
 #define SCOUTFS_XATTR_MAX_NAME_LEN	255
-#define SCOUTFS_XATTR_MAX_VAL_LEN	65536
+#define SCOUTFS_XATTR_MAX_VAL_LEN	65535	/* upstream's limit; E2BIG beyond */
 #define SCOUTFS_XATTR_PART_SHIFT	8
 
 struct scoutfs_xattr {
-	__le16 val_len;		/* 65536 is stored as 0 with SCOUTFS_XATTR_FLAG_FULL */
+	__le16 val_len;
 	__u8 name_len;
-	__u8 flags;
+	__u8 flags;		/* none defined: always 0 */
 	__u8 _pad[4];
 	__u8 name[];
 };
-
-#define SCOUTFS_XATTR_FLAG_FULL		1	/* val_len 0 means 65536 */
 
 /* hidden from listxattr, listed by the LISTXATTR_HIDDEN ioctl */
 #define SCOUTFS_XATTR_HIDE_PREFIX	"scoutfs.hide."

@@ -12,7 +12,8 @@
  * (meta_seq, ino) and one in the data_seq index zone at (data_seq, ino).
  * scoutfs_inode_update() stamps meta_seq with the transaction's seq on
  * every change and, when the contents changed, also data_seq and a new
- * data_version; when a seq moves, the old index item is deleted and the
+ * data_version (0 for a new inode, bumped by each change of contents);
+ * when a seq moves, the old index item is deleted and the
  * new one created in the same transaction, so the indexes always match
  * the inode items (fsck checks it).  The archive tools walk these indexes
  * instead of the namespace.
@@ -187,8 +188,7 @@ static void item_to_inode(struct inode *inode, struct scoutfs_inode *sinode)
 	ts_from_disk(&inode->i_mtime, &sinode->mtime);
 	ts_from_disk(&inode->i_ctime, &sinode->ctime);
 	ts_from_disk(&si->crtime, &sinode->crtime);
-	inode->i_blocks = si->online_blocks <<
-			  (SCOUTFS_DATA_BLOCK_SHIFT - SECTOR_SHIFT);
+	scoutfs_inode_set_blocks(inode);
 }
 
 struct inode *scoutfs_iget(struct super_block *sb, u64 ino)
@@ -249,7 +249,8 @@ static int update_index(struct super_block *sb, u8 zone, u64 ino,
  * changed, data_seq and a new data_version) with the transaction's seq and
  * keeping the index items in step.  Must be called inside a hold.
  */
-int scoutfs_inode_update(struct inode *inode, bool data_changed)
+static int inode_write_item(struct inode *inode, bool stamp_data_seq,
+			    bool bump_data_version)
 {
 	struct super_block *sb = inode->i_sb;
 	struct scoutfs_inode_info *si = SCOUTFS_I(inode);
@@ -260,10 +261,10 @@ int scoutfs_inode_update(struct inode *inode, bool data_changed)
 
 	mutex_lock(&si->update_mutex);
 	si->meta_seq = seq;
-	if (data_changed) {
+	if (stamp_data_seq)
 		si->data_seq = seq;
+	if (bump_data_version)
 		si->data_version++;
-	}
 	ret = update_index(sb, SCOUTFS_META_SEQ_INDEX_ZONE, inode->i_ino,
 			   si->indexed_meta_seq, si->meta_seq) ?:
 	      update_index(sb, SCOUTFS_DATA_SEQ_INDEX_ZONE, inode->i_ino,
@@ -277,6 +278,24 @@ int scoutfs_inode_update(struct inode *inode, bool data_changed)
 	}
 	mutex_unlock(&si->update_mutex);
 	return ret;
+}
+
+int scoutfs_inode_update(struct inode *inode, bool data_changed)
+{
+	return inode_write_item(inode, data_changed, data_changed);
+}
+
+/*
+ * st_blocks counts online and offline blocks, as upstream's does: a
+ * released file keeps its block count, so du over an archived tree shows
+ * what it would take to stage it all back.  STAT_MORE tells them apart.
+ */
+void scoutfs_inode_set_blocks(struct inode *inode)
+{
+	struct scoutfs_inode_info *si = SCOUTFS_I(inode);
+
+	inode->i_blocks = (si->online_blocks + si->offline_blocks) <<
+			  (SCOUTFS_DATA_BLOCK_SHIFT - SECTOR_SHIFT);
 }
 
 /* Timestamps and the like changed by generic VFS code. */
@@ -358,7 +377,12 @@ struct inode *scoutfs_new_inode(struct super_block *sb, struct inode *dir,
 	ret = insert_inode_locked(inode);
 	if (ret)
 		goto out_iput;
-	ret = scoutfs_inode_update(inode, true);
+	/*
+	 * A new inode enters both seq indexes, but its data_version stays
+	 * 0 until its contents first change, as upstream's: SETATTR_MORE
+	 * accepts only files whose data_version is still 0.
+	 */
+	ret = inode_write_item(inode, true, false);
 	if (ret) {
 		make_bad_inode(inode);
 		unlock_new_inode(inode);

@@ -62,6 +62,7 @@ u64 scoutfs_alloc_ino(struct super_block *sb);
 struct inode *scoutfs_new_inode(struct super_block *sb, struct inode *dir,
 				u64 ino, umode_t mode, dev_t rdev);
 int scoutfs_inode_update(struct inode *inode, bool data_changed);
+void scoutfs_inode_set_blocks(struct inode *inode);
 int scoutfs_inode_orphan_add(struct inode *inode);
 int scoutfs_orphan_scan(struct super_block *sb);
 

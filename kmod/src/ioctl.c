@@ -371,6 +371,9 @@ static long ioc_release(struct file *file, void __user *uarg)
 		return -EPERM;
 	if (copy_from_user(&args, uarg, sizeof(args)))
 		return -EFAULT;
+	/* upstream: releasing nothing succeeds before anything is checked */
+	if (args.length == 0)
+		return 0;
 	ret = mnt_want_write_file(file);
 	if (ret)
 		return ret;
@@ -413,7 +416,13 @@ static long ioc_setattr_more(struct file *file, void __user *uarg)
 		return -EPERM;
 	if (copy_from_user(&args, uarg, sizeof(args)))
 		return -EFAULT;
+	/*
+	 * Upstream's rules: a size needs a data_version (0 is the version of
+	 * a file that never had contents), OFFLINE needs a size.
+	 */
 	if (args.flags & SCOUTFS_IOC_SETATTR_MORE_UNKNOWN ||
+	    (args.i_size && !args.data_version) ||
+	    (args.flags & SCOUTFS_IOC_SETATTR_MORE_OFFLINE && !args.i_size) ||
 	    args.ctime_nsec >= NSEC_PER_SEC || args.crtime_nsec >= NSEC_PER_SEC)
 		return -EINVAL;
 	ctime.tv_sec = args.ctime_sec;

@@ -12,13 +12,25 @@
  * validated by the module: unknown flag bits, non-zero padding where
  * upstream rejects it, and counts beyond the caps below fail with EINVAL
  * before any allocation is sized from them.
+ *
+ * Each struct's size is asserted at compile time (SCOUTFS_IOCTL_SIZE_IS,
+ * in the module and in every program that includes this) with upstream's
+ * size, because the size is part of the ioctl number: a struct that grows
+ * by a byte gets a different number and upstream's tools get ENOTTY.
+ * Note WALK_INODES is 72 bytes (two 24-byte entries, entries_ptr,
+ * nr_entries, index, 11 bytes of padding), as upstream's ioctl.h has it.
  */
 #ifdef __KERNEL__
 #include <linux/types.h>
 #include <linux/ioctl.h>
+#include <linux/build_bug.h>
+#define SCOUTFS_IOCTL_SIZE_IS(type, bytes) \
+	static_assert(sizeof(struct type) == (bytes), #type " size")
 #else
 #include <linux/types.h>
 #include <sys/ioctl.h>
+#define SCOUTFS_IOCTL_SIZE_IS(type, bytes) \
+	_Static_assert(sizeof(struct type) == (bytes), #type " size")
 #endif
 
 #define SCOUTFS_IOCTL_MAGIC 0xE8
@@ -33,6 +45,7 @@ struct scoutfs_ioctl_walk_inodes_entry {
 	__u32 minor;
 	__u8 _pad[4];
 };
+SCOUTFS_IOCTL_SIZE_IS(scoutfs_ioctl_walk_inodes_entry, 24);
 
 #define SCOUTFS_IOC_WALK_INODES_META_SEQ	0
 #define SCOUTFS_IOC_WALK_INODES_DATA_SEQ	1
@@ -53,6 +66,7 @@ struct scoutfs_ioctl_walk_inodes {
 	__u8 index;
 	__u8 _pad[11];
 };
+SCOUTFS_IOCTL_SIZE_IS(scoutfs_ioctl_walk_inodes, 72);
 
 #define SCOUTFS_IOC_WALK_INODES \
 	_IOW(SCOUTFS_IOCTL_MAGIC, 1, struct scoutfs_ioctl_walk_inodes)
@@ -71,6 +85,7 @@ struct scoutfs_ioctl_ino_path {
 	__u16 result_bytes;
 	__u8 _pad[6];
 };
+SCOUTFS_IOCTL_SIZE_IS(scoutfs_ioctl_ino_path, 40);
 
 struct scoutfs_ioctl_ino_path_result {
 	__u64 dir_ino;
@@ -79,6 +94,7 @@ struct scoutfs_ioctl_ino_path_result {
 	__u8 _pad[6];
 	__u8 path[];
 };
+SCOUTFS_IOCTL_SIZE_IS(scoutfs_ioctl_ino_path_result, 24);
 
 #define SCOUTFS_IOC_INO_PATH \
 	_IOW(SCOUTFS_IOCTL_MAGIC, 2, struct scoutfs_ioctl_ino_path)
@@ -87,18 +103,22 @@ struct scoutfs_ioctl_ino_path_result {
  * Free the blocks of [offset, offset + length) and mark the range
  * offline.  Byte range aligned to 4 KiB; data_version must equal the
  * inode's (ESTALE otherwise).  Size, mtime and data_version are unchanged.
+ * A length of 0 returns 0 before anything else is checked, as upstream's.
  */
 struct scoutfs_ioctl_release {
 	__u64 offset;
 	__u64 length;
 	__u64 data_version;
 };
+SCOUTFS_IOCTL_SIZE_IS(scoutfs_ioctl_release, 24);
 
 #define SCOUTFS_IOC_RELEASE \
 	_IOW(SCOUTFS_IOCTL_MAGIC, 3, struct scoutfs_ioctl_release)
 
 /*
- * Write length bytes from buf_ptr at offset, only into offline extents.
+ * Write length bytes from buf_ptr at offset into the offline blocks of
+ * that range; blocks already online are left as they are (they hold
+ * this data_version's contents) and count as staged, as upstream's.
  * Returns the bytes staged; wakes readers waiting on those blocks.
  */
 struct scoutfs_ioctl_stage {
@@ -108,6 +128,7 @@ struct scoutfs_ioctl_stage {
 	__s32 length;
 	__u8 _pad[4];
 };
+SCOUTFS_IOCTL_SIZE_IS(scoutfs_ioctl_stage, 32);
 
 #define SCOUTFS_IOC_STAGE \
 	_IOW(SCOUTFS_IOCTL_MAGIC, 4, struct scoutfs_ioctl_stage)
@@ -122,6 +143,7 @@ struct scoutfs_ioctl_stat_more {
 	__u32 crtime_nsec;
 	__u8 _pad[4];
 };
+SCOUTFS_IOCTL_SIZE_IS(scoutfs_ioctl_stat_more, 56);
 
 #define SCOUTFS_IOC_STAT_MORE \
 	_IOR(SCOUTFS_IOCTL_MAGIC, 5, struct scoutfs_ioctl_stat_more)
@@ -138,6 +160,7 @@ struct scoutfs_ioctl_data_waiting_entry {
 	__u8 op;
 	__u8 _pad[7];
 };
+SCOUTFS_IOCTL_SIZE_IS(scoutfs_ioctl_data_waiting_entry, 24);
 
 #define SCOUTFS_IOC_DATA_WAITING_FLAGS_UNKNOWN	(~0ULL)
 
@@ -153,6 +176,7 @@ struct scoutfs_ioctl_data_waiting {
 	__u16 ents_nr;
 	__u8 _pad[6];
 };
+SCOUTFS_IOCTL_SIZE_IS(scoutfs_ioctl_data_waiting, 40);
 
 #define SCOUTFS_IOC_DATA_WAITING \
 	_IOW(SCOUTFS_IOCTL_MAGIC, 6, struct scoutfs_ioctl_data_waiting)
@@ -161,8 +185,10 @@ struct scoutfs_ioctl_data_waiting {
 #define SCOUTFS_IOC_SETATTR_MORE_UNKNOWN	(~1ULL)
 
 /*
- * On an empty regular file: set data_version and i_size, and with
- * OFFLINE make all of it offline (restoring a namespace from an archive).
+ * On a regular file that never had contents (data_version 0): set
+ * data_version and i_size, and with OFFLINE make all of it offline
+ * (restoring a namespace from an archive).  As upstream's: a non-zero
+ * i_size needs a non-zero data_version, OFFLINE needs an i_size (EINVAL).
  */
 struct scoutfs_ioctl_setattr_more {
 	__u64 data_version;
@@ -173,6 +199,7 @@ struct scoutfs_ioctl_setattr_more {
 	__u32 crtime_nsec;
 	__u64 crtime_sec;
 };
+SCOUTFS_IOCTL_SIZE_IS(scoutfs_ioctl_setattr_more, 48);
 
 #define SCOUTFS_IOC_SETATTR_MORE \
 	_IOW(SCOUTFS_IOCTL_MAGIC, 7, struct scoutfs_ioctl_setattr_more)
@@ -184,6 +211,7 @@ struct scoutfs_ioctl_listxattr_hidden {
 	__u32 buf_bytes;
 	__u32 hash_pos;
 };
+SCOUTFS_IOCTL_SIZE_IS(scoutfs_ioctl_listxattr_hidden, 24);
 
 #define SCOUTFS_IOC_LISTXATTR_HIDDEN \
 	_IOWR(SCOUTFS_IOCTL_MAGIC, 8, struct scoutfs_ioctl_listxattr_hidden)
@@ -201,6 +229,7 @@ struct scoutfs_ioctl_search_xattrs {
 	__u16 name_bytes;
 	__u8 _pad[6];
 };
+SCOUTFS_IOCTL_SIZE_IS(scoutfs_ioctl_search_xattrs, 56);
 
 #define SCOUTFS_IOC_SEARCH_XATTRS \
 	_IOW(SCOUTFS_IOCTL_MAGIC, 9, struct scoutfs_ioctl_search_xattrs)
@@ -213,6 +242,7 @@ struct scoutfs_ioctl_statfs_more {
 	__u64 total_data_blocks;
 	__u64 reserved_meta_blocks;
 };
+SCOUTFS_IOCTL_SIZE_IS(scoutfs_ioctl_statfs_more, 48);
 
 #define SCOUTFS_IOC_STATFS_MORE \
 	_IOR(SCOUTFS_IOCTL_MAGIC, 10, struct scoutfs_ioctl_statfs_more)
@@ -229,9 +259,18 @@ struct scoutfs_ioctl_data_wait_err {
 	__u64 op;
 	__s64 err;
 };
+SCOUTFS_IOCTL_SIZE_IS(scoutfs_ioctl_data_wait_err, 48);
 
 #define SCOUTFS_IOC_DATA_WAIT_ERR \
 	_IOW(SCOUTFS_IOCTL_MAGIC, 11, struct scoutfs_ioctl_data_wait_err)
+
+/*
+ * statfs(2) reports f_ffree as the free metadata blocks times this bound
+ * on the inodes one block holds, so `scoutfs df` can give the free
+ * metadata blocks (upstream reads them with an ALLOC_DETAIL ioctl, 12,
+ * which this module does not have).
+ */
+#define SCOUTFS_STATFS_INODES_PER_META_BLOCK	64
 
 /*
  * Caps on user-supplied counts: no user number sizes a kernel allocation

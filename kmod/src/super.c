@@ -36,6 +36,7 @@
 
 #include "format.h"
 #include "super.h"
+#include "ioctl.h"
 #include "block.h"
 #include "trans.h"
 #include "data.h"
@@ -398,8 +399,9 @@ static int scoutfs_fill_super(struct super_block *sb, void *data, int silent)
 	if (ret)
 		return ret;
 
-	scoutfs_info(sb, "mounted fsid %016llx seq %llu meta %s%s", sbi->fsid,
-		     sbi->committed_seq, sbi->opts.metadev_path,
+	scoutfs_info(sb, "mounted fsid %016llx seq %llu meta %s data %s%s",
+		     sbi->fsid, sbi->committed_seq, sbi->opts.metadev_path,
+		     sb->s_id,
 		     sbi->opts.quorum_slot_nr >= 0 ? " (quorum member)" : "");
 	return 0;
 }

@@ -18,7 +18,6 @@ struct scoutfs_item_log;
 struct scoutfs_lock_info;
 
 /* statfs reports this many possible inodes per free metadata block */
-#define SCOUTFS_STATFS_INODES_PER_META_BLOCK	64
 
 /* most links one inode may have */
 #define SCOUTFS_LINK_MAX			65000
@@ -80,9 +79,29 @@ static inline struct scoutfs_sb_info *SCOUTFS_SB(struct super_block *sb)
 	return sb->s_fs_info;
 }
 
+/*
+ * Messages carry upstream's prefix, "scoutfs f.FSID.r.RID" with the top
+ * 24 bits of the fsid and of the mount's rid in hex (0 until known), and
+ * errors add " error", so tools that filter the kernel log for upstream's
+ * messages find ours.
+ */
+#define SCOUTFS_MSG_PREFIX "scoutfs f.%06llx.r.%06llx"
+
+static inline unsigned long long scoutfs_msg_id(struct super_block *sb,
+						bool is_fsid)
+{
+	struct scoutfs_sb_info *sbi = sb->s_fs_info;
+
+	if (!sbi)
+		return 0;
+	return (is_fsid ? sbi->fsid : sbi->rid) >> 40;
+}
+
 #define scoutfs_err(sb, fmt, ...) \
-	pr_err("scoutfs %s: " fmt "\n", (sb)->s_id, ##__VA_ARGS__)
+	pr_err(SCOUTFS_MSG_PREFIX " error: " fmt "\n", scoutfs_msg_id(sb, true), \
+	       scoutfs_msg_id(sb, false), ##__VA_ARGS__)
 #define scoutfs_info(sb, fmt, ...) \
-	pr_info("scoutfs %s: " fmt "\n", (sb)->s_id, ##__VA_ARGS__)
+	pr_info(SCOUTFS_MSG_PREFIX ": " fmt "\n", scoutfs_msg_id(sb, true), \
+		scoutfs_msg_id(sb, false), ##__VA_ARGS__)
 
 #endif

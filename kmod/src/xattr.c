@@ -12,8 +12,10 @@
  * header, the whole name (at most 255 bytes) and the start of the value,
  * parts 1, 2, ... the rest, so a 64 KiB value is 17 items.  The number of
  * parts follows from the header alone, so a reader knows exactly which
- * items to look up.  val_len is 16 bits; a value of exactly 64 KiB is
- * stored as 0 with SCOUTFS_XATTR_FLAG_FULL.
+ * items to look up.  val_len is 16 bits, and values are at most
+ * SCOUTFS_XATTR_MAX_VAL_LEN (65535) bytes, upstream's limit: a larger
+ * value is E2BIG, as there.  XATTR_CREATE with XATTR_REPLACE is EINVAL,
+ * as upstream's (the VFS leaves that combination to the filesystem).
  *
  * The hash is 32 bits (scoutfs_xattr_name_hash(), the high half of the
  * 64-bit name hash) as upstream's, because LISTXATTR_HIDDEN resumes at a
@@ -144,8 +146,6 @@ static unsigned int part_bytes(unsigned int bytes, unsigned int part)
 
 static unsigned int xattr_val_len(const struct scoutfs_xattr *xat)
 {
-	if (xat->flags & SCOUTFS_XATTR_FLAG_FULL)
-		return SCOUTFS_XATTR_MAX_VAL_LEN;
 	return le16_to_cpu(xat->val_len);
 }
 
@@ -154,10 +154,7 @@ static void xattr_init_hdr(struct scoutfs_xattr *xat, unsigned int name_len,
 {
 	memset(xat, 0, XATTR_HDR_SIZE);
 	xat->name_len = name_len;
-	if (val_len == SCOUTFS_XATTR_MAX_VAL_LEN)
-		xat->flags = SCOUTFS_XATTR_FLAG_FULL;
-	else
-		xat->val_len = cpu_to_le16(val_len);
+	xat->val_len = cpu_to_le16(val_len);
 }
 
 static bool name_has_prefix(const char *name, unsigned int len,
@@ -229,10 +226,8 @@ static int check_part0(struct super_block *sb, const struct scoutfs_key *key,
 		why = "shorter than its header";
 	else if (xat->name_len == 0)
 		why = "empty name";
-	else if (xat->flags & ~SCOUTFS_XATTR_FLAG_FULL)
+	else if (xat->flags)
 		why = "unknown flags";
-	else if ((xat->flags & SCOUTFS_XATTR_FLAG_FULL) && xat->val_len)
-		why = "full flag with a non-zero length";
 	else if (len != part_bytes(blob_bytes(xat->name_len, xattr_val_len(xat)), 0))
 		why = "length does not match its header";
 	if (!why)
@@ -551,6 +546,8 @@ static int xattr_set_trans(struct inode *inode, const char *name,
 	size_t name_len = strlen(name);
 	int ret;
 
+	if ((flags & XATTR_CREATE) && (flags & XATTR_REPLACE))
+		return -EINVAL;
 	if (name_len > SCOUTFS_XATTR_MAX_NAME_LEN)
 		return -ERANGE;
 	if (value && size > SCOUTFS_XATTR_MAX_VAL_LEN)
