@@ -1157,6 +1157,8 @@ int hsm_s3_backend_create(const struct hsm_s3_config *cfg,
 
 	*out = NULL;
 	ret = check_config(cfg, err, err_len);
+	if (!ret)
+		ret = s3_check_libcurl(err, err_len);
 	if (ret)
 		return ret;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {

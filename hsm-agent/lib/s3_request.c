@@ -54,6 +54,19 @@
 #define SHA256_OF_NOTHING \
 	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
+int s3_check_libcurl(char *err, size_t err_len)
+{
+	const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+
+	if (v && v->version_num >= S3_LIBCURL_MIN_VERSION_NUM)
+		return 0;
+	snprintf(err, err_len,
+		 "s3: libcurl %s is loaded, the S3 backend needs %s or later "
+		 "(older versions sign uploads with the wrong payload hash)",
+		 v ? v->version : "(unknown)", S3_LIBCURL_MIN_VERSION);
+	return -ENOTSUP;
+}
+
 /* ---- client: bucket URL and credentials ---- */
 
 static char *dup_printf(const char *fmt, ...)

@@ -17,6 +17,22 @@
 
 #define S3_CODE_MAX 64
 
+/*
+ * libcurl's SigV4 signs our x-amz-content-sha256 as the payload hash from
+ * 7.87.0 on (the Makefile and the rpm spec require it too).
+ */
+#define S3_LIBCURL_MIN_VERSION_NUM 0x075700
+#define S3_LIBCURL_MIN_VERSION "7.87.0"
+#if LIBCURL_VERSION_NUM < S3_LIBCURL_MIN_VERSION_NUM
+#error "the S3 backend needs libcurl >= 7.87.0 (see README.md, Older distributions)"
+#endif
+
+/*
+ * The libcurl loaded at run time may be older than the headers built
+ * against: 0, or -ENOTSUP with the versions named in err.
+ */
+int s3_check_libcurl(char *err, size_t err_len);
+
 /* What every request of one backend shares; read-only once set up. */
 struct s3_client {
 	char *bucket;
