@@ -105,6 +105,7 @@ void hsm_s3_config_init(struct hsm_s3_config *cfg)
 	cfg->retry_max_ms = HSM_S3_DEFAULT_RETRY_MAX_MS;
 	cfg->connect_timeout_ms = HSM_S3_DEFAULT_CONNECT_TIMEOUT_MS;
 	cfg->stall_timeout_s = HSM_S3_DEFAULT_STALL_TIMEOUT_S;
+	cfg->credential_refresh_s = HSM_S3_DEFAULT_CREDENTIAL_REFRESH_S;
 }
 
 /* ---- small helpers ---- */

@@ -6,6 +6,7 @@
 #ifndef SCOUTFS_HSM_S3_REQUEST_H
 #define SCOUTFS_HSM_S3_REQUEST_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -33,13 +34,21 @@
  */
 int s3_check_libcurl(char *err, size_t err_len);
 
-/* What every request of one backend shares; read-only once set up. */
+/*
+ * What every request of one backend shares.  Read-only once set up,
+ * except the credentials, which cred_lock covers: any request thread may
+ * renew them (s3_client_credentials()).
+ */
 struct s3_client {
 	char *bucket;
 	char *base_url;		/* the bucket's URL, without a trailing '/' */
 	char *sigv4;		/* "aws:amz:<region>:s3" */
-	char *userpwd;		/* "<access key>:<secret key>" */
-	char *token_header;	/* "x-amz-security-token: ..." or NULL */
+	pthread_mutex_t cred_lock;
+	bool is_cred_lock_init;
+	struct hsm_s3_credentials *creds;
+	/* what the chain is run with again to renew them */
+	struct hsm_s3_config *cred_cfg;
+	unsigned int credential_refresh_s;
 	unsigned int retries;
 	unsigned int retry_base_ms;
 	unsigned int retry_max_ms;
@@ -52,6 +61,21 @@ int s3_client_init(struct s3_client *cl, const struct hsm_s3_config *cfg,
 		   const struct hsm_s3_credentials *creds, const char *region,
 		   char *err, size_t err_len);
 void s3_client_release(struct s3_client *cl);
+
+#define S3_USERPWD_MAX (2 * HSM_S3_KEY_MAX + 2)
+#define S3_TOKEN_HEADER_MAX (HSM_S3_TOKEN_MAX + 32)
+
+/*
+ * The credentials to sign the next request with, as CURLOPT_USERPWD
+ * ("key:secret") and an "x-amz-security-token: ..." header ("" when
+ * none).  They are renewed first when they expire within
+ * credential_refresh_s, or always with is_forced (S3 said ExpiredToken).
+ * A failed renewal keeps credentials that have not expired yet.  0, or a
+ * negative errno with the reason in err.
+ */
+int s3_client_credentials(struct s3_client *cl, bool is_forced,
+			  char *userpwd, char *token_header,
+			  char *err, size_t err_len);
 
 struct s3_request {
 	/* ---- set by the caller ---- */
@@ -93,7 +117,7 @@ struct s3_request {
  * cause" in err.  Uses (and resets) the caller's easy handle so that
  * connections are reused; one handle per thread.
  */
-int s3_request_perform(CURL *curl, const struct s3_client *cl,
+int s3_request_perform(CURL *curl, struct s3_client *cl,
 		       struct s3_request *req, char *err, size_t err_len);
 /* Free the results; the request can then be performed again. */
 void s3_request_release(struct s3_request *req);

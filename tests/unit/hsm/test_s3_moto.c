@@ -21,8 +21,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
@@ -172,6 +175,251 @@ static void signed_delete_and_missing_key(void **state)
 	hsm_backend_destroy(be);
 }
 
+/* ---- the credential chain ---- */
+
+/* Write text to dir/name (mode 0700 when is_exec); the path lands in out. */
+static void write_test_file(const char *dir, const char *name, const char *text,
+			    bool is_exec, char *out, size_t out_len)
+{
+	hsm_test_path(out, out_len, dir, name);
+	assert_int_equal(hsm_test_write_file(out, text, strlen(text)), 0);
+	if (is_exec)
+		assert_int_equal(chmod(out, 0700), 0);
+}
+
+/* A backend on moto with no keys in its configuration: the chain decides. */
+static struct hsm_backend *moto_backend_from_chain(unsigned int refresh_s)
+{
+	struct hsm_s3_config cfg;
+
+	moto_config(&cfg);
+	cfg.access_key = NULL;
+	cfg.secret_key = NULL;
+	cfg.credential_refresh_s = refresh_s;
+	return hsm_test_s3_create(&cfg);
+}
+
+static void config_file_gives_profile_keys_and_region(void **state)
+{
+	struct hsm_test_dir *tmp = *state;
+	struct hsm_s3_credentials creds;
+	struct hsm_s3_config cfg;
+	char err[HSM_ERROR_MAX], path[PATH_MAX], creds_path[PATH_MAX];
+
+	hsm_test_s3_clear_env();
+	hsm_s3_config_init(&cfg);
+	write_test_file(tmp->path, "config",
+			"[default]\nregion = eu-north-1\n"
+			"[profile site]\nregion = eu-west-2\n"
+			"aws_access_key_id = CFGFILEKEY\n"
+			"aws_secret_access_key = CFGFILESECRET\n"
+			"[profile both]\naws_access_key_id = FROMCONFIG\n"
+			"aws_secret_access_key = FROMCONFIG\n", false,
+			path, sizeof(path));
+	write_test_file(tmp->path, "credentials",
+			"[both]\naws_access_key_id = FROMCREDS\n"
+			"aws_secret_access_key = FROMCREDS\n", false,
+			creds_path, sizeof(creds_path));
+	setenv("AWS_CONFIG_FILE", path, 1);
+	setenv("AWS_SHARED_CREDENTIALS_FILE", creds_path, 1);
+
+	assert_string_equal(hsm_s3_resolve_region(&cfg), "eu-north-1");
+	setenv("AWS_PROFILE", "site", 1);
+	assert_string_equal(hsm_s3_resolve_region(&cfg), "eu-west-2");
+	assert_int_equal(hsm_s3_resolve_credentials(&cfg, &creds, err,
+						    sizeof(err)), 0);
+	assert_string_equal(creds.access_key, "CFGFILEKEY");
+	assert_string_equal(creds.secret_key, "CFGFILESECRET");
+	assert_int_equal(creds.expiration, 0);
+
+	/* the credentials file wins over the config file */
+	cfg.profile = "both";
+	assert_int_equal(hsm_s3_resolve_credentials(&cfg, &creds, err,
+						    sizeof(err)), 0);
+	assert_string_equal(creds.access_key, "FROMCREDS");
+
+	/* the environment's region wins over the file's */
+	setenv("AWS_REGION", "ap-south-1", 1);
+	assert_string_equal(hsm_s3_resolve_region(&cfg), "ap-south-1");
+
+	/* nothing anywhere, metadata off: a clear refusal, no request */
+	cfg.profile = "absent";
+	assert_int_equal(hsm_s3_resolve_credentials(&cfg, &creds, err,
+						    sizeof(err)), -ENOKEY);
+	assert_non_null(strstr(err, "[absent]"));
+	assert_non_null(strstr(err, "instance metadata disabled"));
+	hsm_test_s3_clear_env();
+}
+
+static int count_lines(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	int c, n = 0;
+
+	if (!f)
+		return 0;
+	while ((c = fgetc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+/*
+ * A credential_process whose credentials expire 3 s after it runs, with
+ * renewal 1 s before expiry: the first put uses the first answer, a put
+ * after the credentials aged runs the process again first.
+ */
+static void credential_process_is_run_again_before_expiry(void **state)
+{
+	struct hsm_test_dir *tmp = *state;
+	char script_path[PATH_MAX], config_path[PATH_MAX], calls[PATH_MAX];
+	char *script, *config;
+	struct hsm_put_result res;
+	struct hsm_backend *be;
+
+	REQUIRE_MOTO();
+	hsm_test_s3_clear_env();
+	hsm_test_path(calls, sizeof(calls), tmp->path, "calls");
+	assert_true(asprintf(&script,
+			     "#!/bin/sh\necho run >> '%s'\n"
+			     "printf '{\"Version\": 1, \"AccessKeyId\": \"%s\", "
+			     "\"SecretAccessKey\": \"%s\", \"Expiration\": \"%%s\"}' "
+			     "\"$(date -u -d '+3 seconds' +%%Y-%%m-%%dT%%H:%%M:%%SZ)\"\n",
+			     calls, moto.access_key, moto.secret_key) > 0);
+	write_test_file(tmp->path, "cred-process", script, true, script_path,
+			sizeof(script_path));
+	free(script);
+	assert_true(asprintf(&config, "[profile proc]\ncredential_process = %s\n",
+			     script_path) > 0);
+	write_test_file(tmp->path, "config", config, false, config_path,
+			sizeof(config_path));
+	free(config);
+	setenv("AWS_CONFIG_FILE", config_path, 1);
+	setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials", 1);
+	setenv("AWS_PROFILE", "proc", 1);
+
+	be = moto_backend_from_chain(1);
+	assert_int_equal(count_lines(calls), 1);
+	hsm_test_s3_assert_put(be, 500, 5000, 100, &res);
+	assert_int_equal(count_lines(calls), 1);
+
+	usleep(2500 * 1000);
+	hsm_test_s3_assert_put(be, 501, 5001, 100, &res);
+	assert_int_equal(count_lines(calls), 2);
+	hsm_backend_destroy(be);
+	hsm_test_s3_clear_env();
+}
+
+/*
+ * moto checks signatures of STS calls too, but AssumeRoleWithWebIdentity
+ * is unsigned by design (the token is the proof): let the next n requests
+ * through unchecked, as moto-start does for its setup.
+ */
+static void moto_allow_unsigned_requests(int n)
+{
+	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: text/plain");
+	char url[128], body[16];
+	CURL *curl = curl_easy_init();
+	long status = 0;
+
+	assert_non_null(curl);
+	snprintf(url, sizeof(url), "%s/moto-api/reset-auth", moto.endpoint);
+	snprintf(body, sizeof(body), "%d", n);
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, fwrite);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, stderr);
+	assert_int_equal(curl_easy_perform(curl), CURLE_OK);
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	assert_int_equal(status, 200);
+	fprintf(stderr, "\n");
+	curl_easy_cleanup(curl);
+	curl_slist_free_all(h);
+}
+
+static void web_identity_token_is_exchanged_with_sts(void **state)
+{
+	struct hsm_test_dir *tmp = *state;
+	struct hsm_s3_credentials creds;
+	struct hsm_s3_config cfg;
+	char token_path[PATH_MAX], err[HSM_ERROR_MAX];
+	struct hsm_backend *be;
+
+	REQUIRE_MOTO();
+	hsm_test_s3_clear_env();
+	write_test_file(tmp->path, "token", "eyJhbGciOiJSUzI1NiJ9.test.token\n",
+			false, token_path, sizeof(token_path));
+	setenv("AWS_WEB_IDENTITY_TOKEN_FILE", token_path, 1);
+	setenv("AWS_ROLE_ARN", hsm_test_s3_var(&moto, "MOTO_ROLE_ARN"), 1);
+	setenv("AWS_ENDPOINT_URL_STS", moto.endpoint, 1);
+
+	moto_allow_unsigned_requests(1);
+	moto_config(&cfg);
+	cfg.access_key = NULL;
+	cfg.secret_key = NULL;
+	assert_int_equal(hsm_s3_resolve_credentials(&cfg, &creds, err,
+						    sizeof(err)), 0);
+	assert_non_null(strstr(creds.source, "web identity"));
+	assert_true(creds.session_token[0] != '\0');
+	assert_true(creds.expiration > (int64_t)time(NULL));
+
+	/* the role's temporary key works only with its session token */
+	moto_allow_unsigned_requests(1);
+	be = moto_backend_from_chain(HSM_S3_DEFAULT_CREDENTIAL_REFRESH_S);
+	hsm_test_s3_assert_round_trip(be, 600, 6000, 4096);
+	hsm_backend_destroy(be);
+
+	/* half a web identity is an error, not a fall-through */
+	unsetenv("AWS_ROLE_ARN");
+	assert_int_equal(hsm_s3_resolve_credentials(&cfg, &creds, err,
+						    sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "AWS_ROLE_ARN"));
+	hsm_test_s3_clear_env();
+}
+
+static void instance_metadata_v2_gives_credentials(void **state)
+{
+	struct hsm_test_s3_server imds = { .script = "imds-start" };
+	struct hsm_s3_credentials creds;
+	struct hsm_s3_config cfg;
+	char args[512], endpoint[64], err[HSM_ERROR_MAX];
+	struct hsm_backend *be;
+
+	(void)state;
+	REQUIRE_MOTO();
+	hsm_test_s3_clear_env();
+	snprintf(args, sizeof(args), "'%s' '%s'", moto.access_key,
+		 moto.secret_key);
+	if (hsm_test_s3_start(&imds, args) != 0)
+		fail_msg("imds-start failed");
+	snprintf(endpoint, sizeof(endpoint), "http://127.0.0.1:%d", imds.port);
+	setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials", 1);
+	setenv("AWS_CONFIG_FILE", "/nonexistent/config", 1);
+	setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", endpoint, 1);
+	unsetenv("AWS_EC2_METADATA_DISABLED");
+
+	moto_config(&cfg);
+	cfg.access_key = NULL;
+	cfg.secret_key = NULL;
+	assert_int_equal(hsm_s3_resolve_credentials(&cfg, &creds, err,
+						    sizeof(err)), 0);
+	assert_string_equal(creds.access_key, moto.access_key);
+	assert_non_null(strstr(creds.source, "hsm-test-role"));
+	assert_true(creds.expiration > (int64_t)time(NULL) + 3000);
+
+	be = moto_backend_from_chain(HSM_S3_DEFAULT_CREDENTIAL_REFRESH_S);
+	hsm_test_s3_assert_round_trip(be, 700, 7000, 4096);
+	hsm_backend_destroy(be);
+	hsm_test_s3_stop(&imds, "");
+
+	/* nobody answering there: the chain ends with a clear refusal */
+	assert_int_equal(hsm_s3_resolve_credentials(&cfg, &creds, err,
+						    sizeof(err)), -ENOKEY);
+	assert_non_null(strstr(err, "instance metadata"));
+	hsm_test_s3_clear_env();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -180,6 +428,16 @@ int main(void)
 		cmocka_unit_test(wrong_secret_fails_with_signature_does_not_match),
 		cmocka_unit_test(unknown_access_key_fails_with_invalid_access_key),
 		cmocka_unit_test(signed_delete_and_missing_key),
+		cmocka_unit_test_setup_teardown(config_file_gives_profile_keys_and_region,
+						hsm_test_dir_setup,
+						hsm_test_dir_teardown),
+		cmocka_unit_test_setup_teardown(credential_process_is_run_again_before_expiry,
+						hsm_test_dir_setup,
+						hsm_test_dir_teardown),
+		cmocka_unit_test_setup_teardown(web_identity_token_is_exchanged_with_sts,
+						hsm_test_dir_setup,
+						hsm_test_dir_teardown),
+		cmocka_unit_test(instance_metadata_v2_gives_credentials),
 	};
 
 	return cmocka_run_group_tests_name("s3_moto", tests, group_setup,
