@@ -37,6 +37,8 @@
 #define HSM_S3_DEFAULT_RETRY_MAX_MS 20000
 #define HSM_S3_DEFAULT_CONNECT_TIMEOUT_MS 10000
 #define HSM_S3_DEFAULT_STALL_TIMEOUT_S 60
+/* Keys per ListObjectsV2 page (S3's maximum). */
+#define HSM_S3_DEFAULT_LIST_PAGE_KEYS 1000
 /* Temporary credentials are renewed this long before they expire. */
 #define HSM_S3_DEFAULT_CREDENTIAL_REFRESH_S 300
 
@@ -94,6 +96,8 @@ struct hsm_s3_config {
 	unsigned int request_timeout_ms;
 	/* Renew expiring credentials this many seconds before they expire. */
 	unsigned int credential_refresh_s;
+	/* Keys asked for per ListObjectsV2 page, 1..1000. */
+	unsigned int list_page_keys;
 };
 
 /* Defaults for everything; endpoint and bucket stay NULL. */

@@ -139,7 +139,10 @@ void hsm_test_s3_stop(struct hsm_test_s3_server *srv, const char *args)
 
 	if (srv->pid <= 0)
 		return;
-	len = strcspn(srv->script, "-");
+	/* "fault-proxy-start" -> "fault-proxy-stop" */
+	len = strlen(srv->script);
+	if (len > strlen("-start"))
+		len -= strlen("-start");
 	snprintf(name, sizeof(name), "%.*s-stop", (int)len, srv->script);
 	if (hsm_test_s3_script(name, script, sizeof(script))) {
 		snprintf(cmd, sizeof(cmd), "'%s' %d %s", script, (int)srv->pid,
