@@ -28,6 +28,12 @@
  * are never overwritten (backend_s3.c makes each one unique), so the
  * bytes on either side of the break belong to the same object.
  *
+ * Clock: S3 refuses a request signed more than 15 minutes away from its
+ * clock with RequestTimeTooSkewed, naming its time.  The client keeps the
+ * difference and signs every later request at the service's time (an
+ * X-Amz-Date header that curl signs with), so a host with a wrong clock
+ * keeps working instead of retrying the same refusal.
+ *
  * Credentials: each attempt asks s3_client_credentials() for the key to
  * sign with, which renews temporary credentials shortly before they
  * expire; an ExpiredToken answer renews them at once and the request is
@@ -247,6 +253,51 @@ void s3_client_release(struct s3_client *cl)
 	if (cl->is_cred_lock_init)
 		pthread_mutex_destroy(&cl->cred_lock);
 	memset(cl, 0, sizeof(*cl));
+}
+
+void s3_client_date_header(struct s3_client *cl, char *out)
+{
+	int64_t offset;
+	time_t when;
+	struct tm tm;
+
+	pthread_mutex_lock(&cl->cred_lock);
+	offset = cl->clock_offset_s;
+	pthread_mutex_unlock(&cl->cred_lock);
+	out[0] = '\0';
+	if (!offset)
+		return;
+	when = time(NULL) + (time_t)offset;
+	gmtime_r(&when, &tm);
+	strftime(out, S3_DATE_HEADER_MAX, "X-Amz-Date: %Y%m%dT%H%M%SZ", &tm);
+}
+
+/*
+ * A RequestTimeTooSkewed answer names the service's time (<ServerTime>,
+ * else the Date header): remember how far off we are.  true when learnt.
+ */
+static bool learn_clock_offset(struct s3_client *cl,
+			       const struct s3_request *req)
+{
+	char text[64];
+	const char *date;
+	time_t server = -1;
+	struct tm tm;
+
+	if (s3_xml_child_text(req->resp, req->resp_len, "Error", "ServerTime",
+			      text, sizeof(text)) == 0) {
+		memset(&tm, 0, sizeof(tm));
+		if (strptime(text, "%Y-%m-%dT%H:%M:%S", &tm))
+			server = timegm(&tm);
+	}
+	if (server < 0 && (date = s3_response_header(req, "date")))
+		server = curl_getdate(date, NULL);
+	if (server < 0)
+		return false;
+	pthread_mutex_lock(&cl->cred_lock);
+	cl->clock_offset_s = (int64_t)server - (int64_t)time(NULL);
+	pthread_mutex_unlock(&cl->cred_lock);
+	return true;
 }
 
 static bool credentials_are_due(const struct s3_client *cl, time_t now)
@@ -615,6 +666,7 @@ static void sha256_hex(const void *buf, size_t len, char *out)
 static struct curl_slist *build_headers(const struct s3_request *req,
 					const char *payload_sha256,
 					const char *token_header,
+					const char *date_header,
 					uint64_t range_start, uint64_t range_len)
 {
 	struct curl_slist *h = NULL, *l, *t;
@@ -632,6 +684,15 @@ static struct curl_slist *build_headers(const struct s3_request *req,
 	h = t;
 	if (token_header[0]) {
 		if (!(t = curl_slist_append(h, token_header)))
+			goto fail;
+		h = t;
+	}
+	/*
+	 * curl signs with a date it is given instead of its clock's (curl
+	 * before 8.3 also repeats the header, with the same value).
+	 */
+	if (date_header[0]) {
+		if (!(t = curl_slist_append(h, date_header)))
 			goto fail;
 		h = t;
 	}
@@ -689,7 +750,7 @@ static void setup_common(CURL *curl, const struct s3_client *cl,
 /*
  * One try.  Returns the curl result; the HTTP status and body land in req.
  */
-static CURLcode attempt_once(CURL *curl, const struct s3_client *cl,
+static CURLcode attempt_once(CURL *curl, struct s3_client *cl,
 			     struct s3_request *req, const char *url,
 			     const char *payload_sha256, const char *userpwd,
 			     const char *token_header, char *curl_err)
@@ -697,6 +758,7 @@ static CURLcode attempt_once(CURL *curl, const struct s3_client *cl,
 	struct body_reader br = { req->body, req->body_len, 0 };
 	struct attempt at = { req, curl, false, false };
 	uint64_t start = req->range_start, len = req->range_len;
+	char date_header[S3_DATE_HEADER_MAX];
 	struct curl_slist *headers;
 	CURLcode cc;
 
@@ -713,7 +775,9 @@ static CURLcode attempt_once(CURL *curl, const struct s3_client *cl,
 	}
 	at.wants_partial = req->has_range;
 
-	headers = build_headers(req, payload_sha256, token_header, start, len);
+	s3_client_date_header(cl, date_header);
+	headers = build_headers(req, payload_sha256, token_header, date_header,
+				start, len);
 	if (!headers)
 		return CURLE_OUT_OF_MEMORY;
 
@@ -871,6 +935,10 @@ int s3_request_perform(CURL *curl, struct s3_client *cl,
 			 */
 			is_expired = is_expired_token(req->code);
 			if (is_expired && !is_last)
+				continue;
+			/* our clock is off: sign at the service's and go again */
+			if (strcmp(req->code, "RequestTimeTooSkewed") == 0 &&
+			    !is_last && learn_clock_offset(cl, req))
 				continue;
 			if (!is_retryable_answer(req->status, req->code) || is_last)
 				break;

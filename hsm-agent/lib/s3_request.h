@@ -49,6 +49,12 @@ struct s3_client {
 	/* what the chain is run with again to renew them */
 	struct hsm_s3_config *cred_cfg;
 	unsigned int credential_refresh_s;
+	/*
+	 * Seconds the service's clock is ahead of ours, learnt from a
+	 * RequestTimeTooSkewed answer; requests are signed at now + this.
+	 * Under cred_lock.
+	 */
+	int64_t clock_offset_s;
 	unsigned int retries;
 	unsigned int retry_base_ms;
 	unsigned int retry_max_ms;
@@ -76,6 +82,13 @@ void s3_client_release(struct s3_client *cl);
 int s3_client_credentials(struct s3_client *cl, bool is_forced,
 			  char *userpwd, char *token_header,
 			  char *err, size_t err_len);
+
+#define S3_DATE_HEADER_MAX 40
+/*
+ * "X-Amz-Date: ..." for the service's clock when a skew was learnt, else
+ * "" (curl then signs at its own clock, time(NULL)).
+ */
+void s3_client_date_header(struct s3_client *cl, char *out);
 
 struct s3_request {
 	/* ---- set by the caller ---- */

@@ -725,6 +725,30 @@ static void expired_token_answer_renews_credentials_and_retries(void **state)
 	proxy_stop();
 }
 
+static void skewed_clock_is_corrected_from_the_server_time(void **state)
+{
+	struct hsm_put_result res;
+	struct hsm_backend *be;
+	uint64_t bytes;
+
+	(void)state;
+	REQUIRE_MOTO();
+	proxy_start();
+	be = proxy_backend();
+	/* the service's clock is an hour ahead of ours */
+	proxy_faults("[{\"action\": \"skew\", \"seconds\": 3600, "
+		     "\"count\": 1000}]");
+	hsm_test_s3_assert_put(be, 1300, 13000, 100, &res);
+	assert_int_equal(proxy_count("skew-refused"), 1);
+	/* learnt once: later requests are signed at the service's time */
+	hsm_test_s3_assert_put(be, 1301, 13001, 6 * MiB + 3, &res);
+	assert_int_equal(hsm_test_s3_get_and_compare(be, res.location, 13001, 0,
+						     UINT64_MAX, &bytes), 0);
+	assert_int_equal(proxy_count("skew-refused"), 1);
+	hsm_backend_destroy(be);
+	proxy_stop();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -747,6 +771,7 @@ int main(void)
 		cmocka_unit_test(lost_completion_answer_still_commits_the_copy),
 		cmocka_unit_test(throttling_and_server_errors_are_retried),
 		cmocka_unit_test(a_stalled_answer_times_out_and_is_retried),
+		cmocka_unit_test(skewed_clock_is_corrected_from_the_server_time),
 		cmocka_unit_test_setup_teardown(expired_token_answer_renews_credentials_and_retries,
 						hsm_test_dir_setup,
 						hsm_test_dir_teardown),
