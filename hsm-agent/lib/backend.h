@@ -25,6 +25,7 @@
 #ifndef SCOUTFS_HSM_BACKEND_H
 #define SCOUTFS_HSM_BACKEND_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -72,6 +73,12 @@ struct hsm_stat_result {
 	struct hsm_object_info info;	/* path is NULL: not returned */
 };
 
+/*
+ * list() calls this once per copy: its location and stored size.  Return
+ * 0 to go on, anything else stops the listing and is returned by list().
+ */
+typedef int (*hsm_list_fn)(void *arg, const char *location, uint64_t bytes);
+
 struct hsm_backend;
 
 struct hsm_backend_ops {
@@ -110,6 +117,15 @@ struct hsm_backend_ops {
 	 */
 	int (*verify)(struct hsm_backend *be, const char *location);
 
+	/*
+	 * Every location below prefix ("" for all), in the backend's order,
+	 * including copies that no catalog points to, so the recycler and
+	 * `catalog rebuild` can find orphans.  Optional: NULL when the backend
+	 * cannot list (hsm_backend_list() then returns -EOPNOTSUPP).
+	 */
+	int (*list)(struct hsm_backend *be, const char *prefix,
+		    hsm_list_fn fn, void *arg);
+
 	void (*destroy)(struct hsm_backend *be);
 };
 
@@ -127,6 +143,16 @@ int hsm_backend_set_error(struct hsm_backend *be, int err,
 static inline const char *hsm_backend_error(const struct hsm_backend *be)
 {
 	return be->error[0] ? be->error : "no error";
+}
+
+static inline int hsm_backend_list(struct hsm_backend *be, const char *prefix,
+				   hsm_list_fn fn, void *arg)
+{
+	if (!be->ops->list)
+		return hsm_backend_set_error(be, -EOPNOTSUPP,
+					     "%s: listing is not supported",
+					     be->ops->name);
+	return be->ops->list(be, prefix, fn, arg);
 }
 
 static inline void hsm_backend_destroy(struct hsm_backend *be)

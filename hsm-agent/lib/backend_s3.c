@@ -48,6 +48,16 @@
  * AbortIncompleteMultipartUpload lifecycle rule removes them; the error
  * message says so.
  *
+ * A completion whose answer is lost is retried, and the retry may hear
+ * 404 NoSuchUpload (the upload id is gone once completed).  Any failed
+ * completion therefore looks for the object: one of the right size at
+ * this never-reused key is this upload, and the put goes on to write the
+ * sidecar instead of leaving a finished object without one.
+ *
+ * Listing: list() pages through ListObjectsV2 (list_page_keys a page)
+ * below key_prefix and reports every object but the sidecars, complete
+ * copies and orphans alike, for the recycler and `catalog rebuild`.
+ *
  * Memory: a single PUT holds at most multipart_threshold bytes, a
  * multipart put parallel_parts * part_size.
  *
@@ -64,6 +74,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
 
 #include "backend_s3.h"
 #include "s3_request.h"
@@ -86,6 +99,7 @@ struct s3_backend {
 	uint64_t multipart_threshold;
 	uint64_t part_size;
 	unsigned int parallel_parts;
+	unsigned int list_page_keys;
 };
 
 static struct s3_backend *to_s3(struct hsm_backend *be)
@@ -105,6 +119,8 @@ void hsm_s3_config_init(struct hsm_s3_config *cfg)
 	cfg->retry_max_ms = HSM_S3_DEFAULT_RETRY_MAX_MS;
 	cfg->connect_timeout_ms = HSM_S3_DEFAULT_CONNECT_TIMEOUT_MS;
 	cfg->stall_timeout_s = HSM_S3_DEFAULT_STALL_TIMEOUT_S;
+	cfg->credential_refresh_s = HSM_S3_DEFAULT_CREDENTIAL_REFRESH_S;
+	cfg->list_page_keys = HSM_S3_DEFAULT_LIST_PAGE_KEYS;
 }
 
 /* ---- small helpers ---- */
@@ -738,6 +754,25 @@ static int complete_upload(struct s3_backend *s3, struct s3_upload *up)
 	return ret;
 }
 
+/* Is there an object of exactly size bytes at key?  (HEAD, no errors.) */
+static bool is_completed_object(struct s3_backend *s3, const char *key,
+				uint64_t size)
+{
+	struct s3_request req = { .method = "HEAD", .key = key,
+				  .what = "(after a failed completion)" };
+	char err[HSM_ERROR_MAX];
+	curl_off_t length = -1;
+	bool is_there;
+
+	is_there = s3_request_perform(s3->curl, &s3->client, &req, err,
+				      sizeof(err)) == 0;
+	if (is_there)
+		curl_easy_getinfo(s3->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
+				  &length);
+	s3_request_release(&req);
+	return is_there && length >= 0 && (uint64_t)length == size;
+}
+
 static int put_sidecar(struct s3_backend *s3, const char *key,
 		       const struct hsm_checksum *sum)
 {
@@ -899,6 +934,16 @@ static int put_multipart(struct s3_backend *s3,
 	if (ret)
 		goto out;
 	ret = complete_upload(s3, &up);
+	if (ret && is_completed_object(s3, key, info->size)) {
+		/*
+		 * The service completed the upload but its answer was lost,
+		 * and the retry found no upload any more (404 NoSuchUpload).
+		 * Keys are never reused, so an object of the right size at
+		 * this key is this upload, whole: go on to the sidecar.
+		 */
+		s3->be.error[0] = '\0';
+		ret = 0;
+	}
 	if (ret)
 		goto out;
 	is_started = false;	/* completed: nothing left to abort */
@@ -1100,6 +1145,130 @@ static int s3_verify(struct hsm_backend *be, const char *location)
 	return s3_get(be, location, 0, UINT64_MAX, NULL, NULL);
 }
 
+/* ---- list: ListObjectsV2, page by page ---- */
+
+static bool is_sidecar_key(const char *key)
+{
+	size_t len = strlen(key), slen = strlen(S3_SIDECAR_SUFFIX);
+
+	return len > slen && strcmp(key + len - slen, S3_SIDECAR_SUFFIX) == 0;
+}
+
+static char *xml_child_text(xmlNodePtr parent, const char *name)
+{
+	xmlNodePtr n;
+
+	for (n = parent->children; n; n = n->next) {
+		if (n->type == XML_ELEMENT_NODE &&
+		    strcmp((const char *)n->name, name) == 0) {
+			xmlChar *text = xmlNodeGetContent(n);
+			char *copy = text ? strdup((const char *)text) : NULL;
+
+			xmlFree(text);
+			return copy;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Hand every <Contents> of one ListBucketResult page to fn; the next
+ * page's token lands in *next (NULL on the last page).
+ */
+static int list_page(struct s3_backend *s3, const struct s3_request *req,
+		     hsm_list_fn fn, void *arg, char **next)
+{
+	xmlDocPtr doc;
+	xmlNodePtr root, n;
+	char *truncated;
+	int ret = 0;
+
+	*next = NULL;
+	doc = xmlReadMemory(req->resp ? req->resp : "", (int)req->resp_len,
+			    "list.xml", NULL, XML_PARSE_NONET |
+			    XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	root = doc ? xmlDocGetRootElement(doc) : NULL;
+	if (!root || strcmp((const char *)root->name, "ListBucketResult") != 0) {
+		xmlFreeDoc(doc);
+		return hsm_backend_set_error(&s3->be, -EIO,
+					     "s3: GET %s?list-type=2: answer is no ListBucketResult",
+					     s3->client.bucket);
+	}
+	for (n = root->children; n && !ret; n = n->next) {
+		char *key, *size;
+
+		if (n->type != XML_ELEMENT_NODE ||
+		    strcmp((const char *)n->name, "Contents") != 0)
+			continue;
+		key = xml_child_text(n, "Key");
+		size = xml_child_text(n, "Size");
+		if (key && !is_sidecar_key(key))
+			ret = fn(arg, key, size ? strtoull(size, NULL, 10) : 0);
+		free(key);
+		free(size);
+	}
+	truncated = xml_child_text(root, "IsTruncated");
+	if (!ret && truncated && strcmp(truncated, "true") == 0) {
+		*next = xml_child_text(root, "NextContinuationToken");
+		if (!*next)
+			ret = hsm_backend_set_error(&s3->be, -EIO,
+						    "s3: GET %s?list-type=2: truncated page without a continuation token",
+						    s3->client.bucket);
+	}
+	free(truncated);
+	xmlFreeDoc(doc);
+	return ret;
+}
+
+static int s3_list(struct hsm_backend *be, const char *prefix,
+		   hsm_list_fn fn, void *arg)
+{
+	struct s3_backend *s3 = to_s3(be);
+	char *token = NULL, *e_token = NULL, *e_prefix, *query = NULL;
+	int ret;
+
+	be->error[0] = '\0';
+	/* all of this backend's copies, not the whole bucket */
+	e_prefix = curl_easy_escape(s3->curl, prefix && prefix[0] ? prefix :
+				    s3->key_prefix, 0);
+	if (!e_prefix)
+		return set_err(s3, -ENOMEM, "s3: LIST: out of memory");
+	do {
+		struct s3_request req = { .method = "GET", .key = NULL,
+					  .what = "(list objects)" };
+
+		free(query);
+		/* canonical order: continuation-token, list-type, max-keys, prefix */
+		if (asprintf(&query, "%s%s%slist-type=2&max-keys=%u&prefix=%s",
+			     e_token ? "continuation-token=" : "",
+			     e_token ? e_token : "", e_token ? "&" : "",
+			     s3->list_page_keys, e_prefix) < 0) {
+			query = NULL;
+			ret = set_err(s3, -ENOMEM, "s3: LIST: out of memory");
+			break;
+		}
+		req.query = query;
+		ret = simple_request(s3, s3->curl, &req);
+		free(token);
+		token = NULL;
+		if (!ret)
+			ret = list_page(s3, &req, fn, arg, &token);
+		s3_request_release(&req);
+		curl_free(e_token);
+		e_token = NULL;
+		if (!ret && token) {
+			e_token = curl_easy_escape(s3->curl, token, 0);
+			if (!e_token)
+				ret = set_err(s3, -ENOMEM, "s3: LIST: out of memory");
+		}
+	} while (!ret && token);
+	free(token);
+	curl_free(e_token);
+	curl_free(e_prefix);
+	free(query);
+	return ret;
+}
+
 static void s3_destroy(struct hsm_backend *be)
 {
 	struct s3_backend *s3 = to_s3(be);
@@ -1118,6 +1287,7 @@ static const struct hsm_backend_ops s3_ops = {
 	.del = s3_del,
 	.stat = s3_stat,
 	.verify = s3_verify,
+	.list = s3_list,
 	.destroy = s3_destroy,
 };
 
@@ -1139,6 +1309,8 @@ static int check_config(const struct hsm_s3_config *cfg, char *err,
 	else if (cfg->part_size > SIZE_MAX / 2 ||
 		 cfg->multipart_threshold > SIZE_MAX / 2)
 		problem = "part size or multipart threshold too large";
+	else if (!cfg->list_page_keys || cfg->list_page_keys > 1000)
+		problem = "list page keys must be 1..1000";
 	else if (!cfg->parallel_parts ||
 		 cfg->parallel_parts > HSM_S3_MAX_PARALLEL_PARTS)
 		problem = "parallel parts must be 1.." "64";
@@ -1157,6 +1329,8 @@ int hsm_s3_backend_create(const struct hsm_s3_config *cfg,
 
 	*out = NULL;
 	ret = check_config(cfg, err, err_len);
+	if (!ret)
+		ret = s3_check_libcurl(err, err_len);
 	if (ret)
 		return ret;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -1189,6 +1363,7 @@ int hsm_s3_backend_create(const struct hsm_s3_config *cfg,
 	s3->multipart_threshold = cfg->multipart_threshold;
 	s3->part_size = cfg->part_size;
 	s3->parallel_parts = cfg->parallel_parts;
+	s3->list_page_keys = cfg->list_page_keys;
 
 	memset(creds, 0, sizeof(*creds));
 	free(creds);

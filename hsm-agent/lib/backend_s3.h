@@ -8,8 +8,9 @@
  * hsm_s3_backend_create().  The backend then implements backend.h over
  * one bucket: a location is the object key.
  *
- * Credentials and region are looked up once, at creation, in the order
- * the AWS tools use (see hsm_s3_resolve_credentials()).
+ * Credentials and region are looked up at creation, in the order the AWS
+ * tools use (see hsm_s3_resolve_credentials()); credentials that expire
+ * are looked up again before they do, and when S3 says ExpiredToken.
  *
  * A backend is used by one thread at a time (like every hsm_backend); put()
  * runs its own worker threads internally to send multipart parts in
@@ -36,6 +37,10 @@
 #define HSM_S3_DEFAULT_RETRY_MAX_MS 20000
 #define HSM_S3_DEFAULT_CONNECT_TIMEOUT_MS 10000
 #define HSM_S3_DEFAULT_STALL_TIMEOUT_S 60
+/* Keys per ListObjectsV2 page (S3's maximum). */
+#define HSM_S3_DEFAULT_LIST_PAGE_KEYS 1000
+/* Temporary credentials are renewed this long before they expire. */
+#define HSM_S3_DEFAULT_CREDENTIAL_REFRESH_S 300
 
 struct hsm_s3_config {
 	/*
@@ -55,8 +60,8 @@ struct hsm_s3_config {
 
 	/*
 	 * Credentials: when access_key and secret_key are both set they are
-	 * used (with session_token if set); otherwise the environment, then
-	 * the shared credentials file, see hsm_s3_resolve_credentials().
+	 * used (with session_token if set); otherwise the chain of
+	 * hsm_s3_resolve_credentials().
 	 */
 	const char *access_key;
 	const char *secret_key;
@@ -89,6 +94,10 @@ struct hsm_s3_config {
 	unsigned int stall_timeout_s;
 	/* Whole-request limit, 0 = none (large objects take long). */
 	unsigned int request_timeout_ms;
+	/* Renew expiring credentials this many seconds before they expire. */
+	unsigned int credential_refresh_s;
+	/* Keys asked for per ListObjectsV2 page, 1..1000. */
+	unsigned int list_page_keys;
 };
 
 /* Defaults for everything; endpoint and bucket stay NULL. */
@@ -112,6 +121,7 @@ struct hsm_s3_credentials {
 	char access_key[HSM_S3_KEY_MAX];
 	char secret_key[HSM_S3_KEY_MAX];
 	char session_token[HSM_S3_TOKEN_MAX];	/* "" when none */
+	int64_t expiration;	/* seconds since the epoch, 0: never */
 	/* Where they came from, for messages: "config", "environment",
 	 * "/home/x/.aws/credentials [default]". */
 	char source[HSM_S3_KEY_MAX + 64];
@@ -121,20 +131,31 @@ struct hsm_s3_credentials {
  * Resolve credentials in this order:
  *  1. cfg->access_key + cfg->secret_key (+ cfg->session_token);
  *  2. $AWS_ACCESS_KEY_ID + $AWS_SECRET_ACCESS_KEY (+ $AWS_SESSION_TOKEN);
- *  3. the shared credentials file ($AWS_SHARED_CREDENTIALS_FILE, else
- *     $HOME/.aws/credentials), section cfg->profile, else $AWS_PROFILE,
- *     else "default": aws_access_key_id, aws_secret_access_key and
- *     aws_session_token.
+ *  3. $AWS_WEB_IDENTITY_TOKEN_FILE + $AWS_ROLE_ARN (+
+ *     $AWS_ROLE_SESSION_NAME), through STS AssumeRoleWithWebIdentity at
+ *     $AWS_ENDPOINT_URL_STS, else $AWS_ENDPOINT_URL, else AWS's;
+ *  4. profile cfg->profile, else $AWS_PROFILE, else "default", of
+ *     $AWS_CONFIG_FILE (else ~/.aws/config) and $AWS_SHARED_CREDENTIALS_FILE
+ *     (else ~/.aws/credentials, which wins): aws_access_key_id +
+ *     aws_secret_access_key (+ aws_session_token), else credential_process,
+ *     else role_arn + web_identity_token_file;
+ *  5. IMDSv2 at $AWS_EC2_METADATA_SERVICE_ENDPOINT (else 169.254.169.254),
+ *     unless $AWS_EC2_METADATA_DISABLED is "true".
  * A half-set source (a key without a secret) is an error rather than
  * silently falling through to the next, so a typo does not archive with
  * somebody else's identity.  Returns 0, or -ENOKEY when no source has
- * credentials, -EINVAL for a malformed source, with the reason in err.
+ * credentials, -EINVAL for a malformed source, -EACCES when a source
+ * refused (STS, a failing credential_process), with the reason in err.
  */
 int hsm_s3_resolve_credentials(const struct hsm_s3_config *cfg,
 			       struct hsm_s3_credentials *creds,
 			       char *err, size_t err_len);
 
-/* cfg->region, else $AWS_REGION, else $AWS_DEFAULT_REGION, else default. */
+/*
+ * cfg->region, else $AWS_REGION, else $AWS_DEFAULT_REGION, else the
+ * profile's region in the config files, else the default.  The string
+ * lives until the calling thread's next call.
+ */
 const char *hsm_s3_resolve_region(const struct hsm_s3_config *cfg);
 
 #endif

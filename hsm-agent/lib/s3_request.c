@@ -28,8 +28,21 @@
  * are never overwritten (backend_s3.c makes each one unique), so the
  * bytes on either side of the break belong to the same object.
  *
- * Threads: a client is read-only after s3_client_init(); each thread
- * brings its own CURL easy handle.  libxml2 is initialised here, from the
+ * Clock: S3 refuses a request signed more than 15 minutes away from its
+ * clock with RequestTimeTooSkewed, naming its time.  The client keeps the
+ * difference and signs every later request at the service's time (an
+ * X-Amz-Date header that curl signs with), so a host with a wrong clock
+ * keeps working instead of retrying the same refusal.
+ *
+ * Credentials: each attempt asks s3_client_credentials() for the key to
+ * sign with, which renews temporary credentials shortly before they
+ * expire; an ExpiredToken answer renews them at once and the request is
+ * tried again without a backoff, so a long-running agent never stops
+ * because its session token aged.
+ *
+ * Threads: a client is read-only after s3_client_init() except its
+ * credentials, under cred_lock; each thread brings its own CURL easy
+ * handle.  libxml2 is initialised here, from the
  * thread that creates the backend, before any worker parses XML.
  */
 #include <ctype.h>
@@ -53,6 +66,19 @@
 #define S3_USER_AGENT "scoutfs-hsm/1"
 #define SHA256_OF_NOTHING \
 	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+int s3_check_libcurl(char *err, size_t err_len)
+{
+	const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+
+	if (v && v->version_num >= S3_LIBCURL_MIN_VERSION_NUM)
+		return 0;
+	snprintf(err, err_len,
+		 "s3: libcurl %s is loaded, the S3 backend needs %s or later "
+		 "(older versions sign uploads with the wrong payload hash)",
+		 v ? v->version : "(unknown)", S3_LIBCURL_MIN_VERSION);
+	return -ENOTSUP;
+}
 
 /* ---- client: bucket URL and credentials ---- */
 
@@ -134,6 +160,48 @@ out:
 	return ret;
 }
 
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static void free_cred_cfg(struct hsm_s3_config *c)
+{
+	if (!c)
+		return;
+	free((char *)c->access_key);
+	if (c->secret_key)
+		memset((char *)c->secret_key, 0, strlen(c->secret_key));
+	free((char *)c->secret_key);
+	free((char *)c->session_token);
+	free((char *)c->profile);
+	free((char *)c->region);
+	free(c);
+}
+
+/* The configuration fields the credential chain reads, copied. */
+static struct hsm_s3_config *copy_cred_cfg(const struct hsm_s3_config *cfg,
+					   const char *region)
+{
+	struct hsm_s3_config *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->access_key = dup_or_null(cfg->access_key);
+	c->secret_key = dup_or_null(cfg->secret_key);
+	c->session_token = dup_or_null(cfg->session_token);
+	c->profile = dup_or_null(cfg->profile);
+	c->region = strdup(region);
+	if ((cfg->access_key && !c->access_key) ||
+	    (cfg->secret_key && !c->secret_key) ||
+	    (cfg->session_token && !c->session_token) ||
+	    (cfg->profile && !c->profile) || !c->region) {
+		free_cred_cfg(c);
+		return NULL;
+	}
+	return c;
+}
+
 int s3_client_init(struct s3_client *cl, const struct hsm_s3_config *cfg,
 		   const struct hsm_s3_credentials *creds, const char *region,
 		   char *err, size_t err_len)
@@ -146,18 +214,19 @@ int s3_client_init(struct s3_client *cl, const struct hsm_s3_config *cfg,
 	ret = build_base_url(cl, cfg, err, err_len);
 	if (ret)
 		goto fail;
+	pthread_mutex_init(&cl->cred_lock, NULL);
+	cl->is_cred_lock_init = true;
 	cl->bucket = strdup(cfg->bucket);
 	cl->sigv4 = dup_printf("aws:amz:%s:s3", region);
-	cl->userpwd = dup_printf("%s:%s", creds->access_key, creds->secret_key);
-	if (creds->session_token[0])
-		cl->token_header = dup_printf("x-amz-security-token: %s",
-					      creds->session_token);
-	if (!cl->bucket || !cl->sigv4 || !cl->userpwd ||
-	    (creds->session_token[0] && !cl->token_header)) {
+	cl->creds = malloc(sizeof(*cl->creds));
+	cl->cred_cfg = copy_cred_cfg(cfg, region);
+	if (!cl->bucket || !cl->sigv4 || !cl->creds || !cl->cred_cfg) {
 		ret = -ENOMEM;
 		snprintf(err, err_len, "s3: out of memory");
 		goto fail;
 	}
+	*cl->creds = *creds;
+	cl->credential_refresh_s = cfg->credential_refresh_s;
 	cl->retries = cfg->retries;
 	cl->retry_base_ms = cfg->retry_base_ms;
 	cl->retry_max_ms = cfg->retry_max_ms;
@@ -175,13 +244,105 @@ void s3_client_release(struct s3_client *cl)
 	free(cl->bucket);
 	free(cl->base_url);
 	free(cl->sigv4);
-	if (cl->userpwd) {
+	if (cl->creds) {
 		/* the secret should not outlive the backend in freed memory */
-		memset(cl->userpwd, 0, strlen(cl->userpwd));
-		free(cl->userpwd);
+		memset(cl->creds, 0, sizeof(*cl->creds));
+		free(cl->creds);
 	}
-	free(cl->token_header);
+	free_cred_cfg(cl->cred_cfg);
+	if (cl->is_cred_lock_init)
+		pthread_mutex_destroy(&cl->cred_lock);
 	memset(cl, 0, sizeof(*cl));
+}
+
+void s3_client_date_header(struct s3_client *cl, char *out)
+{
+	int64_t offset;
+	time_t when;
+	struct tm tm;
+
+	pthread_mutex_lock(&cl->cred_lock);
+	offset = cl->clock_offset_s;
+	pthread_mutex_unlock(&cl->cred_lock);
+	out[0] = '\0';
+	if (!offset)
+		return;
+	when = time(NULL) + (time_t)offset;
+	gmtime_r(&when, &tm);
+	strftime(out, S3_DATE_HEADER_MAX, "X-Amz-Date: %Y%m%dT%H%M%SZ", &tm);
+}
+
+/*
+ * A RequestTimeTooSkewed answer names the service's time (<ServerTime>,
+ * else the Date header): remember how far off we are.  true when learnt.
+ */
+static bool learn_clock_offset(struct s3_client *cl,
+			       const struct s3_request *req)
+{
+	char text[64];
+	const char *date;
+	time_t server = -1;
+	struct tm tm;
+
+	if (s3_xml_child_text(req->resp, req->resp_len, "Error", "ServerTime",
+			      text, sizeof(text)) == 0) {
+		memset(&tm, 0, sizeof(tm));
+		if (strptime(text, "%Y-%m-%dT%H:%M:%S", &tm))
+			server = timegm(&tm);
+	}
+	if (server < 0 && (date = s3_response_header(req, "date")))
+		server = curl_getdate(date, NULL);
+	if (server < 0)
+		return false;
+	pthread_mutex_lock(&cl->cred_lock);
+	cl->clock_offset_s = (int64_t)server - (int64_t)time(NULL);
+	pthread_mutex_unlock(&cl->cred_lock);
+	return true;
+}
+
+static bool credentials_are_due(const struct s3_client *cl, time_t now)
+{
+	const struct hsm_s3_credentials *c = cl->creds;
+
+	return c->expiration &&
+	       (int64_t)now + (int64_t)cl->credential_refresh_s >= c->expiration;
+}
+
+int s3_client_credentials(struct s3_client *cl, bool is_forced,
+			  char *userpwd, char *token_header,
+			  char *err, size_t err_len)
+{
+	struct hsm_s3_credentials *fresh = NULL;
+	time_t now = time(NULL);
+	int ret = 0;
+
+	pthread_mutex_lock(&cl->cred_lock);
+	if (is_forced || credentials_are_due(cl, now)) {
+		fresh = malloc(sizeof(*fresh));
+		ret = fresh ? hsm_s3_resolve_credentials(cl->cred_cfg, fresh,
+							err, err_len) : -ENOMEM;
+		if (!ret)
+			*cl->creds = *fresh;
+		else if (cl->creds->expiration == 0 ||
+			 (int64_t)now < cl->creds->expiration)
+			ret = 0;	/* the old ones still work: try later */
+		if (fresh) {
+			memset(fresh, 0, sizeof(*fresh));
+			free(fresh);
+		}
+	}
+	if (!ret) {
+		snprintf(userpwd, S3_USERPWD_MAX, "%s:%s", cl->creds->access_key,
+			 cl->creds->secret_key);
+		if (cl->creds->session_token[0])
+			snprintf(token_header, S3_TOKEN_HEADER_MAX,
+				 "x-amz-security-token: %s",
+				 cl->creds->session_token);
+		else
+			token_header[0] = '\0';
+	}
+	pthread_mutex_unlock(&cl->cred_lock);
+	return ret;
 }
 
 /* ---- XML ---- */
@@ -264,6 +425,12 @@ static bool is_retryable_answer(long status, const char *code)
 		if (strcmp(code, transient_codes[i]) == 0)
 			return true;
 	return false;
+}
+
+static bool is_expired_token(const char *code)
+{
+	return strcmp(code, "ExpiredToken") == 0 ||
+	       strcmp(code, "TokenRefreshRequired") == 0;
 }
 
 static bool is_retryable_curl(CURLcode cc)
@@ -496,9 +663,10 @@ static void sha256_hex(const void *buf, size_t len, char *out)
 	strcpy(out, text + strlen(HSM_CHECKSUM_PREFIX));
 }
 
-static struct curl_slist *build_headers(const struct s3_client *cl,
-					const struct s3_request *req,
+static struct curl_slist *build_headers(const struct s3_request *req,
 					const char *payload_sha256,
+					const char *token_header,
+					const char *date_header,
 					uint64_t range_start, uint64_t range_len)
 {
 	struct curl_slist *h = NULL, *l, *t;
@@ -514,8 +682,17 @@ static struct curl_slist *build_headers(const struct s3_client *cl,
 	if (!(t = curl_slist_append(h, line)))
 		goto fail;
 	h = t;
-	if (cl->token_header) {
-		if (!(t = curl_slist_append(h, cl->token_header)))
+	if (token_header[0]) {
+		if (!(t = curl_slist_append(h, token_header)))
+			goto fail;
+		h = t;
+	}
+	/*
+	 * curl signs with a date it is given instead of its clock's (curl
+	 * before 8.3 also repeats the header, with the same value).
+	 */
+	if (date_header[0]) {
+		if (!(t = curl_slist_append(h, date_header)))
 			goto fail;
 		h = t;
 	}
@@ -543,7 +720,8 @@ fail:
 }
 
 static void setup_common(CURL *curl, const struct s3_client *cl,
-			 struct attempt *at, char *curl_err)
+			 struct attempt *at, const char *userpwd,
+			 char *curl_err)
 {
 	curl_easy_reset(curl);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
@@ -551,7 +729,7 @@ static void setup_common(CURL *curl, const struct s3_client *cl,
 	/* a key is a name, not a path: "a/../b" must reach S3 as it is */
 	curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);
 	curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, cl->sigv4);
-	curl_easy_setopt(curl, CURLOPT_USERPWD, cl->userpwd);
+	curl_easy_setopt(curl, CURLOPT_USERPWD, userpwd);
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, curl_err);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_body);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, at);
@@ -572,13 +750,15 @@ static void setup_common(CURL *curl, const struct s3_client *cl,
 /*
  * One try.  Returns the curl result; the HTTP status and body land in req.
  */
-static CURLcode attempt_once(CURL *curl, const struct s3_client *cl,
+static CURLcode attempt_once(CURL *curl, struct s3_client *cl,
 			     struct s3_request *req, const char *url,
-			     const char *payload_sha256, char *curl_err)
+			     const char *payload_sha256, const char *userpwd,
+			     const char *token_header, char *curl_err)
 {
 	struct body_reader br = { req->body, req->body_len, 0 };
 	struct attempt at = { req, curl, false, false };
 	uint64_t start = req->range_start, len = req->range_len;
+	char date_header[S3_DATE_HEADER_MAX];
 	struct curl_slist *headers;
 	CURLcode cc;
 
@@ -595,12 +775,14 @@ static CURLcode attempt_once(CURL *curl, const struct s3_client *cl,
 	}
 	at.wants_partial = req->has_range;
 
-	headers = build_headers(cl, req, payload_sha256, start, len);
+	s3_client_date_header(cl, date_header);
+	headers = build_headers(req, payload_sha256, token_header, date_header,
+				start, len);
 	if (!headers)
 		return CURLE_OUT_OF_MEMORY;
 
 	s3_request_release(req);
-	setup_common(curl, cl, &at, curl_err);
+	setup_common(curl, cl, &at, userpwd, curl_err);
 	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
 
@@ -656,14 +838,17 @@ static void parse_error_answer(struct s3_request *req, char *message,
 			  message, message_len);
 }
 
-int s3_request_perform(CURL *curl, const struct s3_client *cl,
+int s3_request_perform(CURL *curl, struct s3_client *cl,
 		       struct s3_request *req, char *err, size_t err_len)
 {
 	char payload_sha256[2 * HSM_CHECKSUM_BYTES + 1];
+	char userpwd[S3_USERPWD_MAX];
+	char *token_header = malloc(S3_TOKEN_HEADER_MAX);
 	char curl_err[CURL_ERROR_SIZE];
 	char message[256];
 	char *ekey = NULL, *url = NULL;
 	unsigned int attempt, seed;
+	bool is_expired = false;
 	int ret = 0;
 	CURLcode cc;
 
@@ -672,7 +857,7 @@ int s3_request_perform(CURL *curl, const struct s3_client *cl,
 	req->sink_bytes = 0;
 	req->sink_err = 0;
 
-	ekey = encode_key(req->key ? req->key : "");
+	ekey = token_header ? encode_key(req->key ? req->key : "") : NULL;
 	if (ekey)
 		url = dup_printf("%s/%s%s%s", cl->base_url, ekey,
 				 req->query ? "?" : "",
@@ -695,7 +880,12 @@ int s3_request_perform(CURL *curl, const struct s3_client *cl,
 	for (attempt = 0;; attempt++) {
 		bool is_last = attempt >= cl->retries;
 
-		cc = attempt_once(curl, cl, req, url, payload_sha256, curl_err);
+		ret = s3_client_credentials(cl, is_expired, userpwd, token_header,
+					    err, err_len);
+		if (ret)
+			break;
+		cc = attempt_once(curl, cl, req, url, payload_sha256, userpwd,
+				  token_header, curl_err);
 		if (cc == CURLE_OK && req->status >= 200 && req->status < 300) {
 			ret = 0;
 			break;
@@ -739,12 +929,25 @@ int s3_request_perform(CURL *curl, const struct s3_client *cl,
 				 message,
 				 is_retryable_answer(req->status, req->code) ?
 				 " (gave up retrying)" : "");
+			/*
+			 * Temporary credentials aged on the way (or the clock
+			 * is off): renew them and try again at once.
+			 */
+			is_expired = is_expired_token(req->code);
+			if (is_expired && !is_last)
+				continue;
+			/* our clock is off: sign at the service's and go again */
+			if (strcmp(req->code, "RequestTimeTooSkewed") == 0 &&
+			    !is_last && learn_clock_offset(cl, req))
+				continue;
 			if (!is_retryable_answer(req->status, req->code) || is_last)
 				break;
 		}
 		backoff_sleep(cl, attempt, &seed);
 	}
 out:
+	memset(userpwd, 0, sizeof(userpwd));
+	free(token_header);
 	free(ekey);
 	free(url);
 	return ret;

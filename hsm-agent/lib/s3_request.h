@@ -6,6 +6,7 @@
 #ifndef SCOUTFS_HSM_S3_REQUEST_H
 #define SCOUTFS_HSM_S3_REQUEST_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,13 +18,43 @@
 
 #define S3_CODE_MAX 64
 
-/* What every request of one backend shares; read-only once set up. */
+/*
+ * libcurl's SigV4 signs our x-amz-content-sha256 as the payload hash from
+ * 7.87.0 on (the Makefile and the rpm spec require it too).
+ */
+#define S3_LIBCURL_MIN_VERSION_NUM 0x075700
+#define S3_LIBCURL_MIN_VERSION "7.87.0"
+#if LIBCURL_VERSION_NUM < S3_LIBCURL_MIN_VERSION_NUM
+#error "the S3 backend needs libcurl >= 7.87.0 (see README.md, Older distributions)"
+#endif
+
+/*
+ * The libcurl loaded at run time may be older than the headers built
+ * against: 0, or -ENOTSUP with the versions named in err.
+ */
+int s3_check_libcurl(char *err, size_t err_len);
+
+/*
+ * What every request of one backend shares.  Read-only once set up,
+ * except the credentials, which cred_lock covers: any request thread may
+ * renew them (s3_client_credentials()).
+ */
 struct s3_client {
 	char *bucket;
 	char *base_url;		/* the bucket's URL, without a trailing '/' */
 	char *sigv4;		/* "aws:amz:<region>:s3" */
-	char *userpwd;		/* "<access key>:<secret key>" */
-	char *token_header;	/* "x-amz-security-token: ..." or NULL */
+	pthread_mutex_t cred_lock;
+	bool is_cred_lock_init;
+	struct hsm_s3_credentials *creds;
+	/* what the chain is run with again to renew them */
+	struct hsm_s3_config *cred_cfg;
+	unsigned int credential_refresh_s;
+	/*
+	 * Seconds the service's clock is ahead of ours, learnt from a
+	 * RequestTimeTooSkewed answer; requests are signed at now + this.
+	 * Under cred_lock.
+	 */
+	int64_t clock_offset_s;
 	unsigned int retries;
 	unsigned int retry_base_ms;
 	unsigned int retry_max_ms;
@@ -36,6 +67,28 @@ int s3_client_init(struct s3_client *cl, const struct hsm_s3_config *cfg,
 		   const struct hsm_s3_credentials *creds, const char *region,
 		   char *err, size_t err_len);
 void s3_client_release(struct s3_client *cl);
+
+#define S3_USERPWD_MAX (2 * HSM_S3_KEY_MAX + 2)
+#define S3_TOKEN_HEADER_MAX (HSM_S3_TOKEN_MAX + 32)
+
+/*
+ * The credentials to sign the next request with, as CURLOPT_USERPWD
+ * ("key:secret") and an "x-amz-security-token: ..." header ("" when
+ * none).  They are renewed first when they expire within
+ * credential_refresh_s, or always with is_forced (S3 said ExpiredToken).
+ * A failed renewal keeps credentials that have not expired yet.  0, or a
+ * negative errno with the reason in err.
+ */
+int s3_client_credentials(struct s3_client *cl, bool is_forced,
+			  char *userpwd, char *token_header,
+			  char *err, size_t err_len);
+
+#define S3_DATE_HEADER_MAX 40
+/*
+ * "X-Amz-Date: ..." for the service's clock when a skew was learnt, else
+ * "" (curl then signs at its own clock, time(NULL)).
+ */
+void s3_client_date_header(struct s3_client *cl, char *out);
 
 struct s3_request {
 	/* ---- set by the caller ---- */
@@ -77,7 +130,7 @@ struct s3_request {
  * cause" in err.  Uses (and resets) the caller's easy handle so that
  * connections are reused; one handle per thread.
  */
-int s3_request_perform(CURL *curl, const struct s3_client *cl,
+int s3_request_perform(CURL *curl, struct s3_client *cl,
 		       struct s3_request *req, char *err, size_t err_len);
 /* Free the results; the request can then be performed again. */
 void s3_request_release(struct s3_request *req);

@@ -41,27 +41,15 @@
 #include "backend.h"
 #include "backend_s3.h"
 #include "checksum.h"
+#include "hsm_test_s3.h"
 #include "hsm_test_util.h"
 
-#define TEST_BUCKET "hsm-test"
-#define TEST_KEY_PREFIX "t/"
+#define TEST_BUCKET HSM_TEST_S3_BUCKET
 #define TEST_ACCESS_KEY "S3RVER"	/* s3rver's built-in account */
 #define TEST_SECRET_KEY "S3RVER"
-#define SKIP_EXIT_CODE 77
-#define MiB (1024ULL * 1024)
-/* Small parts so a 40 MiB stream makes many parts in flight at once. */
-#define TEST_THRESHOLD (1 * MiB)
-#define TEST_PART_SIZE (1 * MiB)
-#define TEST_PARALLEL 4
+#define MiB HSM_TEST_MiB
 
-static struct {
-	bool is_available;
-	char start_script[PATH_MAX];
-	char stop_script[PATH_MAX];
-	int port;
-	pid_t pid;
-	char dir[PATH_MAX];
-} s3rver;
+static struct hsm_test_s3_server s3rver = { .script = "s3rver-start" };
 
 /* snprintf that fails the test instead of silently cutting a path. */
 static void fmt_path(char *out, size_t out_len, const char *fmt, ...)
@@ -83,66 +71,27 @@ static void fmt_path(char *out, size_t out_len, const char *fmt, ...)
 
 /* ---- s3rver control ---- */
 
-static bool find_scripts(void)
+/* s3rver's data directory, where the tests look behind the S3 API. */
+static const char *s3rver_dir(void)
 {
-	char exe[PATH_MAX], top[PATH_MAX];
-	const char *env = getenv("S3RVER_START");
-	ssize_t n;
-	int i;
+	const char *dir = hsm_test_s3_var(&s3rver, "S3RVER_DIR");
 
-	if (env && env[0]) {
-		snprintf(s3rver.start_script, sizeof(s3rver.start_script), "%s", env);
-	} else if (access("../../s3/s3rver-start", X_OK) == 0) {
-		/* make -C tests/unit/hsm check runs here */
-		realpath("../../s3/s3rver-start", s3rver.start_script);
-	} else {
-		/* TOP/build/<kind>/tests/unit/hsm/test_backend_s3 */
-		n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-		if (n < 0)
-			return false;
-		exe[n] = '\0';
-		snprintf(top, sizeof(top), "%s", exe);
-		for (i = 0; i < 6; i++)
-			snprintf(top, sizeof(top), "%s", dirname(top));
-		fmt_path(s3rver.start_script, sizeof(s3rver.start_script),
-			 "%s/tests/s3/s3rver-start", top);
-	}
-	snprintf(s3rver.stop_script, sizeof(s3rver.stop_script), "%s",
-		 s3rver.start_script);
-	snprintf(s3rver.stop_script + strlen(s3rver.stop_script) - strlen("start"),
-		 sizeof("start"), "stop");
-	return access(s3rver.start_script, X_OK) == 0;
+	return dir ? dir : "/nonexistent";
 }
 
 /* Run s3rver-start; port 0 picks a free one.  0, -EAGAIN to skip, -EIO. */
 static int s3rver_start(int port, const char *dir)
 {
-	char cmd[3 * PATH_MAX], line[PATH_MAX + 32];
-	FILE *out;
-	int status;
+	char args[PATH_MAX + 64];
+	int ret;
 
-	snprintf(cmd, sizeof(cmd), "'%s' -b %s%s%.0d%s%s%s", s3rver.start_script,
-		 TEST_BUCKET, port ? " -p " : "", port, dir ? " -d '" : "",
-		 dir ? dir : "", dir ? "'" : "");
-	out = popen(cmd, "r");
-	if (!out)
-		return -EIO;
-	while (fgets(line, sizeof(line), out)) {
-		line[strcspn(line, "\n")] = '\0';
-		if (strncmp(line, "S3RVER_PORT=", 12) == 0)
-			s3rver.port = atoi(line + 12);
-		else if (strncmp(line, "S3RVER_PID=", 11) == 0)
-			s3rver.pid = (pid_t)atoi(line + 11);
-		else if (strncmp(line, "S3RVER_DIR=", 11) == 0)
-			fmt_path(s3rver.dir, sizeof(s3rver.dir), "%s", line + 11);
-	}
-	status = pclose(out);
-	if (WIFEXITED(status) && WEXITSTATUS(status) == SKIP_EXIT_CODE)
-		return -EAGAIN;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !s3rver.port ||
-	    !s3rver.pid)
-		return -EIO;
-	return 0;
+	snprintf(args, sizeof(args), "-b %s%s%.0d%s%s%s", TEST_BUCKET,
+		 port ? " -p " : "", port, dir ? " -d '" : "", dir ? dir : "",
+		 dir ? "'" : "");
+	ret = hsm_test_s3_start(&s3rver, args);
+	snprintf(s3rver.access_key, sizeof(s3rver.access_key), TEST_ACCESS_KEY);
+	snprintf(s3rver.secret_key, sizeof(s3rver.secret_key), TEST_SECRET_KEY);
+	return ret;
 }
 
 /*
@@ -157,39 +106,21 @@ static void s3rver_kill(void)
 	usleep(200 * 1000);
 }
 
-static void s3rver_stop(bool remove_dir)
-{
-	char cmd[3 * PATH_MAX];
-
-	if (s3rver.pid <= 0)
-		return;
-	snprintf(cmd, sizeof(cmd), "'%s' %d%s%s%s", s3rver.stop_script,
-		 (int)s3rver.pid, remove_dir ? " '" : "",
-		 remove_dir ? s3rver.dir : "", remove_dir ? "'" : "");
-	if (system(cmd) != 0)
-		fprintf(stderr, "# %s failed\n", cmd);
-	s3rver.pid = 0;
-}
-
 static int group_setup(void **state)
 {
 	int ret;
 
 	(void)state;
-	if (!find_scripts()) {
-		fprintf(stderr, "# s3rver-start not found; S3 tests skip\n");
-		return 0;
-	}
+	hsm_test_s3_clear_env();
 	ret = s3rver_start(0, NULL);
 	if (ret == -EAGAIN) {
 		fprintf(stderr, "# node or s3rver not installed; S3 tests skip\n");
 		return 0;
 	}
 	if (ret) {
-		fprintf(stderr, "# %s failed\n", s3rver.start_script);
+		fprintf(stderr, "# s3rver-start failed\n");
 		return -1;
 	}
-	s3rver.is_available = true;
 	return 0;
 }
 
@@ -197,8 +128,11 @@ static int group_teardown(void **state)
 {
 	(void)state;
 	if (s3rver.is_available) {
-		s3rver_stop(false);
-		hsm_test_rmtree(s3rver.dir);
+		char dir[PATH_MAX];
+
+		snprintf(dir, sizeof(dir), "%s", s3rver_dir());
+		hsm_test_s3_stop(&s3rver, "");
+		hsm_test_rmtree(dir);
 	}
 	return 0;
 }
@@ -211,142 +145,14 @@ static int group_teardown(void **state)
 
 /* ---- helpers ---- */
 
-static void test_config(struct hsm_s3_config *cfg, char *endpoint,
-			size_t endpoint_len)
-{
-	snprintf(endpoint, endpoint_len, "http://127.0.0.1:%d", s3rver.port);
-	hsm_s3_config_init(cfg);
-	cfg->endpoint = endpoint;
-	cfg->bucket = TEST_BUCKET;
-	cfg->path_style = true;
-	cfg->access_key = TEST_ACCESS_KEY;
-	cfg->secret_key = TEST_SECRET_KEY;
-	cfg->key_prefix = TEST_KEY_PREFIX;
-	cfg->multipart_threshold = TEST_THRESHOLD;
-	cfg->part_size = TEST_PART_SIZE;
-	cfg->parallel_parts = TEST_PARALLEL;
-	cfg->retries = 2;
-	cfg->retry_base_ms = 20;
-	cfg->retry_max_ms = 200;
-	cfg->connect_timeout_ms = 2000;
-	cfg->stall_timeout_s = 10;
-}
-
-static struct hsm_backend *create_backend(const struct hsm_s3_config *cfg)
-{
-	struct hsm_backend *be = NULL;
-	char err[HSM_ERROR_MAX] = "";
-	int ret;
-
-	ret = hsm_s3_backend_create(cfg, &be, err, sizeof(err));
-	if (ret)
-		fail_msg("hsm_s3_backend_create: %d %s", ret, err);
-	assert_non_null(be);
-	assert_string_equal(be->ops->name, "s3");
-	return be;
-}
-
 static struct hsm_backend *test_backend(void)
 {
-	struct hsm_s3_config cfg;
-	char endpoint[64];
-
-	test_config(&cfg, endpoint, sizeof(endpoint));
-	return create_backend(&cfg);
-}
-
-static void test_info(struct hsm_object_info *info, uint64_t ino,
-		      uint64_t size)
-{
-	memset(info, 0, sizeof(*info));
-	snprintf(info->fsid, sizeof(info->fsid), "0123456789abcdef0123456789abcdef");
-	info->ino = ino;
-	info->data_version = 7;
-	info->size = size;
-	info->mtime_sec = 1700000000;
-	info->path = "/mnt/scoutfs/dir/file name ü";
-}
-
-static int put_pattern(struct hsm_backend *be, uint64_t ino, uint64_t seed,
-		       uint64_t size, struct hsm_put_result *res)
-{
-	struct hsm_object_info info;
-	struct hsm_test_reader rd;
-
-	test_info(&info, ino, size);
-	hsm_test_reader_init(&rd, seed, HSM_TEST_PATTERN_RANDOM, size);
-	/* short reads: the backend must loop until a part is full */
-	rd.max_chunk = 100000;
-	return be->ops->put(be, &info, hsm_test_read, &rd, res);
-}
-
-static void assert_put_pattern(struct hsm_backend *be, uint64_t ino,
-			       uint64_t seed, uint64_t size,
-			       struct hsm_put_result *res)
-{
-	struct hsm_test_pattern pat = { seed, HSM_TEST_PATTERN_RANDOM };
-	struct hsm_checksum want;
-	int ret;
-
-	ret = put_pattern(be, ino, seed, size, res);
-	if (ret)
-		fail_msg("put of %" PRIu64 " bytes: %d %s", size, ret,
-			 hsm_backend_error(be));
-	hsm_test_pattern_checksum(&pat, size, &want);
-	assert_true(hsm_checksum_equal(&res->checksum, &want));
-	assert_int_equal(res->bytes, size);
-	assert_true(strncmp(res->location, TEST_KEY_PREFIX,
-			    strlen(TEST_KEY_PREFIX)) == 0);
-}
-
-/* get [offset, offset+length) and check every byte against the pattern */
-static int get_and_compare(struct hsm_backend *be, const char *location,
-			   uint64_t seed, uint64_t offset, uint64_t length,
-			   uint64_t *bytes)
-{
-	struct hsm_test_writer wr;
-	int ret;
-
-	assert_int_equal(hsm_test_writer_init(&wr, seed, HSM_TEST_PATTERN_RANDOM,
-					      offset), 0);
-	ret = be->ops->get(be, location, offset, length, hsm_test_write, &wr);
-	*bytes = wr.bytes;
-	assert_int_equal(wr.mismatches, 0);
-	hsm_test_writer_release(&wr);
-	return ret;
-}
-
-static void assert_round_trip(struct hsm_backend *be, uint64_t ino,
-			      uint64_t seed, uint64_t size)
-{
-	struct hsm_stat_result st;
-	struct hsm_put_result res;
-	uint64_t bytes = 0;
-	int ret;
-
-	assert_put_pattern(be, ino, seed, size, &res);
-
-	ret = be->ops->stat(be, res.location, &st);
-	if (ret)
-		fail_msg("stat %s: %d %s", res.location, ret, hsm_backend_error(be));
-	assert_int_equal(st.bytes, size);
-	assert_true(hsm_checksum_equal(&st.checksum, &res.checksum));
-	assert_string_equal(st.info.fsid, "0123456789abcdef0123456789abcdef");
-	assert_int_equal(st.info.ino, ino);
-	assert_int_equal(st.info.data_version, 7);
-	assert_int_equal(st.info.size, size);
-	assert_int_equal(st.info.mtime_sec, 1700000000);
-
-	ret = get_and_compare(be, res.location, seed, 0, UINT64_MAX, &bytes);
-	if (ret)
-		fail_msg("get %s: %d %s", res.location, ret, hsm_backend_error(be));
-	assert_int_equal(bytes, size);
-	assert_int_equal(be->ops->verify(be, res.location), 0);
+	return hsm_test_s3_backend(&s3rver);
 }
 
 static void object_file(char *out, size_t out_len, const char *location)
 {
-	fmt_path(out, out_len, "%s/%s/%s._S3rver_object", s3rver.dir,
+	fmt_path(out, out_len, "%s/%s/%s._S3rver_object", s3rver_dir(),
 		 TEST_BUCKET, location);
 }
 
@@ -371,20 +177,12 @@ static int count_objects_of_ino(uint64_t ino)
 	char dir[PATH_MAX + 128];
 
 	snprintf(dir, sizeof(dir), "%s/%s/%s0123456789abcdef0123456789abcdef/%016" PRIx64,
-		 s3rver.dir, TEST_BUCKET, TEST_KEY_PREFIX, ino);
+		 s3rver_dir(), TEST_BUCKET, HSM_TEST_S3_KEY_PREFIX, ino);
 	nr_object_files = 0;
 	if (access(dir, F_OK) != 0)
 		return 0;
 	assert_int_equal(nftw(dir, count_object_file, 16, FTW_PHYS), 0);
 	return nr_object_files;
-}
-
-static void assert_error_contains(struct hsm_backend *be, const char *what)
-{
-	fprintf(stderr, "# backend said: %s\n", hsm_backend_error(be));
-	if (!strstr(hsm_backend_error(be), what))
-		fail_msg("error \"%s\" does not mention \"%s\"",
-			 hsm_backend_error(be), what);
 }
 
 /* ---- round trips ---- */
@@ -399,7 +197,7 @@ static void put_get_round_trips_small_sizes(void **state)
 	REQUIRE_S3RVER();
 	be = test_backend();
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
-		assert_round_trip(be, 100 + i, 1000 + i, sizes[i]);
+		hsm_test_s3_assert_round_trip(be, 100 + i, 1000 + i, sizes[i]);
 	hsm_backend_destroy(be);
 }
 
@@ -414,10 +212,10 @@ static void put_of_large_stream_uses_parallel_multipart(void **state)
 	(void)state;
 	REQUIRE_S3RVER();
 	be = test_backend();
-	assert_round_trip(be, 200, 2000, size);
+	hsm_test_s3_assert_round_trip(be, 200, 2000, size);
 
 	/* and an unaligned one: the last part is short */
-	assert_put_pattern(be, 201, 2001, 5 * MiB + 12345, &res);
+	hsm_test_s3_assert_put(be, 201, 2001, 5 * MiB + 12345, &res);
 	assert_int_equal(be->ops->stat(be, res.location, &st), 0);
 	assert_int_equal(st.bytes, 5 * MiB + 12345);
 	assert_true(hsm_checksum_equal(&st.checksum, &res.checksum));
@@ -439,8 +237,8 @@ static void put_at_threshold_goes_multipart(void **state)
 	REQUIRE_S3RVER();
 	be = test_backend();
 	/* exactly one full part, and threshold + 1: two parts, one 1 byte */
-	assert_round_trip(be, 210, 2100, TEST_THRESHOLD);
-	assert_round_trip(be, 211, 2101, TEST_THRESHOLD + 1);
+	hsm_test_s3_assert_round_trip(be, 210, 2100, HSM_TEST_S3_THRESHOLD);
+	hsm_test_s3_assert_round_trip(be, 211, 2101, HSM_TEST_S3_THRESHOLD + 1);
 	hsm_backend_destroy(be);
 }
 
@@ -469,13 +267,13 @@ static void ranged_get_returns_exactly_the_range(void **state)
 	REQUIRE_S3RVER();
 	be = test_backend();
 	for (s = 0; s < 2; s++) {
-		assert_put_pattern(be, 300 + s, 3000 + s, sizes[s], &res);
+		hsm_test_s3_assert_put(be, 300 + s, 3000 + s, sizes[s], &res);
 		for (i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
 			if (ranges[i].offset > sizes[s])
 				continue;
 			expect = ranges[i].length == UINT64_MAX ?
 				 sizes[s] - ranges[i].offset : ranges[i].expect;
-			ret = get_and_compare(be, res.location, 3000 + s,
+			ret = hsm_test_s3_get_and_compare(be, res.location, 3000 + s,
 					      ranges[i].offset, ranges[i].length,
 					      &bytes);
 			if (ret)
@@ -485,15 +283,15 @@ static void ranged_get_returns_exactly_the_range(void **state)
 			assert_int_equal(bytes, expect);
 		}
 		/* a range running past the end stops at the end */
-		ret = get_and_compare(be, res.location, 3000 + s, sizes[s] - 10,
+		ret = hsm_test_s3_get_and_compare(be, res.location, 3000 + s, sizes[s] - 10,
 				      1000, &bytes);
 		assert_int_equal(ret, 0);
 		assert_int_equal(bytes, 10);
 		/* at the end: nothing; past it: an error */
-		assert_int_equal(get_and_compare(be, res.location, 3000 + s,
+		assert_int_equal(hsm_test_s3_get_and_compare(be, res.location, 3000 + s,
 						 sizes[s], UINT64_MAX, &bytes), 0);
 		assert_int_equal(bytes, 0);
-		assert_int_equal(get_and_compare(be, res.location, 3000 + s,
+		assert_int_equal(hsm_test_s3_get_and_compare(be, res.location, 3000 + s,
 						 sizes[s] + 1, 1, &bytes),
 				 -EINVAL);
 	}
@@ -517,7 +315,7 @@ static void corrupted_object_fails_whole_get_and_verify(void **state)
 	REQUIRE_S3RVER();
 	be = test_backend();
 	for (i = 0; i < 2; i++) {
-		assert_put_pattern(be, 400 + i, 4000 + i, sizes[i], &res);
+		hsm_test_s3_assert_put(be, 400 + i, 4000 + i, sizes[i], &res);
 		object_file(path, sizeof(path), res.location);
 		assert_int_equal(hsm_test_flip_byte(path, 777, 0x10), 0);
 
@@ -526,8 +324,8 @@ static void corrupted_object_fails_whole_get_and_verify(void **state)
 		ret = be->ops->get(be, res.location, 0, UINT64_MAX,
 				   hsm_test_write, &wr);
 		assert_int_equal(ret, -EBADMSG);
-		assert_error_contains(be, "checksum mismatch");
-		assert_error_contains(be, res.location);
+		hsm_test_s3_assert_error(be, "checksum mismatch");
+		hsm_test_s3_assert_error(be, res.location);
 		/* the writer saw the bytes, including the bad one */
 		assert_int_equal(wr.bytes, sizes[i]);
 		assert_int_equal(wr.mismatches, 1);
@@ -536,7 +334,7 @@ static void corrupted_object_fails_whole_get_and_verify(void **state)
 		assert_int_equal(be->ops->verify(be, res.location), -EBADMSG);
 
 		/* a range read is not verified: it has no checksum to match */
-		assert_int_equal(get_and_compare(be, res.location, 4000 + i,
+		assert_int_equal(hsm_test_s3_get_and_compare(be, res.location, 4000 + i,
 						 0, 700, &bytes), 0);
 		assert_int_equal(bytes, 700);
 	}
@@ -551,28 +349,27 @@ static void wrong_credentials_fail_with_the_s3_error_code(void **state)
 	struct hsm_put_result res;
 	struct hsm_stat_result st;
 	struct hsm_backend *be;
-	char endpoint[64];
 	int ret;
 
 	(void)state;
 	REQUIRE_S3RVER();
-	test_config(&cfg, endpoint, sizeof(endpoint));
+	hsm_test_s3_config(&s3rver, &cfg);
 	cfg.access_key = "AKIANOTAREALKEY";
 	cfg.secret_key = "wrong";
-	be = create_backend(&cfg);
+	be = hsm_test_s3_create(&cfg);
 
-	ret = put_pattern(be, 500, 5000, 100, &res);
+	ret = hsm_test_s3_put_pattern(be, 500, 5000, 100, &res);
 	assert_int_equal(ret, -EACCES);
-	assert_error_contains(be, "403 InvalidAccessKeyId");
-	assert_error_contains(be, "PUT " TEST_BUCKET "/");
+	hsm_test_s3_assert_error(be, "403 InvalidAccessKeyId");
+	hsm_test_s3_assert_error(be, "PUT " TEST_BUCKET "/");
 
-	ret = put_pattern(be, 501, 5001, 3 * MiB, &res);
+	ret = hsm_test_s3_put_pattern(be, 501, 5001, 3 * MiB, &res);
 	assert_int_equal(ret, -EACCES);
-	assert_error_contains(be, "InvalidAccessKeyId");
+	hsm_test_s3_assert_error(be, "InvalidAccessKeyId");
 
 	ret = be->ops->stat(be, "t/whatever", &st);
 	assert_int_equal(ret, -EACCES);
-	assert_error_contains(be, "HEAD " TEST_BUCKET "/t/whatever: 403 InvalidAccessKeyId");
+	hsm_test_s3_assert_error(be, "HEAD " TEST_BUCKET "/t/whatever: 403 InvalidAccessKeyId");
 	hsm_backend_destroy(be);
 }
 
@@ -582,32 +379,31 @@ static void missing_bucket_and_missing_key_are_told_apart(void **state)
 	struct hsm_put_result res;
 	struct hsm_stat_result st;
 	struct hsm_backend *be;
-	char endpoint[64];
 	uint64_t bytes;
 	int ret;
 
 	(void)state;
 	REQUIRE_S3RVER();
-	test_config(&cfg, endpoint, sizeof(endpoint));
+	hsm_test_s3_config(&s3rver, &cfg);
 	cfg.bucket = "no-such-bucket";
-	be = create_backend(&cfg);
-	ret = put_pattern(be, 600, 6000, 100, &res);
+	be = hsm_test_s3_create(&cfg);
+	ret = hsm_test_s3_put_pattern(be, 600, 6000, 100, &res);
 	assert_int_equal(ret, -ENXIO);
-	assert_error_contains(be, "404 NoSuchBucket");
-	ret = put_pattern(be, 601, 6001, 2 * MiB, &res);
+	hsm_test_s3_assert_error(be, "404 NoSuchBucket");
+	ret = hsm_test_s3_put_pattern(be, 601, 6001, 2 * MiB, &res);
 	assert_int_equal(ret, -ENXIO);
-	assert_error_contains(be, "NoSuchBucket");
+	hsm_test_s3_assert_error(be, "NoSuchBucket");
 	ret = be->ops->stat(be, "t/x", &st);
 	assert_int_equal(ret, -ENXIO);
-	assert_error_contains(be, "NoSuchBucket");
+	hsm_test_s3_assert_error(be, "NoSuchBucket");
 	hsm_backend_destroy(be);
 
 	be = test_backend();
 	ret = be->ops->stat(be, "t/no/such/key", &st);
 	assert_int_equal(ret, -ENOENT);
-	assert_error_contains(be, "NoSuchKey");
-	assert_error_contains(be, "t/no/such/key");
-	assert_int_equal(get_and_compare(be, "t/no/such/key", 1, 0, UINT64_MAX,
+	hsm_test_s3_assert_error(be, "NoSuchKey");
+	hsm_test_s3_assert_error(be, "t/no/such/key");
+	assert_int_equal(hsm_test_s3_get_and_compare(be, "t/no/such/key", 1, 0, UINT64_MAX,
 					 &bytes), -ENOENT);
 	assert_int_equal(be->ops->del(be, "t/no/such/key"), -ENOENT);
 	assert_int_equal(be->ops->verify(be, "t/no/such/key"), -ENOENT);
@@ -619,18 +415,17 @@ static void unreachable_endpoint_fails_after_retries(void **state)
 	struct hsm_s3_config cfg;
 	struct hsm_put_result res;
 	struct hsm_backend *be;
-	char endpoint[64];
 	int ret;
 
 	(void)state;
 	REQUIRE_S3RVER();
-	test_config(&cfg, endpoint, sizeof(endpoint));
+	hsm_test_s3_config(&s3rver, &cfg);
 	/* port 1 on loopback: nothing listens there */
 	cfg.endpoint = "http://127.0.0.1:1";
-	be = create_backend(&cfg);
-	ret = put_pattern(be, 650, 6500, 100, &res);
+	be = hsm_test_s3_create(&cfg);
+	ret = hsm_test_s3_put_pattern(be, 650, 6500, 100, &res);
 	assert_int_equal(ret, -ECONNREFUSED);
-	assert_error_contains(be, "3 attempts");
+	hsm_test_s3_assert_error(be, "3 attempts");
 	hsm_backend_destroy(be);
 }
 
@@ -643,8 +438,8 @@ static void delete_removes_copy_and_sidecar(void **state)
 	(void)state;
 	REQUIRE_S3RVER();
 	be = test_backend();
-	assert_put_pattern(be, 700, 7000, 12345, &small);
-	assert_put_pattern(be, 701, 7001, 2 * MiB + 1, &large);
+	hsm_test_s3_assert_put(be, 700, 7000, 12345, &small);
+	hsm_test_s3_assert_put(be, 701, 7001, 2 * MiB + 1, &large);
 	assert_int_equal(count_objects_of_ino(701), 2);	/* object + sidecar */
 
 	assert_int_equal(be->ops->del(be, small.location), 0);
@@ -669,7 +464,7 @@ static void multipart_copy_without_sidecar_is_invisible(void **state)
 	(void)state;
 	REQUIRE_S3RVER();
 	be = test_backend();
-	assert_put_pattern(be, 720, 7200, 2 * MiB, &res);
+	hsm_test_s3_assert_put(be, 720, 7200, 2 * MiB, &res);
 
 	/* as if put() died between completing the upload and the sidecar */
 	fmt_path(sidecar_key, sizeof(sidecar_key), "%s.sha256", res.location);
@@ -677,8 +472,8 @@ static void multipart_copy_without_sidecar_is_invisible(void **state)
 	assert_int_equal(unlink(path), 0);
 
 	assert_int_equal(be->ops->stat(be, res.location, &st), -ENOENT);
-	assert_error_contains(be, "never finished");
-	assert_int_equal(get_and_compare(be, res.location, 7200, 0, UINT64_MAX,
+	hsm_test_s3_assert_error(be, "never finished");
+	assert_int_equal(hsm_test_s3_get_and_compare(be, res.location, 7200, 0, UINT64_MAX,
 					 &bytes), -ENOENT);
 	assert_int_equal(bytes, 0);
 	/* the leftover object is still removable */
@@ -696,11 +491,11 @@ static void every_put_makes_a_new_key(void **state)
 	(void)state;
 	REQUIRE_S3RVER();
 	be = test_backend();
-	assert_put_pattern(be, 750, 7500, 1000, &a);
-	assert_put_pattern(be, 750, 7501, 1000, &b);
+	hsm_test_s3_assert_put(be, 750, 7500, 1000, &a);
+	hsm_test_s3_assert_put(be, 750, 7501, 1000, &b);
 	assert_string_not_equal(a.location, b.location);
 	/* the first copy is untouched by the second */
-	assert_int_equal(get_and_compare(be, a.location, 7500, 0, UINT64_MAX,
+	assert_int_equal(hsm_test_s3_get_and_compare(be, a.location, 7500, 0, UINT64_MAX,
 					 &bytes), 0);
 	hsm_backend_destroy(be);
 }
@@ -716,24 +511,24 @@ static void reader_failure_leaves_no_object(void **state)
 	(void)state;
 	REQUIRE_S3RVER();
 	be = test_backend();
-	test_info(&info, 800, 5 * MiB);
+	hsm_test_s3_info(&info, 800, 5 * MiB);
 	hsm_test_reader_init(&rd, 8000, HSM_TEST_PATTERN_RANDOM, info.size);
 	rd.fail_at = 3 * MiB + 5;
 	rd.fail_err = -EIO;
 	ret = be->ops->put(be, &info, hsm_test_read, &rd, &res);
 	assert_int_equal(ret, -EIO);
-	assert_error_contains(be, "reader failed");
+	hsm_test_s3_assert_error(be, "reader failed");
 	assert_int_equal(count_objects_of_ino(800), 0);
 
 	/* a stream shorter than the info declares is refused too */
-	test_info(&info, 801, 5000);
+	hsm_test_s3_info(&info, 801, 5000);
 	hsm_test_reader_init(&rd, 8001, HSM_TEST_PATTERN_RANDOM, 4000);
 	assert_int_equal(be->ops->put(be, &info, hsm_test_read, &rd, &res), -EIO);
-	assert_error_contains(be, "ended after 4000 of 5000");
-	test_info(&info, 801, 2 * MiB);
+	hsm_test_s3_assert_error(be, "ended after 4000 of 5000");
+	hsm_test_s3_info(&info, 801, 2 * MiB);
 	hsm_test_reader_init(&rd, 8001, HSM_TEST_PATTERN_RANDOM, 2 * MiB + 1);
 	assert_int_equal(be->ops->put(be, &info, hsm_test_read, &rd, &res), -EIO);
-	assert_error_contains(be, "more than");
+	hsm_test_s3_assert_error(be, "more than");
 	assert_int_equal(count_objects_of_ino(801), 0);
 	hsm_backend_destroy(be);
 }
@@ -771,7 +566,7 @@ static void server_killed_mid_upload_leaves_nothing_and_retry_works(void **state
 	(void)state;
 	REQUIRE_S3RVER();
 	be = test_backend();
-	test_info(&info, 900, 12 * MiB);
+	hsm_test_s3_info(&info, 900, 12 * MiB);
 	hsm_test_reader_init(&kr.rd, 9000, HSM_TEST_PATTERN_RANDOM, info.size);
 	kr.kill_at = 5 * MiB;
 	kr.is_killed = false;
@@ -781,20 +576,20 @@ static void server_killed_mid_upload_leaves_nothing_and_retry_works(void **state
 	assert_true(ret < 0);
 	if (ret != -ECONNREFUSED && ret != -ECONNRESET)
 		fail_msg("put: %d %s", ret, hsm_backend_error(be));
-	assert_error_contains(be, "s3: PUT " TEST_BUCKET "/t/");
-	assert_error_contains(be, "part");
+	hsm_test_s3_assert_error(be, "s3: PUT " TEST_BUCKET "/t/");
+	hsm_test_s3_assert_error(be, "part");
 
-	snprintf(dir, sizeof(dir), "%s", s3rver.dir);
+	snprintf(dir, sizeof(dir), "%s", s3rver_dir());
 	ret = s3rver_start(port, dir);
 	if (ret)
 		fail_msg("restarting s3rver on port %d: %d", port, ret);
 	assert_int_equal(s3rver.port, port);
 	assert_int_equal(count_objects_of_ino(900), 0);
 
-	ret = put_pattern(be, 900, 9000, info.size, &res);
+	ret = hsm_test_s3_put_pattern(be, 900, 9000, info.size, &res);
 	if (ret)
 		fail_msg("put after restart: %d %s", ret, hsm_backend_error(be));
-	assert_int_equal(get_and_compare(be, res.location, 9000, 0, UINT64_MAX,
+	assert_int_equal(hsm_test_s3_get_and_compare(be, res.location, 9000, 0, UINT64_MAX,
 					 &bytes), 0);
 	assert_int_equal(bytes, info.size);
 	assert_int_equal(count_objects_of_ino(900), 2);
@@ -803,17 +598,6 @@ static void server_killed_mid_upload_leaves_nothing_and_retry_works(void **state
 
 /* ---- credentials ---- */
 
-static void clear_aws_env(void)
-{
-	unsetenv("AWS_ACCESS_KEY_ID");
-	unsetenv("AWS_SECRET_ACCESS_KEY");
-	unsetenv("AWS_SESSION_TOKEN");
-	unsetenv("AWS_PROFILE");
-	unsetenv("AWS_REGION");
-	unsetenv("AWS_DEFAULT_REGION");
-	unsetenv("AWS_SHARED_CREDENTIALS_FILE");
-}
-
 static void credentials_come_from_config_then_environment(void **state)
 {
 	struct hsm_s3_credentials creds;
@@ -821,7 +605,7 @@ static void credentials_come_from_config_then_environment(void **state)
 	char err[HSM_ERROR_MAX];
 
 	(void)state;
-	clear_aws_env();
+	hsm_test_s3_clear_env();
 	hsm_s3_config_init(&cfg);
 	setenv("AWS_ACCESS_KEY_ID", "ENVKEY", 1);
 	setenv("AWS_SECRET_ACCESS_KEY", "ENVSECRET", 1);
@@ -861,7 +645,7 @@ static void credentials_come_from_config_then_environment(void **state)
 	assert_string_equal(hsm_s3_resolve_region(&cfg), "eu-west-3");
 	cfg.region = "ap-south-1";
 	assert_string_equal(hsm_s3_resolve_region(&cfg), "ap-south-1");
-	clear_aws_env();
+	hsm_test_s3_clear_env();
 }
 
 static void credentials_come_from_the_shared_file(void **state)
@@ -875,7 +659,7 @@ static void credentials_come_from_the_shared_file(void **state)
 	char *text;
 	char *old_home = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
 
-	clear_aws_env();
+	hsm_test_s3_clear_env();
 	hsm_s3_config_init(&cfg);
 	setenv("HOME", tmp->path, 1);
 
@@ -936,7 +720,7 @@ static void credentials_come_from_the_shared_file(void **state)
 						    sizeof(err)), 0);
 	assert_string_equal(creds.access_key, "ENVKEY");
 
-	clear_aws_env();
+	hsm_test_s3_clear_env();
 	if (old_home)
 		setenv("HOME", old_home, 1);
 	else
@@ -948,31 +732,30 @@ static void backend_works_with_credentials_from_environment(void **state)
 {
 	struct hsm_s3_config cfg;
 	struct hsm_backend *be = NULL;
-	char endpoint[64];
 	char err[HSM_ERROR_MAX];
 
 	(void)state;
 	REQUIRE_S3RVER();
-	clear_aws_env();
-	test_config(&cfg, endpoint, sizeof(endpoint));
+	hsm_test_s3_clear_env();
+	hsm_test_s3_config(&s3rver, &cfg);
 	cfg.access_key = NULL;
 	cfg.secret_key = NULL;
 	setenv("AWS_ACCESS_KEY_ID", TEST_ACCESS_KEY, 1);
 	setenv("AWS_SECRET_ACCESS_KEY", TEST_SECRET_KEY, 1);
 	setenv("AWS_SESSION_TOKEN", "a-session-token", 1);
-	be = create_backend(&cfg);
-	assert_round_trip(be, 1000, 10000, 4096);
+	be = hsm_test_s3_create(&cfg);
+	hsm_test_s3_assert_round_trip(be, 1000, 10000, 4096);
 	hsm_backend_destroy(be);
 
 	/* and none anywhere: creation fails and says why */
-	clear_aws_env();
+	hsm_test_s3_clear_env();
 	setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials", 1);
 	be = NULL;
 	assert_int_equal(hsm_s3_backend_create(&cfg, &be, err, sizeof(err)),
 			 -ENOKEY);
 	assert_null(be);
 	assert_non_null(strstr(err, "/nonexistent/credentials"));
-	clear_aws_env();
+	hsm_test_s3_clear_env();
 }
 
 static void bad_configuration_is_refused(void **state)
