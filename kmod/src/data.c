@@ -132,8 +132,6 @@
 #define SCOUTFS_DATA_ALLOC_MAX_BLOCKS	8192ULL
 /* Most extents truncate changes in one transaction hold. */
 #define SCOUTFS_DATA_EXTENT_BATCH	64
-/* Sectors (i_blocks units) per data block. */
-#define SCOUTFS_DATA_BLOCK_SECTOR_SHIFT	(SCOUTFS_DATA_BLOCK_SHIFT - SECTOR_SHIFT)
 
 /* An extent item, in cpu order. */
 struct data_ext {
