@@ -32,7 +32,7 @@ KERNEL_TESTS := $(sort $(wildcard tests/kernel/*.bats))
 # takes the tests that exercise locking and the archive paths, so CI stays
 # within its time (KERNEL_TESTS_DEBUG='$$(KERNEL_TESTS)' runs them all).
 KERNEL_TESTS_DEBUG ?= tests/kernel/module_load.bats tests/kernel/archive.bats \
-	tests/kernel/wait_locks.bats
+	tests/kernel/wait_locks.bats tests/kernel/inode_stamp.bats
 # per test file; the slowest (data.bats) takes ~7 minutes on a busy machine
 VM_TIMEOUT ?= 1200
 # every kernel test gets /dev/vda (metadata) and /dev/vdb (data)

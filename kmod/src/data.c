@@ -60,7 +60,8 @@
  *    never a third file's (ext4's data=ordered promise);
  *  - the tail of the last block and blocks beyond EOF are zeroed through
  *    the page cache before i_size grows over them (zero_beyond_eof()),
- *    and truncate writes the zeroed tail block before freeing what follows.
+ *    and truncate zeroes and writes the tail of its new last block once the
+ *    new size is in the inode item (scoutfs_data_truncate()).
  *
  * A buffered write then stamps the inode (mtime, ctime, i_size, data_seq,
  * data_version) once more after copying, in one hold per write(2).  i_size
@@ -547,7 +548,7 @@ static int update_inode_data_hold(struct inode *inode, bool set_times)
 	if (ret)
 		return ret;
 	ret = update_inode_data(inode, set_times);
-	scoutfs_lock_release(sb, &set);
+	scoutfs_lock_release_ret(sb, &set, ret, "a data change", inode->i_ino);
 	if (ret)
 		scoutfs_err(sb, "inode %lu: updating the inode after a data change failed (%d)",
 			    inode->i_ino, ret);
@@ -1154,16 +1155,30 @@ int scoutfs_data_truncate(struct inode *inode, loff_t new_size)
 		goto out;
 	}
 
-	/* the tail of the new last block must read as zeros if it regrows */
-	ret = iomap_truncate_page(inode, new_size, &did_zero,
-				  &scoutfs_iomap_ops);
+	/*
+	 * The new size first, in a transaction of its own: until it is in
+	 * the inode item nothing on disk changes, so a failure leaves the
+	 * file as it was.  Then the blocks beyond it go (a failure part way
+	 * leaves blocks beyond EOF, harmless: the next truncate or evict
+	 * frees them), then the tail of the new last block is zeroed and
+	 * written, so it reads as zeros if the file regrows (a crash before
+	 * that write leaves the file's own old bytes beyond EOF, which an
+	 * extension zeroes before it covers them: zero_beyond_eof()).
+	 */
+	i_size_write(inode, new_size);
+	ret = update_inode_data_hold(inode, false);
+	if (ret) {
+		i_size_write(inode, old_size);
+		goto out;
+	}
+	truncate_pagecache(inode, new_size);
+	ret = free_extents_from(inode, pos_end_block(new_size, 0));
+	if (ret == 0)
+		ret = iomap_truncate_page(inode, new_size, &did_zero,
+					  &scoutfs_iomap_ops);
 	if (ret == 0 && did_zero)
 		ret = filemap_write_and_wait_range(mapping, new_size,
 				round_up(new_size, SCOUTFS_DATA_BLOCK_SIZE) - 1);
-	if (ret)
-		goto out;
-	truncate_setsize(inode, new_size);
-	ret = free_extents_from(inode, pos_end_block(new_size, 0));
 out:
 	filemap_invalidate_unlock(mapping);
 	return ret;

@@ -13,6 +13,11 @@
  * tests/kernel/fault_sweep.bats sweeps N over the namespace and data
  * operations and checks that each failure leaves the filesystem unchanged
  * or read-only (trans.c, NO OPERATION IS HALF ON DISK).
+ *
+ * freed_data_max (read at each transaction's start) shrinks the
+ * transaction's freed data extent list, so tests/kernel/bounded_work.bats
+ * sees deletes span many commits with thousands of extents instead of
+ * hundreds of thousands.
  */
 #include <linux/module.h>
 #include <linux/moduleparam.h>
@@ -47,6 +52,17 @@ MODULE_PARM_DESC(fail_nth, "test only: fail the Nth allocation of fail_pid (0: n
 static int fault_hits;
 module_param(fault_hits, int, 0444);
 MODULE_PARM_DESC(fault_hits, "test only: faults injected so far");
+
+static int freed_data_max;
+module_param(freed_data_max, int, 0644);
+MODULE_PARM_DESC(freed_data_max, "test only: the most freed data extents one transaction records (0: the default)");
+
+u32 scoutfs_fault_freed_data_cap(u32 cap)
+{
+	int max = READ_ONCE(freed_data_max);
+
+	return max > 0 && max < cap ? max : cap;
+}
 
 bool scoutfs_fault_hit(void)
 {

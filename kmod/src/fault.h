@@ -11,10 +11,16 @@
  */
 #ifdef SCOUTFS_FAULT_INJECT
 bool scoutfs_fault_hit(void);
+u32 scoutfs_fault_freed_data_cap(u32 cap);
 #else
 static inline bool scoutfs_fault_hit(void)
 {
 	return false;
+}
+
+static inline u32 scoutfs_fault_freed_data_cap(u32 cap)
+{
+	return cap;
 }
 #endif
 

@@ -87,6 +87,7 @@
 #include "block.h"
 #include "trans.h"
 #include "item.h"
+#include "fault.h"
 
 #define SCOUTFS_COMMIT_INTERVAL_MS	5000
 #define SCOUTFS_COMMIT_DIRTY_BLOCKS	512	/* 32 MiB of dirty metadata */
@@ -113,7 +114,8 @@ static int trans_start(struct super_block *sb)
 	ret = scoutfs_alloc_init(&sbi->alloc, sbi->super,
 				 &scoutfs_kernel_block_ops, sb, sbi->trans_seq,
 				 sbi->freed_meta, SCOUTFS_FREED_EXTENTS_MAX,
-				 sbi->freed_data, SCOUTFS_FREED_EXTENTS_MAX);
+				 sbi->freed_data,
+				 scoutfs_fault_freed_data_cap(SCOUTFS_FREED_EXTENTS_MAX));
 	if (ret) {
 		scoutfs_err(sb, "the super block's saved allocator reserve is invalid (%d)",
 			    ret);

@@ -30,7 +30,7 @@
  *
  * Besides, 2% of the steps write DIR/deleted-marker (64 KiB to 1 MiB of
  * the MARKER pattern, a text no file of the workload ever holds), fsync
- * it and unlink it, and the setup does the same with 8 MiB before its
+ * it and unlink it, and the setup does the same with 1 MiB before its
  * sync: the blocks of deleted files that later writes get from the
  * allocator hold the marker, so a block shown to anyone before its new
  * data reached it is seen.
@@ -410,7 +410,7 @@ static int cmd_run(const char *root, const char *log_path, uint64_t seed,
 		if (dirfd[i] < 0)
 			die("opening %s: %s", path, strerror(errno));
 	}
-	write_deleted_marker(root, 8U << 20);
+	write_deleted_marker(root, 1U << 20);
 	sync();
 	log_durable("s");
 

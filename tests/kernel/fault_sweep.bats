@@ -13,25 +13,17 @@
 # these operations allocates).
 load helpers
 
-FAULT_KO=$SCOUTFS_TOP/build/fault-kmod/scoutfs.ko
-P=/sys/module/scoutfs/parameters
+P=$FAULT_PARAMS
 MAXN=${FAULT_SWEEP_MAX:-40}
 # operations made of several transactions
 MULTI_TXN="unlink truncate release stage"
 
 setup_file() {
-	[ -f "$FAULT_KO" ] || { echo "no $FAULT_KO: run make" >&2; return 1; }
-	mountpoint -q "$MNT" && umount "$MNT"
-	rmmod scoutfs
-	insmod "$FAULT_KO"
-	[ -e "$P/fail_nth" ]
+	load_fault_module
 }
 
 teardown_file() {
-	mountpoint -q "$MNT" && umount "$MNT"
-	# the harness loads the shipped module again for the next file
-	rmmod scoutfs
-	return 0
+	unload_fault_module
 }
 
 setup() {

@@ -87,3 +87,24 @@ dm_mkfs_and_mount() {
 	mkdir -p "$MNT"
 	mount -t scoutfs -o "metadev_path=$meta,quorum_slot_nr=0" "$data" "$MNT"
 }
+
+# The test-only fault-injection module (kmod/src/fault.c), built into
+# build/fault-kmod by make: a test file's setup_file loads it in place of
+# the shipped module, its teardown_file unloads it (the harness loads the
+# shipped one again for the next file).
+FAULT_KO=$SCOUTFS_TOP/build/fault-kmod/scoutfs.ko
+FAULT_PARAMS=/sys/module/scoutfs/parameters
+
+load_fault_module() {
+	[ -f "$FAULT_KO" ] || { echo "no $FAULT_KO: run make" >&2; return 1; }
+	mountpoint -q "$MNT" && umount "$MNT"
+	rmmod scoutfs
+	insmod "$FAULT_KO"
+	[ -e "$FAULT_PARAMS/fail_nth" ]
+}
+
+unload_fault_module() {
+	mountpoint -q "$MNT" && umount "$MNT"
+	rmmod scoutfs
+	return 0
+}
