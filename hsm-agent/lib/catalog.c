@@ -29,7 +29,13 @@
  * journal_mode=WAL and synchronous=FULL a committed change survives a
  * crash or power loss and an interrupted one vanishes, so a process
  * killed at any instant leaves either the state before or after each
- * call.  What a dead process leaves *between* calls is in-flight work:
+ * call.  Batches (hsm_catalog_batch_begin()/end()) hold one transaction
+ * across many calls, each call a SAVEPOINT inside it, so a thousand
+ * state changes cost one commit and one fsync; a crash mid-batch leaves
+ * the state before the batch.  Opening never reads the whole file (no
+ * quick_check: O(size)); hsm_catalog_check() does that on demand and
+ * hsm_catalog_backup() copies a consistent snapshot with sqlite's backup
+ * API while others keep working.  What a dead process leaves *between* calls is in-flight work:
  * requests 'running' and copies 'writing'.  hsm_catalog_recover() returns
  * those (requests to 'queued', copies to 'bad' so the recycler deletes
  * any partial backend object); the agent calls it once at start-up.  It
@@ -55,6 +61,7 @@
  * sqlite's signed 64-bit INTEGER by cast and read back the same way.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -182,6 +189,7 @@ static const int request_default_priority[] = {
 struct hsm_catalog {
 	sqlite3 *db;
 	unsigned int max_attempts;
+	bool is_in_batch;	/* hsm_catalog_batch_begin() holds a transaction */
 	char path[PATH_MAX];
 	char error[HSM_ERROR_MAX];
 };
@@ -377,9 +385,16 @@ static int64_t catalog_now(void)
 
 /* ---- transactions ---- */
 
+/*
+ * Inside a batch every call is a savepoint of the batch's transaction: it
+ * still succeeds or fails as a whole, but nothing is durable until the
+ * batch commits, and the batch pays one fsync for all of its calls.
+ */
 static int catalog_begin(struct hsm_catalog *cat)
 {
 	cat->error[0] = '\0';
+	if (cat->is_in_batch)
+		return catalog_exec(cat, "SAVEPOINT call", "begin call");
 	return catalog_exec(cat, "BEGIN IMMEDIATE", "begin transaction");
 }
 
@@ -389,6 +404,13 @@ static int catalog_begin(struct hsm_catalog *cat)
  */
 static int catalog_end(struct hsm_catalog *cat, int ret)
 {
+	if (cat->is_in_batch) {
+		if (ret)
+			sqlite3_exec(cat->db, "ROLLBACK TO call", NULL, NULL,
+				     NULL);
+		sqlite3_exec(cat->db, "RELEASE call", NULL, NULL, NULL);
+		return ret;
+	}
 	if (!ret) {
 		ret = catalog_exec(cat, "COMMIT", "commit");
 		if (!ret)
@@ -397,6 +419,34 @@ static int catalog_end(struct hsm_catalog *cat, int ret)
 	if (!sqlite3_get_autocommit(cat->db))
 		sqlite3_exec(cat->db, "ROLLBACK", NULL, NULL, NULL);
 	return ret;
+}
+
+int hsm_catalog_batch_begin(struct hsm_catalog *cat)
+{
+	int ret;
+
+	if (cat->is_in_batch) {
+		cat->error[0] = '\0';
+		return catalog_set_error(cat, -EINVAL,
+					 "batch begin: a batch is already open");
+	}
+	ret = catalog_begin(cat);
+	if (!ret)
+		cat->is_in_batch = true;
+	return ret;
+}
+
+int hsm_catalog_batch_end(struct hsm_catalog *cat, bool is_commit)
+{
+	if (!cat->is_in_batch) {
+		cat->error[0] = '\0';
+		return catalog_set_error(cat, -EINVAL,
+					 "batch end: no batch is open");
+	}
+	cat->is_in_batch = false;
+	return catalog_end(cat, is_commit ? 0 :
+			   catalog_set_error(cat, -ECANCELED,
+					     "batch rolled back"));
 }
 
 /* ---- open, check, migrate ---- */
@@ -475,26 +525,28 @@ static int catalog_identify(struct hsm_catalog *cat, int *version)
 	return 0;
 }
 
-static int catalog_quick_check(struct hsm_catalog *cat)
+int hsm_catalog_check(struct hsm_catalog *cat)
 {
 	sqlite3_stmt *stmt;
 	char first[256] = "";
 	int ret;
 
-	ret = catalog_prepare(cat, "PRAGMA quick_check", &stmt, "quick_check");
+	cat->error[0] = '\0';
+	ret = catalog_prepare(cat, "PRAGMA integrity_check(1)", &stmt,
+			      "integrity_check");
 	if (ret)
 		return ret == -EUCLEAN ?
 			catalog_set_error(cat, ret, "corrupt: %s",
 					  sqlite3_errmsg(cat->db)) : ret;
-	ret = catalog_step_row(cat, stmt, "quick_check");
+	ret = catalog_step_row(cat, stmt, "integrity_check");
 	if (ret == 1) {
 		catalog_column_text(stmt, 0, first, sizeof(first));
 		ret = strcmp(first, "ok") == 0 ? 0 :
 			catalog_set_error(cat, -EUCLEAN,
-					  "corrupt: quick_check: %s", first);
+					  "corrupt: integrity_check: %s", first);
 	} else if (ret == 0) {
 		ret = catalog_set_error(cat, -EUCLEAN,
-					"corrupt: quick_check gave no result");
+					"corrupt: integrity_check gave no result");
 	} else if (ret == -EUCLEAN) {
 		ret = catalog_set_error(cat, ret, "corrupt: %s",
 					sqlite3_errmsg(cat->db));
@@ -570,11 +622,12 @@ static int catalog_open_checked(struct hsm_catalog *cat, unsigned int flags)
 	ret = catalog_identify(cat, &version);
 	if (ret)
 		return ret;
-	if (!(flags & HSM_CATALOG_SKIP_CHECK)) {
-		ret = catalog_quick_check(cat);
-		if (ret)
-			return ret;
-	}
+	/*
+	 * No integrity check here: it reads every page, hours at 10^9
+	 * files, for every command.  hsm_catalog_check() runs it on demand;
+	 * sqlite still verifies each page it reads, so damage in use is
+	 * reported as -EUCLEAN by the call that meets it.
+	 */
 	ret = catalog_configure(cat, flags);
 	if (ret)
 		return ret;
@@ -661,6 +714,107 @@ void hsm_catalog_set_max_attempts(struct hsm_catalog *cat,
 				  unsigned int max_attempts)
 {
 	cat->max_attempts = max_attempts ? max_attempts : 1;
+}
+
+/* ---- backup ---- */
+
+/* pages copied per backup step: writers wait at most one step */
+#define CATALOG_BACKUP_STEP_PAGES 1024
+#define CATALOG_BACKUP_BUSY_SLEEP_MS 10
+
+static int catalog_fsync_path(struct hsm_catalog *cat, const char *path,
+			      int flags)
+{
+	int fd = open(path, flags | O_CLOEXEC);
+	int ret = 0;
+
+	if (fd < 0)
+		return catalog_set_error(cat, -errno, "backup: open %s: %s",
+					 path, strerror(errno));
+	if (fsync(fd))
+		ret = catalog_set_error(cat, -errno, "backup: fsync %s: %s",
+					path, strerror(errno));
+	close(fd);
+	return ret;
+}
+
+/*
+ * sqlite's online backup copies the pages of one consistent snapshot: it
+ * restarts by itself when another connection writes in between steps, so
+ * writers are never blocked for more than one step.  The copy goes to
+ * DEST.tmp and is renamed over DEST once complete and on disk, so DEST is
+ * always either the old backup or the whole new one.
+ */
+int hsm_catalog_backup(struct hsm_catalog *cat, const char *dest)
+{
+	char tmp[PATH_MAX];
+	char dir[PATH_MAX];
+	sqlite3_backup *bk;
+	sqlite3 *out = NULL;
+	char *slash;
+	int rc;
+	int ret;
+
+	cat->error[0] = '\0';
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", dest) >= (int)sizeof(tmp))
+		return catalog_set_error(cat, -ENAMETOOLONG,
+					 "backup %s: path too long", dest);
+	unlink(tmp);
+	rc = sqlite3_open_v2(tmp, &out, SQLITE_OPEN_READWRITE |
+			     SQLITE_OPEN_CREATE, NULL);
+	if (rc != SQLITE_OK) {
+		ret = catalog_set_error(cat, -EIO, "backup: cannot create %s: %s",
+					tmp, sqlite3_errstr(rc));
+		goto out;
+	}
+	bk = sqlite3_backup_init(out, "main", cat->db, "main");
+	if (!bk) {
+		ret = catalog_set_error(cat, -EIO, "backup to %s: %s", tmp,
+					sqlite3_errmsg(out));
+		goto out;
+	}
+	do {
+		rc = sqlite3_backup_step(bk, CATALOG_BACKUP_STEP_PAGES);
+		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+			sqlite3_sleep(CATALOG_BACKUP_BUSY_SLEEP_MS);
+	} while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+	sqlite3_backup_finish(bk);
+	if (rc != SQLITE_DONE) {
+		ret = catalog_set_error(cat, catalog_rc_errno(out, rc) ? catalog_rc_errno(out, rc) : -EIO,
+					"backup to %s: %s", tmp,
+					sqlite3_errstr(rc));
+		goto out;
+	}
+	/* a backup is a plain rollback-journal file: one file to copy */
+	rc = sqlite3_exec(out, "PRAGMA journal_mode = DELETE", NULL, NULL,
+			  NULL);
+	if (rc != SQLITE_OK) {
+		ret = catalog_set_error(cat, -EIO, "backup %s: %s", tmp,
+					sqlite3_errmsg(out));
+		goto out;
+	}
+	sqlite3_close_v2(out);
+	out = NULL;
+	ret = catalog_fsync_path(cat, tmp, O_RDONLY);
+	if (!ret && rename(tmp, dest))
+		ret = catalog_set_error(cat, -errno, "backup: rename to %s: %s",
+					dest, strerror(errno));
+	if (ret)
+		goto out;
+	snprintf(dir, sizeof(dir), "%s", dest);
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	else
+		snprintf(dir, sizeof(dir), ".");
+	return catalog_fsync_path(cat, dir, O_RDONLY | O_DIRECTORY);
+out:
+	if (out)
+		sqlite3_close_v2(out);
+	unlink(tmp);
+	return ret;
 }
 
 /* ---- recovery ---- */

@@ -40,7 +40,6 @@
 /* hsm_catalog_open() flags */
 #define HSM_CATALOG_CREATE	(1U << 0)	/* create a missing catalog */
 #define HSM_CATALOG_READONLY	(1U << 1)	/* never write (no migration) */
-#define HSM_CATALOG_SKIP_CHECK	(1U << 2)	/* skip PRAGMA quick_check */
 
 struct hsm_catalog;
 
@@ -135,14 +134,39 @@ struct hsm_catalog_recovery {
 /* ---- open, close, errors ---- */
 
 /*
- * Open (and with HSM_CATALOG_CREATE create) the catalog at path, check
- * it, and migrate it to HSM_CATALOG_SCHEMA_VERSION.  On failure returns a
+ * Open (and with HSM_CATALOG_CREATE create) the catalog at path and
+ * migrate it to HSM_CATALOG_SCHEMA_VERSION.  Opening costs the same at
+ * any size: it identifies the file (header, application id, version) but
+ * does not read every page; hsm_catalog_check() does that on demand.  On failure returns a
  * negative errno with the reason in err (may be NULL).
  */
 int hsm_catalog_open(const char *path, unsigned int flags,
 		     struct hsm_catalog **out, char *err, size_t errlen);
 void hsm_catalog_close(struct hsm_catalog *cat);
 const char *hsm_catalog_error(const struct hsm_catalog *cat);
+/*
+ * Full integrity check of every page and index (O(size): for operators
+ * and `scoutfs-hsm catalog check`, never on the hot path).  -EUCLEAN with
+ * the first problem in hsm_catalog_error() when the catalog is damaged.
+ */
+int hsm_catalog_check(struct hsm_catalog *cat);
+/*
+ * An online, consistent copy of the catalog at dest (replaced atomically
+ * once complete and synced); other processes keep reading and writing.
+ */
+int hsm_catalog_backup(struct hsm_catalog *cat, const char *dest);
+
+/*
+ * Batches: between begin and end every state-changing call joins one
+ * transaction (each call stays all-or-nothing within it), so many files
+ * cost one commit and one fsync.  A call that fails inside a batch leaves
+ * the batch open with that call undone; end(false) undoes the whole batch.
+ * A crash before end(true) returns leaves the state before the batch.
+ * The batch holds the write lock: keep batches to a few thousand calls.
+ */
+int hsm_catalog_batch_begin(struct hsm_catalog *cat);
+int hsm_catalog_batch_end(struct hsm_catalog *cat, bool is_commit);
+
 /* The schema version of the open catalog (PRAGMA user_version). */
 int hsm_catalog_schema_version(struct hsm_catalog *cat, int *version);
 /*

@@ -68,6 +68,26 @@ static void expect_open_fails(const char *path, int want, const char *needle)
 	assert_non_null(strstr(err, path));
 }
 
+/* Damage is refused at open (header) or found by the on-demand check. */
+static void expect_open_or_check_fails(const char *path)
+{
+	struct hsm_catalog *cat = NULL;
+	char err[HSM_ERROR_MAX] = "";
+	int ret;
+
+	ret = hsm_catalog_open(path, HSM_CATALOG_CREATE, &cat, err,
+			       sizeof(err));
+	if (ret == 0) {
+		ret = hsm_catalog_check(cat);
+		snprintf(err, sizeof(err), "%s", hsm_catalog_error(cat));
+		hsm_catalog_close(cat);
+	}
+	assert_int_equal(ret, -EUCLEAN);
+	if (!strstr(err, "corrupt") && !strstr(err, "not a catalog"))
+		fail_msg("error '%s' does not say corrupt", err);
+	assert_non_null(strstr(err, path));
+}
+
 static void checksum_of(const char *text, struct hsm_checksum *sum)
 {
 	hsm_checksum_buf(text, strlen(text), sum);
@@ -338,7 +358,7 @@ static void refuses_truncated_catalog(void **state)
 		catalog_path(state, name, cut);
 		assert_int_equal(hsm_test_copy_file(path, cut), 0);
 		assert_int_equal(truncate(cut, sizes[i]), 0);
-		expect_open_fails(cut, -EUCLEAN, "corrupt");
+		expect_open_or_check_fails(cut);
 	}
 }
 
@@ -362,7 +382,210 @@ static void corrupt_page_is_reported(void **state)
 		for (i = 0; i < 8; i++)
 			assert_int_equal(hsm_test_flip_byte(path, off + i, 0xa5),
 					 0);
-	expect_open_fails(path, -EUCLEAN, "corrupt");
+	expect_open_or_check_fails(path);
+}
+
+/*
+ * Open is O(1): damage deep inside the file is not looked for at open
+ * (that read every page, hours at 10^9 files) but found by the on-demand
+ * check, and by whatever call reads the damaged page.
+ */
+static void open_skips_full_check_which_runs_on_demand(void **state)
+{
+	struct hsm_catalog *cat;
+	char path[PATH_MAX];
+	int64_t size;
+	int i;
+
+	catalog_path(state, "late.db", path);
+	cat = open_catalog(path);
+	assert_int_equal(hsm_catalog_fs_upsert(cat, FSID, MNT), 0);
+	for (i = 1; i <= 3000; i++)
+		record_file(cat, (uint64_t)i, 1);
+	assert_int_equal(hsm_catalog_check(cat), 0);
+	hsm_catalog_close(cat);
+	size = hsm_test_file_size(path);
+	/* a leaf page of the files table near the end */
+	for (i = 0; i < 8; i++)
+		assert_int_equal(hsm_test_flip_byte(path, size - 2 * 4096 + i,
+						    0xa5), 0);
+
+	cat = open_catalog(path);
+	assert_int_equal(hsm_catalog_check(cat), -EUCLEAN);
+	assert_non_null(strstr(hsm_catalog_error(cat), "corrupt"));
+	assert_non_null(strstr(hsm_catalog_error(cat), path));
+	hsm_catalog_close(cat);
+}
+
+/* ---- backup ---- */
+
+static void backup_is_a_consistent_catalog_while_open(void **state)
+{
+	struct hsm_catalog_file file;
+	struct hsm_catalog *cat;
+	struct hsm_catalog *other;
+	struct hsm_catalog *copy;
+	char path[PATH_MAX];
+	char dest[PATH_MAX];
+	int i;
+
+	catalog_path(state, "live.db", path);
+	catalog_path(state, "backup.db", dest);
+	cat = open_catalog(path);
+	assert_int_equal(hsm_catalog_fs_upsert(cat, FSID, MNT), 0);
+	for (i = 1; i <= 1000; i++)
+		record_file(cat, (uint64_t)i, 1);
+	/* another connection holds a read snapshot open meanwhile */
+	other = open_catalog(path);
+	assert_int_equal(hsm_catalog_file_find(other, FSID, 5, 1, &file), 0);
+	assert_int_equal(hsm_catalog_backup(cat, dest), 0);
+	/* writing goes on after the backup; the copy keeps its snapshot */
+	record_file(cat, 5000, 1);
+	hsm_catalog_close(other);
+
+	copy = open_catalog(dest);
+	assert_int_equal(hsm_catalog_check(copy), 0);
+	assert_int_equal(hsm_catalog_file_find(copy, FSID, 1000, 1, &file), 0);
+	assert_string_equal(file.path, "dir/file-1000");
+	assert_int_equal(hsm_catalog_file_find(copy, FSID, 5000, 1, &file),
+			 -ENOENT);
+	hsm_catalog_close(copy);
+	/* a second backup replaces the first */
+	assert_int_equal(hsm_catalog_backup(cat, dest), 0);
+	copy = open_catalog(dest);
+	assert_int_equal(hsm_catalog_file_find(copy, FSID, 5000, 1, &file), 0);
+	hsm_catalog_close(copy);
+	hsm_catalog_close(cat);
+	/* no temporary left behind */
+	snprintf(dest + strlen(dest), sizeof(dest) - strlen(dest), ".tmp");
+	assert_int_equal(access(dest, F_OK), -1);
+}
+
+/* ---- batches ---- */
+
+static void batch_commits_many_calls_at_once_or_none(void **state)
+{
+	struct hsm_catalog_file file = { 0 };
+	struct hsm_catalog *cat;
+	struct hsm_catalog *reader;
+	char path[PATH_MAX];
+	int i;
+
+	catalog_path(state, "batch.db", path);
+	cat = open_catalog(path);
+	reader = open_catalog(path);
+	assert_int_equal(hsm_catalog_fs_upsert(cat, FSID, MNT), 0);
+
+	assert_int_equal(hsm_catalog_batch_begin(cat), 0);
+	assert_int_equal(hsm_catalog_batch_begin(cat), -EINVAL);
+	for (i = 1; i <= 100; i++)
+		record_file(cat, (uint64_t)i, 1);
+	/* a failing call inside the batch undoes only itself */
+	strcpy(file.fsid, "nosuchfs");
+	file.ino = 1;
+	assert_int_equal(hsm_catalog_file_record(cat, &file), -ENOENT);
+	/* nothing is visible to others before the commit */
+	assert_int_equal(hsm_catalog_file_find(reader, FSID, 1, 1, &file),
+			 -ENOENT);
+	assert_int_equal(hsm_catalog_batch_end(cat, true), 0);
+	assert_int_equal(hsm_catalog_file_find(reader, FSID, 100, 1, &file), 0);
+	assert_int_equal(query_int(path, "SELECT count(*) FROM files"), 100);
+
+	/* an abandoned batch leaves nothing */
+	assert_int_equal(hsm_catalog_batch_begin(cat), 0);
+	for (i = 101; i <= 200; i++)
+		record_file(cat, (uint64_t)i, 1);
+	assert_int_equal(hsm_catalog_batch_end(cat, false), -ECANCELED);
+	assert_int_equal(hsm_catalog_batch_end(cat, true), -EINVAL);
+	assert_int_equal(query_int(path, "SELECT count(*) FROM files"), 100);
+	hsm_catalog_close(reader);
+	hsm_catalog_close(cat);
+}
+
+#define BATCH_KILL_ROUNDS 8
+#define BATCH_KILL_FILES 400
+
+struct batch_child {
+	const char *path;
+	uint64_t first_ino;
+};
+
+/* Batches of BATCH_KILL_FILES files, forever, until killed. */
+static void batch_child_loop(const struct batch_child *bc, int ready_fd)
+{
+	struct hsm_catalog_file file = { 0 };
+	struct hsm_catalog *cat = NULL;
+	uint64_t ino = bc->first_ino;
+	unsigned char ok = 0;
+	int i;
+
+	if (hsm_catalog_open(bc->path, HSM_CATALOG_CREATE, &cat, NULL, 0))
+		_exit(10);
+	if (write(ready_fd, &ok, 1) != 1)
+		_exit(11);
+	strcpy(file.fsid, FSID);
+	for (;;) {
+		if (hsm_catalog_batch_begin(cat))
+			_exit(12);
+		for (i = 0; i < BATCH_KILL_FILES; i++, ino++) {
+			file.ino = ino;
+			file.data_version = 1;
+			if (hsm_catalog_file_record(cat, &file))
+				_exit(13);
+		}
+		if (hsm_catalog_batch_end(cat, true))
+			_exit(14);
+	}
+}
+
+/*
+ * A batch killed at any moment is all there or all gone: the files
+ * committed are always whole batches, in order.
+ */
+static void batch_killed_at_random_points_is_all_or_nothing(void **state)
+{
+	struct hsm_catalog *cat;
+	char path[PATH_MAX];
+	int64_t count = 0;
+	int64_t max_ino;
+	unsigned char ok;
+	int round;
+	int status;
+	int fds[2];
+	pid_t pid;
+
+	catalog_path(state, "batchkill.db", path);
+	cat = open_catalog(path);
+	assert_int_equal(hsm_catalog_fs_upsert(cat, FSID, MNT), 0);
+	hsm_catalog_close(cat);
+	srandom((unsigned int)getpid());
+
+	for (round = 0; round < BATCH_KILL_ROUNDS; round++) {
+		struct batch_child bc = { path, (uint64_t)count + 1 };
+
+		assert_int_equal(pipe(fds), 0);
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			close(fds[0]);
+			batch_child_loop(&bc, fds[1]);
+		}
+		close(fds[1]);
+		assert_int_equal(read(fds[0], &ok, 1), 1);
+		close(fds[0]);
+		usleep((useconds_t)(random() % 300000));
+		assert_int_equal(kill(pid, SIGKILL), 0);
+		wait_child(pid, &status);
+		assert_true(WIFSIGNALED(status));
+
+		count = query_int(path, "SELECT count(*) FROM files");
+		max_ino = query_int(path, "SELECT coalesce(max(ino), 0) FROM files");
+		assert_int_equal(count % BATCH_KILL_FILES, 0);
+		assert_int_equal(max_ino, count);
+	}
+	cat = open_catalog(path);
+	assert_int_equal(hsm_catalog_check(cat), 0);
+	hsm_catalog_close(cat);
 }
 
 /* ---- state and transitions ---- */
@@ -1096,7 +1319,7 @@ static int reader_loop(const char *path)
 	unsigned int reads = 0;
 	bool is_safe;
 
-	if (hsm_catalog_open(path, HSM_CATALOG_SKIP_CHECK, &cat, NULL, 0))
+	if (hsm_catalog_open(path, 0, &cat, NULL, 0))
 		return 10;
 	do {
 		if (hsm_catalog_request_count(cat, HSM_REQ_ARCHIVE,
@@ -1187,6 +1410,10 @@ int main(void)
 		CATALOG_TEST(refuses_garbage_and_foreign_files),
 		CATALOG_TEST(refuses_truncated_catalog),
 		CATALOG_TEST(corrupt_page_is_reported),
+		CATALOG_TEST(open_skips_full_check_which_runs_on_demand),
+		CATALOG_TEST(backup_is_a_consistent_catalog_while_open),
+		CATALOG_TEST(batch_commits_many_calls_at_once_or_none),
+		CATALOG_TEST(batch_killed_at_random_points_is_all_or_nothing),
 		CATALOG_TEST(filesystem_seqs_only_move_forward),
 		CATALOG_TEST(file_versions_need_their_filesystem),
 		CATALOG_TEST(copy_states_follow_write_then_verify),
