@@ -40,7 +40,14 @@
  * those (requests to 'queued', copies to 'bad' so the recycler deletes
  * any partial backend object); the agent calls it once at start-up.  It
  * is not done on every open because tools open the catalog while the
- * agent runs, and must not steal its running requests.
+ * agent runs, and must not steal its running requests; and it only takes
+ * back the requests of its own node (hsm_catalog_set_owner()), so that
+ * agents on several nodes can share a catalog.  Between nodes, a claim is
+ * one atomic UPDATE of a queued request or of a running one whose lease
+ * expired, and a node that lost its lease is refused (-ESTALE) when it
+ * tries to finish.  Request counts come from request_counts, kept by
+ * triggers, and finished requests are purged in batches through a
+ * partial index of just them.
  *
  * Concurrency.  WAL lets readers run while one writer commits; writers
  * queue on the write lock for up to HSM_CATALOG_BUSY_TIMEOUT_MS.  One
@@ -140,6 +147,47 @@ static const char *const catalog_migrations[] = {
 	" 'retired'))\n"
 	");\n"
 	"CREATE INDEX copies_state ON copies (state, file_id);\n",
+
+	/*
+	 * version 3: requests get an owner (the node id of the agent that
+	 * claimed them) and a lease expiry, so agents on several nodes can
+	 * share one catalog: a claim takes queued requests and running ones
+	 * whose lease expired, and a restart recovers only its own node's.
+	 * Request counts are kept by triggers in request_counts, so counting
+	 * never scans the history; finished requests are found for purging
+	 * through a partial index of just them.
+	 */
+	"ALTER TABLE requests ADD COLUMN owner INTEGER;\n"
+	"ALTER TABLE requests ADD COLUMN lease_expires INTEGER;\n"
+	"CREATE TABLE request_counts (\n"
+	"  kind TEXT NOT NULL,\n"
+	"  state TEXT NOT NULL,\n"
+	"  n INTEGER NOT NULL CHECK (n >= 0),\n"
+	"  PRIMARY KEY (kind, state)\n"
+	") WITHOUT ROWID;\n"
+	"INSERT INTO request_counts (kind, state, n)\n"
+	"  SELECT k.column1, s.column1, (SELECT count(*) FROM requests r\n"
+	"    WHERE r.kind = k.column1 AND r.state = s.column1)\n"
+	"  FROM (VALUES ('stage'), ('archive'), ('release'), ('recycle')) k,\n"
+	"       (VALUES ('queued'), ('running'), ('done'), ('failed')) s;\n"
+	"CREATE TRIGGER requests_count_insert AFTER INSERT ON requests BEGIN\n"
+	"  UPDATE request_counts SET n = n + 1\n"
+	"    WHERE kind = NEW.kind AND state = NEW.state;\n"
+	"END;\n"
+	"CREATE TRIGGER requests_count_update AFTER UPDATE OF kind, state\n"
+	"  ON requests WHEN OLD.kind != NEW.kind OR OLD.state != NEW.state\n"
+	"BEGIN\n"
+	"  UPDATE request_counts SET n = n - 1\n"
+	"    WHERE kind = OLD.kind AND state = OLD.state;\n"
+	"  UPDATE request_counts SET n = n + 1\n"
+	"    WHERE kind = NEW.kind AND state = NEW.state;\n"
+	"END;\n"
+	"CREATE TRIGGER requests_count_delete AFTER DELETE ON requests BEGIN\n"
+	"  UPDATE request_counts SET n = n - 1\n"
+	"    WHERE kind = OLD.kind AND state = OLD.state;\n"
+	"END;\n"
+	"CREATE INDEX requests_finished ON requests (updated, id)\n"
+	"  WHERE state IN ('done', 'failed');\n",
 };
 
 _Static_assert(sizeof(catalog_migrations) / sizeof(catalog_migrations[0]) ==
@@ -190,6 +238,8 @@ struct hsm_catalog {
 	sqlite3 *db;
 	unsigned int max_attempts;
 	bool is_in_batch;	/* hsm_catalog_batch_begin() holds a transaction */
+	int64_t owner;		/* node id stamped on claimed requests */
+	unsigned int lease_sec;	/* 0: claims never expire */
 	char path[PATH_MAX];
 	char error[HSM_ERROR_MAX];
 };
@@ -834,6 +884,9 @@ static int catalog_update_count(struct hsm_catalog *cat, const char *sql,
 		sqlite3_bind_int64(stmt, 1, now);
 		sqlite3_bind_int(stmt, 2, (int)max_attempts);
 	}
+	/* ?3: this node: a restart never takes over another node's work */
+	if (sqlite3_bind_parameter_count(stmt) >= 3)
+		sqlite3_bind_int64(stmt, 3, cat->owner);
 	ret = catalog_step_done(cat, stmt, "recover");
 	if (!ret)
 		*changed = (unsigned int)sqlite3_changes(cat->db);
@@ -852,14 +905,18 @@ int hsm_catalog_recover(struct hsm_catalog *cat,
 		return ret;
 	ret = catalog_update_count(cat,
 		"UPDATE requests SET state = 'failed', updated = ?1,"
+		" owner = NULL, lease_expires = NULL,"
 		" last_error = 'interrupted: gave up after ' || attempts ||"
-		" ' attempts' WHERE state = 'running' AND attempts >= ?2",
+		" ' attempts' WHERE state = 'running' AND attempts >= ?2"
+		" AND coalesce(owner, 0) = ?3",
 		now, cat->max_attempts, &rec.requests_failed);
 	if (!ret)
 		ret = catalog_update_count(cat,
 			"UPDATE requests SET state = 'queued', updated = ?1,"
+			" owner = NULL, lease_expires = NULL,"
 			" last_error = 'interrupted: the process running it"
-			" stopped' WHERE state = 'running' AND attempts < ?2",
+			" stopped' WHERE state = 'running' AND attempts < ?2"
+			" AND coalesce(owner, 0) = ?3",
 			now, cat->max_attempts, &rec.requests_requeued);
 	if (!ret)
 		ret = catalog_update_count(cat,
@@ -1416,7 +1473,7 @@ int hsm_catalog_default_priority(enum hsm_request_kind kind)
 
 #define REQUEST_COLUMNS \
 	"id, kind, file_id, priority, state, attempts, last_error, created," \
-	" updated"
+	" updated, coalesce(owner, 0), coalesce(lease_expires, 0)"
 
 static int catalog_request_read(struct hsm_catalog *cat, int64_t request_id,
 				struct hsm_catalog_request *out)
@@ -1462,6 +1519,8 @@ static int catalog_request_read(struct hsm_catalog *cat, int64_t request_id,
 	catalog_column_text(stmt, 6, out->last_error, sizeof(out->last_error));
 	out->created = sqlite3_column_int64(stmt, 7);
 	out->updated = sqlite3_column_int64(stmt, 8);
+	out->owner = sqlite3_column_int64(stmt, 9);
+	out->lease_expires = sqlite3_column_int64(stmt, 10);
 	ret = 0;
 out:
 	sqlite3_finalize(stmt);
@@ -1569,11 +1628,18 @@ out:
 	return ret;
 }
 
+/*
+ * One UPDATE picks and takes the request, so two claimers (processes,
+ * nodes) can never both get it, whatever the database's locking: the
+ * choice and the change are one statement.  Running requests whose lease
+ * ran out count as queued: their owner died or lost contact.
+ */
 int hsm_catalog_request_claim(struct hsm_catalog *cat,
 			      enum hsm_request_kind kind,
 			      struct hsm_catalog_request *out)
 {
 	bool is_any = kind == HSM_REQ_ANY;
+	int64_t now = catalog_now();
 	sqlite3_stmt *stmt;
 	int64_t id = 0;
 	int ret;
@@ -1588,36 +1654,105 @@ int hsm_catalog_request_claim(struct hsm_catalog *cat,
 	if (ret)
 		return ret;
 	ret = catalog_prepare(cat,
-		"SELECT id FROM requests WHERE state = 'queued'"
-		" AND (?1 IS NULL OR kind = ?1)"
-		" ORDER BY priority DESC, id LIMIT 1", &stmt, "claim request");
+		"UPDATE requests SET state = 'running', owner = ?3,"
+		" lease_expires = CASE WHEN ?4 > 0 THEN ?2 + ?4 END,"
+		" attempts = attempts + 1, updated = ?2"
+		" WHERE id = (SELECT id FROM requests"
+		"  WHERE (state = 'queued' OR (state = 'running'"
+		"   AND lease_expires IS NOT NULL AND lease_expires < ?2))"
+		"  AND (?1 IS NULL OR kind = ?1)"
+		"  ORDER BY priority DESC, id LIMIT 1)"
+		" RETURNING id", &stmt, "claim request");
 	if (ret)
 		goto out;
 	if (!is_any)
 		bind_text(stmt, 1, request_kind_names[kind]);
+	sqlite3_bind_int64(stmt, 2, now);
+	sqlite3_bind_int64(stmt, 3, cat->owner);
+	sqlite3_bind_int64(stmt, 4, cat->lease_sec);
 	ret = catalog_step_row(cat, stmt, "claim request");
-	if (ret == 1)
+	if (ret == 1) {
 		id = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	if (ret == 0)
+		/* RETURNING applies the change once stepped to the end */
+		ret = catalog_step_row(cat, stmt, "claim request");
+	} else if (ret == 0) {
 		ret = catalog_set_error(cat, -ENOENT, "no queued %s requests",
 					is_any ? "" : request_kind_names[kind]);
-	if (ret < 0)
-		goto out;
-
-	ret = catalog_prepare(cat,
-		"UPDATE requests SET state = 'running',"
-		" attempts = attempts + 1, updated = ?2 WHERE id = ?1", &stmt,
-		"claim request");
-	if (ret)
-		goto out;
-	sqlite3_bind_int64(stmt, 1, id);
-	sqlite3_bind_int64(stmt, 2, catalog_now());
-	ret = catalog_step_done(cat, stmt, "claim request");
+	}
+	sqlite3_finalize(stmt);
 	if (!ret)
 		ret = catalog_request_read(cat, id, out);
 out:
 	return catalog_end(cat, ret);
+}
+
+int hsm_catalog_request_renew(struct hsm_catalog *cat, int64_t request_id)
+{
+	sqlite3_stmt *stmt;
+	int ret;
+
+	ret = catalog_begin(cat);
+	if (ret)
+		return ret;
+	ret = catalog_prepare(cat,
+		"UPDATE requests SET lease_expires ="
+		" CASE WHEN ?3 > 0 THEN ?2 + ?3 END, updated = ?2"
+		" WHERE id = ?1 AND state = 'running' AND coalesce(owner, 0) = ?4", &stmt,
+		"renew lease");
+	if (!ret) {
+		sqlite3_bind_int64(stmt, 1, request_id);
+		sqlite3_bind_int64(stmt, 2, catalog_now());
+		sqlite3_bind_int64(stmt, 3, cat->lease_sec);
+		sqlite3_bind_int64(stmt, 4, cat->owner);
+		ret = catalog_step_done(cat, stmt, "renew lease");
+	}
+	if (!ret && sqlite3_changes(cat->db) == 0)
+		ret = catalog_set_error(cat, -ESTALE,
+					"request id %" PRId64 ": not running under node %" PRId64 " any more (lease lost)",
+					request_id, cat->owner);
+	return catalog_end(cat, ret);
+}
+
+int hsm_catalog_request_purge(struct hsm_catalog *cat, int64_t keep_sec,
+			      unsigned int batch, uint64_t *purged)
+{
+	int64_t before = catalog_now() - keep_sec;
+	sqlite3_stmt *stmt;
+	uint64_t total = 0;
+	int changed;
+	int ret;
+
+	if (!batch)
+		batch = HSM_CATALOG_PURGE_BATCH;
+	/* one transaction per batch: the write lock is never held long */
+	do {
+		ret = catalog_begin(cat);
+		if (ret)
+			break;
+		ret = catalog_prepare(cat,
+			"DELETE FROM requests WHERE id IN (SELECT id FROM"
+			" requests WHERE state IN ('done', 'failed')"
+			" AND updated < ?1 ORDER BY updated, id LIMIT ?2)",
+			&stmt, "purge requests");
+		if (!ret) {
+			sqlite3_bind_int64(stmt, 1, before);
+			sqlite3_bind_int(stmt, 2, (int)batch);
+			ret = catalog_step_done(cat, stmt, "purge requests");
+		}
+		changed = ret ? 0 : sqlite3_changes(cat->db);
+		ret = catalog_end(cat, ret);
+		total += (uint64_t)changed;
+	} while (!ret && (unsigned int)changed == batch);
+	if (purged)
+		*purged = total;
+	return ret;
+}
+
+void hsm_catalog_set_owner(struct hsm_catalog *cat, int64_t node_id,
+			   unsigned int lease_sec)
+{
+	cat->owner = node_id;
+	cat->lease_sec = lease_sec;
 }
 
 /* running -> new_state, or -EINVAL naming the state it was in. */
@@ -1638,6 +1773,11 @@ static int catalog_request_finish(struct hsm_catalog *cat, int64_t request_id,
 					"request id %" PRId64 ": cannot finish a request that is %s",
 					request_id,
 					hsm_request_state_name(req.state));
+	/* another node took it over after our lease ran out */
+	if (!ret && req.owner != cat->owner)
+		ret = catalog_set_error(cat, -ESTALE,
+					"request id %" PRId64 ": now owned by node %" PRId64 ", not %" PRId64 " (lease lost)",
+					request_id, req.owner, cat->owner);
 	if (ret)
 		goto out;
 	if (error)
@@ -1646,7 +1786,8 @@ static int catalog_request_finish(struct hsm_catalog *cat, int64_t request_id,
 
 	ret = catalog_prepare(cat,
 		"UPDATE requests SET state = ?2, updated = ?3,"
-		" last_error = coalesce(?4, last_error) WHERE id = ?1", &stmt,
+		" last_error = coalesce(?4, last_error),"
+		" owner = NULL, lease_expires = NULL WHERE id = ?1", &stmt,
 		"finish request");
 	if (ret)
 		goto out;
@@ -1681,8 +1822,8 @@ int hsm_catalog_request_count(struct hsm_catalog *cat,
 
 	cat->error[0] = '\0';
 	ret = catalog_prepare(cat,
-		"SELECT count(*) FROM requests WHERE (?1 IS NULL OR kind = ?1)"
-		" AND (?2 IS NULL OR state = ?2)", &stmt, "count requests");
+		"SELECT coalesce(sum(n), 0) FROM request_counts"
+		" WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR state = ?2)", &stmt, "count requests");
 	if (ret)
 		return ret;
 	if (kind != HSM_REQ_ANY)

@@ -31,11 +31,12 @@
 #include "checksum.h"
 
 /* The schema version this code writes; older catalogs are migrated. */
-#define HSM_CATALOG_SCHEMA_VERSION 2
+#define HSM_CATALOG_SCHEMA_VERSION 3
 #define HSM_CATALOG_BUSY_TIMEOUT_MS 10000
 #define HSM_CATALOG_DEFAULT_MAX_ATTEMPTS 5
 #define HSM_CATALOG_FSID_MAX 33		/* hex fsid + NUL */
 #define HSM_CATALOG_NAME_MAX 64		/* backend names, volume labels */
+#define HSM_CATALOG_PURGE_BATCH 1000	/* finished requests per purge txn */
 
 /* hsm_catalog_open() flags */
 #define HSM_CATALOG_CREATE	(1U << 0)	/* create a missing catalog */
@@ -116,6 +117,8 @@ struct hsm_catalog_request {
 	char last_error[HSM_ERROR_MAX];
 	int64_t created;
 	int64_t updated;
+	int64_t owner;		/* node id that claimed it, 0 = none */
+	int64_t lease_expires;	/* unix seconds, 0 = no lease */
 };
 
 struct hsm_catalog_volume {
@@ -177,7 +180,8 @@ int hsm_catalog_schema_version(struct hsm_catalog *cat, int *version);
 const char *hsm_catalog_migration_sql(int to_version);
 
 /*
- * Return work a dead process left in flight: requests 'running' go back
+ * Return work a dead process of this node (hsm_catalog_set_owner()) left
+ * in flight: its requests 'running' go back
  * to 'queued' (or to 'failed' once they used max_attempts claims) and
  * copies still 'writing' become 'bad' so the recycler removes whatever
  * part of them a backend holds.  Only the one agent that owns the queues
@@ -270,14 +274,33 @@ int hsm_catalog_request_enqueue(struct hsm_catalog *cat,
 				enum hsm_request_kind kind, int64_t file_id,
 				int priority, int64_t *request_id);
 /*
- * Take the highest priority, oldest queued request of kind (or
- * HSM_REQ_ANY), mark it running and count the attempt.  -ENOENT when
- * nothing is queued.
+ * Requests this handle claims carry node_id as owner and, with lease_sec
+ * > 0, a lease that expires lease_sec seconds after the claim or the last
+ * renewal; another node may then claim the request.  Default: owner 0,
+ * no lease (one agent owns the catalog).
+ */
+void hsm_catalog_set_owner(struct hsm_catalog *cat, int64_t node_id,
+			   unsigned int lease_sec);
+/*
+ * Take the highest priority, oldest request of kind (or HSM_REQ_ANY)
+ * that is queued or running with an expired lease, mark it running under
+ * this handle's owner and count the attempt, in one atomic update: of
+ * two racing claimers only one gets a request.  -ENOENT when there is
+ * none.
  */
 int hsm_catalog_request_claim(struct hsm_catalog *cat,
 			      enum hsm_request_kind kind,
 			      struct hsm_catalog_request *out);
-/* running -> done */
+/* Extend the lease; -ESTALE if another node took the request over. */
+int hsm_catalog_request_renew(struct hsm_catalog *cat, int64_t request_id);
+/*
+ * Delete done and failed requests last updated more than keep_sec ago,
+ * batch (0: HSM_CATALOG_PURGE_BATCH) per transaction; *purged (may be
+ * NULL) says how many.
+ */
+int hsm_catalog_request_purge(struct hsm_catalog *cat, int64_t keep_sec,
+			      unsigned int batch, uint64_t *purged);
+/* running -> done; -ESTALE when another node now owns it */
 int hsm_catalog_request_complete(struct hsm_catalog *cat, int64_t request_id);
 /*
  * running -> queued again when is_retryable and attempts remain, else
@@ -287,6 +310,7 @@ int hsm_catalog_request_fail(struct hsm_catalog *cat, int64_t request_id,
 			     const char *error, bool is_retryable);
 int hsm_catalog_request_get(struct hsm_catalog *cat, int64_t request_id,
 			    struct hsm_catalog_request *out);
+/* From maintained counters: O(1) whatever the history's size. */
 int hsm_catalog_request_count(struct hsm_catalog *cat,
 			      enum hsm_request_kind kind,
 			      enum hsm_request_state state, uint64_t *count);

@@ -1396,6 +1396,249 @@ static void readers_run_beside_a_writer(void **state)
 	hsm_catalog_close(cat);
 }
 
+/* ---- owners, leases, counters, purge (schema 3) ---- */
+
+/* A version 2 catalog with queued, running and done requests. */
+static void make_v2_catalog(const char *path)
+{
+	sqlite3 *db;
+	int v;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	for (v = 1; v <= 2; v++)
+		assert_int_equal(sqlite3_exec(db, hsm_catalog_migration_sql(v),
+					      NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+		"INSERT INTO filesystems VALUES ('" FSID "', '/mnt', 5, 6);"
+		"INSERT INTO files (id, fsid, ino, data_version, size, mtime)"
+		" VALUES (1, '" FSID "', 1, 1, 10, 0), (2, '" FSID "', 2, 1, 10, 0);"
+		"INSERT INTO requests (kind, file_id, priority, state, attempts,"
+		" created, updated) VALUES"
+		" ('archive', 1, 200, 'queued', 0, 1, 1),"
+		" ('archive', 2, 200, 'running', 1, 1, 1),"
+		" ('stage', 1, 300, 'done', 1, 1, 1);"
+		"PRAGMA user_version = 2;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static void migrates_version_2_keeping_requests_and_counts(void **state)
+{
+	struct hsm_catalog_request req;
+	struct hsm_catalog *cat;
+	struct hsm_catalog_fs fs;
+	char path[PATH_MAX];
+	uint64_t count;
+	int version;
+
+	catalog_path(state, "v2.db", path);
+	make_v2_catalog(path);
+	cat = open_catalog(path);
+	assert_int_equal(hsm_catalog_schema_version(cat, &version), 0);
+	assert_int_equal(version, 3);
+	assert_int_equal(hsm_catalog_fs_get(cat, FSID, &fs), 0);
+	assert_int_equal(fs.meta_seq, 5);
+	assert_int_equal(hsm_catalog_request_count(cat, HSM_REQ_ARCHIVE,
+			 HSM_REQ_STATE_ANY, &count), 0);
+	assert_int_equal(count, 2);
+	assert_int_equal(hsm_catalog_request_count(cat, HSM_REQ_ANY,
+			 HSM_REQ_DONE, &count), 0);
+	assert_int_equal(count, 1);
+	/* the running request of the old single agent is owner 0's */
+	assert_int_equal(hsm_catalog_request_get(cat, 2, &req), 0);
+	assert_int_equal(req.owner, 0);
+	assert_int_equal(hsm_catalog_recover(cat, NULL), 0);
+	assert_int_equal(hsm_catalog_request_count(cat, HSM_REQ_ARCHIVE,
+			 HSM_REQ_QUEUED, &count), 0);
+	assert_int_equal(count, 2);
+	hsm_catalog_close(cat);
+}
+
+static void counters_follow_every_change_and_purge(void **state)
+{
+	struct hsm_catalog_request req;
+	struct hsm_catalog *cat;
+	char path[PATH_MAX];
+	uint64_t count;
+	uint64_t purged;
+	int64_t id;
+	int i;
+
+	catalog_path(state, "purge.db", path);
+	cat = open_catalog(path);
+	assert_int_equal(hsm_catalog_fs_upsert(cat, FSID, MNT), 0);
+	for (i = 1; i <= 25; i++)
+		assert_int_equal(hsm_catalog_request_enqueue(cat,
+				 HSM_REQ_ARCHIVE, record_file(cat, (uint64_t)i, 1),
+				 HSM_REQ_PRIORITY_DEFAULT, &id), 0);
+	for (i = 1; i <= 20; i++) {
+		assert_int_equal(hsm_catalog_request_claim(cat, HSM_REQ_ARCHIVE,
+							   &req), 0);
+		if (i <= 15)
+			assert_int_equal(hsm_catalog_request_complete(cat,
+								      req.id), 0);
+	}
+	assert_int_equal(hsm_catalog_request_count(cat, HSM_REQ_ARCHIVE,
+			 HSM_REQ_DONE, &count), 0);
+	assert_int_equal(count, 15);
+	assert_int_equal(hsm_catalog_request_count(cat, HSM_REQ_ARCHIVE,
+			 HSM_REQ_RUNNING, &count), 0);
+	assert_int_equal(count, 5);
+	/* kept while younger than the keep time */
+	assert_int_equal(hsm_catalog_request_purge(cat, 3600, 4, &purged), 0);
+	assert_int_equal(purged, 0);
+	/* keep time 0 (and time moved on): purged 4 per transaction */
+	sleep(1);
+	assert_int_equal(hsm_catalog_request_purge(cat, 0, 4, &purged), 0);
+	assert_int_equal(purged, 15);
+	assert_int_equal(query_int(path, "SELECT count(*) FROM requests"), 10);
+	assert_int_equal(hsm_catalog_request_count(cat, HSM_REQ_ANY,
+			 HSM_REQ_STATE_ANY, &count), 0);
+	assert_int_equal(count, 10);
+	assert_int_equal(hsm_catalog_request_count(cat, HSM_REQ_ANY,
+			 HSM_REQ_DONE, &count), 0);
+	assert_int_equal(count, 0);
+	/* the counters agree with a scan of the table */
+	assert_int_equal(query_int(path,
+		"SELECT count(*) FROM request_counts c WHERE n != (SELECT"
+		" count(*) FROM requests r WHERE r.kind = c.kind AND"
+		" r.state = c.state)"), 0);
+	hsm_catalog_close(cat);
+}
+
+static void expired_lease_is_taken_over_and_old_owner_refused(void **state)
+{
+	struct hsm_catalog_recovery rec;
+	struct hsm_catalog_request req;
+	struct hsm_catalog_request req2;
+	struct hsm_catalog *node1;
+	struct hsm_catalog *node2;
+	char path[PATH_MAX];
+	int64_t id;
+
+	catalog_path(state, "lease.db", path);
+	node1 = open_catalog(path);
+	node2 = open_catalog(path);
+	hsm_catalog_set_owner(node1, 1, 1);
+	hsm_catalog_set_owner(node2, 2, 60);
+	assert_int_equal(hsm_catalog_fs_upsert(node1, FSID, MNT), 0);
+	assert_int_equal(hsm_catalog_request_enqueue(node1, HSM_REQ_ARCHIVE,
+			 record_file(node1, 1, 1), HSM_REQ_PRIORITY_DEFAULT,
+			 &id), 0);
+	assert_int_equal(hsm_catalog_request_claim(node1, HSM_REQ_ARCHIVE,
+						   &req), 0);
+	assert_int_equal(req.owner, 1);
+	assert_true(req.lease_expires > 0);
+	/* live lease: node 2 gets nothing, and its restart leaves it alone */
+	assert_int_equal(hsm_catalog_request_claim(node2, HSM_REQ_ARCHIVE,
+						   &req2), -ENOENT);
+	assert_int_equal(hsm_catalog_recover(node2, &rec), 0);
+	assert_int_equal(rec.requests_requeued, 0);
+	assert_int_equal(hsm_catalog_request_renew(node1, id), 0);
+
+	sleep(3);
+	assert_int_equal(hsm_catalog_request_claim(node2, HSM_REQ_ARCHIVE,
+						   &req2), 0);
+	assert_int_equal(req2.id, id);
+	assert_int_equal(req2.owner, 2);
+	assert_int_equal(req2.attempts, 2);
+	/* node 1 wakes up: its lease is gone */
+	assert_int_equal(hsm_catalog_request_renew(node1, id), -ESTALE);
+	assert_int_equal(hsm_catalog_request_complete(node1, id), -ESTALE);
+	assert_non_null(strstr(hsm_catalog_error(node1), "lease lost"));
+	assert_int_equal(hsm_catalog_request_complete(node2, id), 0);
+	hsm_catalog_close(node1);
+	hsm_catalog_close(node2);
+}
+
+#define RACE_REQUESTS 300
+
+/* Claim (and complete) until nothing is left; write each id to fd. */
+static void race_claimer(const char *path, int64_t node, int start_fd,
+			 int out_fd)
+{
+	struct hsm_catalog_request req;
+	struct hsm_catalog *cat = NULL;
+	unsigned char go;
+	int ret;
+
+	if (hsm_catalog_open(path, 0, &cat, NULL, 0))
+		_exit(10);
+	hsm_catalog_set_owner(cat, node, 60);
+	if (read(start_fd, &go, 1) != 1)
+		_exit(11);
+	while ((ret = hsm_catalog_request_claim(cat, HSM_REQ_ANY, &req)) == 0) {
+		if (req.owner != node)
+			_exit(12);
+		if (write(out_fd, &req.id, sizeof(req.id)) != sizeof(req.id))
+			_exit(13);
+		if (hsm_catalog_request_complete(cat, req.id))
+			_exit(14);
+	}
+	hsm_catalog_close(cat);
+	_exit(ret == -ENOENT ? 0 : 15);
+}
+
+static void two_processes_racing_claims_never_share_a_request(void **state)
+{
+	static unsigned char seen[RACE_REQUESTS + 1];
+	struct hsm_catalog *cat;
+	char path[PATH_MAX];
+	int start[2];
+	int out[2];
+	pid_t pids[2];
+	int64_t id;
+	int status;
+	int got = 0;
+	int i;
+
+	catalog_path(state, "race.db", path);
+	cat = open_catalog(path);
+	assert_int_equal(hsm_catalog_fs_upsert(cat, FSID, MNT), 0);
+	assert_int_equal(hsm_catalog_batch_begin(cat), 0);
+	for (i = 1; i <= RACE_REQUESTS; i++)
+		assert_int_equal(hsm_catalog_request_enqueue(cat,
+				 HSM_REQ_ARCHIVE, record_file(cat, (uint64_t)i, 1),
+				 HSM_REQ_PRIORITY_DEFAULT, &id), 0);
+	assert_int_equal(hsm_catalog_batch_end(cat, true), 0);
+
+	assert_int_equal(pipe(start), 0);
+	assert_int_equal(pipe(out), 0);
+	for (i = 0; i < 2; i++) {
+		pids[i] = fork();
+		assert_true(pids[i] >= 0);
+		if (pids[i] == 0) {
+			close(start[1]);
+			close(out[0]);
+			race_claimer(path, i + 1, start[0], out[1]);
+		}
+	}
+	close(start[0]);
+	close(out[1]);
+	/* both start together */
+	assert_int_equal(write(start[1], "gg", 2), 2);
+	close(start[1]);
+	memset(seen, 0, sizeof(seen));
+	while (read(out[0], &id, sizeof(id)) == sizeof(id)) {
+		assert_true(id >= 1 && id <= RACE_REQUESTS);
+		assert_int_equal(seen[id], 0);
+		seen[id] = 1;
+		got++;
+	}
+	close(out[0]);
+	for (i = 0; i < 2; i++) {
+		wait_child(pids[i], &status);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+	}
+	assert_int_equal(got, RACE_REQUESTS);
+	assert_int_equal(query_int(path,
+		"SELECT count(*) FROM requests WHERE state = 'done'"),
+		RACE_REQUESTS);
+	assert_int_equal(query_int(path,
+		"SELECT max(attempts) FROM requests"), 1);
+	hsm_catalog_close(cat);
+}
+
 #define CATALOG_TEST(fn) \
 	cmocka_unit_test_setup_teardown(fn, hsm_test_dir_setup, \
 					hsm_test_dir_teardown)
@@ -1426,6 +1669,10 @@ int main(void)
 		CATALOG_TEST(killed_inside_a_transaction_leaves_the_state_before),
 		CATALOG_TEST(killed_at_random_moments_stays_recoverable),
 		CATALOG_TEST(readers_run_beside_a_writer),
+		CATALOG_TEST(migrates_version_2_keeping_requests_and_counts),
+		CATALOG_TEST(counters_follow_every_change_and_purge),
+		CATALOG_TEST(expired_lease_is_taken_over_and_old_owner_refused),
+		CATALOG_TEST(two_processes_racing_claims_never_share_a_request),
 	};
 
 	return cmocka_run_group_tests_name("catalog", tests, NULL, NULL);
