@@ -929,6 +929,138 @@ int hsm_catalog_recover(struct hsm_catalog *cat,
 	return ret;
 }
 
+/*
+ * A copy left 'writing' by a crash is checked against its backend rather
+ * than assumed lost: if the backend holds the whole object with the
+ * file's checksum (the put finished, the process died before recording
+ * the verify), it is verified and committed.  Otherwise whatever part
+ * the backend holds is deleted, the copy becomes 'deleted' and the
+ * archive is queued again.  Copies whose backend the caller does not know
+ * are left for hsm_catalog_recover(), which marks them bad.
+ */
+static int catalog_writing_copy_ids(struct hsm_catalog *cat, int64_t **ids,
+				    size_t *nr)
+{
+	sqlite3_stmt *stmt;
+	int64_t *grown;
+	size_t cap = 0;
+	int ret;
+
+	*ids = NULL;
+	*nr = 0;
+	ret = catalog_prepare(cat,
+		"SELECT id FROM copies WHERE state = 'writing' ORDER BY id",
+		&stmt, "list writing copies");
+	if (ret)
+		return ret;
+	while ((ret = catalog_step_row(cat, stmt, "list writing copies")) == 1) {
+		if (*nr == cap) {
+			cap = cap ? cap * 2 : 64;
+			grown = realloc(*ids, cap * sizeof(**ids));
+			if (!grown) {
+				ret = catalog_set_error(cat, -ENOMEM,
+							"recover copies: out of memory");
+				break;
+			}
+			*ids = grown;
+		}
+		(*ids)[(*nr)++] = sqlite3_column_int64(stmt, 0);
+	}
+	sqlite3_finalize(stmt);
+	if (ret) {
+		free(*ids);
+		*ids = NULL;
+		*nr = 0;
+	}
+	return ret;
+}
+
+/* Is the backend's object the whole copy, with the file's checksum? */
+static bool catalog_copy_is_complete(struct hsm_backend *be,
+				     const struct hsm_catalog_copy *copy,
+				     const struct hsm_catalog_file *file)
+{
+	struct hsm_stat_result st;
+	char have[HSM_CHECKSUM_TEXT_MAX];
+
+	if (!copy->location[0] || !file->checksum[0])
+		return false;
+	if (be->ops->stat(be, copy->location, &st))
+		return false;
+	hsm_checksum_to_text(&st.checksum, have);
+	if (st.bytes != file->size || strcmp(have, file->checksum) != 0)
+		return false;
+	/* the recorded checksum is right: now read it all to be sure */
+	return be->ops->verify(be, copy->location) == 0;
+}
+
+static int catalog_recover_one_copy(struct hsm_catalog *cat, int64_t copy_id,
+				    hsm_catalog_backend_fn lookup, void *arg,
+				    struct hsm_catalog_recovery *rec)
+{
+	struct hsm_catalog_file file;
+	struct hsm_catalog_copy copy;
+	struct hsm_backend *be;
+	int64_t request_id;
+	int ret;
+
+	ret = hsm_catalog_copy_get(cat, copy_id, &copy);
+	if (!ret)
+		ret = hsm_catalog_file_get(cat, copy.file_id, &file);
+	if (ret)
+		return ret;
+	be = lookup(arg, copy.backend);
+	if (!be)
+		return 0;
+	if (catalog_copy_is_complete(be, &copy, &file)) {
+		ret = hsm_catalog_copy_verified(cat, copy_id);
+		if (!ret)
+			rec->copies_committed++;
+		return ret;
+	}
+	/* a partial or wrong object: remove it (a missing one is fine) */
+	if (copy.location[0]) {
+		ret = be->ops->del(be, copy.location);
+		if (ret && ret != -ENOENT)
+			return catalog_set_error(cat, ret,
+						 "recover copy id %" PRId64 ": delete %s on %s: %s",
+						 copy_id, copy.location,
+						 copy.backend,
+						 hsm_backend_error(be));
+	}
+	ret = hsm_catalog_copy_mark_deleted(cat, copy_id);
+	if (!ret)
+		ret = hsm_catalog_request_enqueue(cat, HSM_REQ_ARCHIVE,
+						  copy.file_id,
+						  HSM_REQ_PRIORITY_DEFAULT,
+						  &request_id);
+	if (!ret)
+		rec->copies_retried++;
+	return ret;
+}
+
+int hsm_catalog_recover_copies(struct hsm_catalog *cat,
+			       hsm_catalog_backend_fn lookup, void *arg,
+			       struct hsm_catalog_recovery *out)
+{
+	struct hsm_catalog_recovery rec = { 0 };
+	int64_t *ids;
+	size_t nr;
+	size_t i;
+	int ret;
+
+	cat->error[0] = '\0';
+	ret = catalog_writing_copy_ids(cat, &ids, &nr);
+	for (i = 0; !ret && i < nr; i++)
+		ret = catalog_recover_one_copy(cat, ids[i], lookup, arg, &rec);
+	free(ids);
+	if (out) {
+		out->copies_committed += rec.copies_committed;
+		out->copies_retried += rec.copies_retried;
+	}
+	return ret;
+}
+
 /* ---- filesystems ---- */
 
 int hsm_catalog_fs_upsert(struct hsm_catalog *cat, const char *fsid,

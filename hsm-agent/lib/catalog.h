@@ -132,7 +132,13 @@ struct hsm_catalog_recovery {
 	unsigned int requests_requeued;	/* running -> queued */
 	unsigned int requests_failed;	/* running, out of attempts -> failed */
 	unsigned int copies_abandoned;	/* writing -> bad */
+	unsigned int copies_committed;	/* writing, complete on backend -> valid */
+	unsigned int copies_retried;	/* writing, partial -> deleted, requeued */
 };
+
+/* The backend a copy names (its backend name), NULL if not configured. */
+typedef struct hsm_backend *(*hsm_catalog_backend_fn)(void *arg,
+						      const char *name);
 
 /* ---- open, close, errors ---- */
 
@@ -189,6 +195,18 @@ const char *hsm_catalog_migration_sql(int to_version);
  */
 int hsm_catalog_recover(struct hsm_catalog *cat,
 			struct hsm_catalog_recovery *out);
+/*
+ * At start-up, before hsm_catalog_recover(): every copy still 'writing'
+ * is checked on the backend lookup() returns for it.  Present, of the
+ * file's size and checksum, and verified by a full read: committed
+ * ('valid').  Otherwise the partial object is deleted, the copy becomes
+ * 'deleted' and an archive request is queued to write it again.  Copies
+ * of backends lookup() does not know stay 'writing' (recover marks them
+ * bad).  Adds to out's copies_committed and copies_retried (may be NULL).
+ */
+int hsm_catalog_recover_copies(struct hsm_catalog *cat,
+			       hsm_catalog_backend_fn lookup, void *arg,
+			       struct hsm_catalog_recovery *out);
 /* Claims a request may use before a failure is final (default 5). */
 void hsm_catalog_set_max_attempts(struct hsm_catalog *cat,
 				  unsigned int max_attempts);

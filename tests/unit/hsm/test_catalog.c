@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,6 +26,7 @@
 
 #include <sqlite3.h>
 
+#include "backend_dir.h"
 #include "catalog.h"
 #include "hsm_test_util.h"
 
@@ -1639,6 +1641,104 @@ static void two_processes_racing_claims_never_share_a_request(void **state)
 	hsm_catalog_close(cat);
 }
 
+/* ---- recovery of copies against their backend ---- */
+
+static struct hsm_backend *lookup_directory(void *arg, const char *name)
+{
+	return strcmp(name, "directory") == 0 ? arg : NULL;
+}
+
+/* put ino's content on be, record it as copy 1 'writing' + written */
+static int64_t written_copy(struct hsm_catalog *cat, struct hsm_backend *be,
+			    uint64_t ino, struct hsm_put_result *res)
+{
+	struct hsm_object_info info = { .ino = ino, .data_version = 1 };
+	struct hsm_catalog_file file = { 0 };
+	struct hsm_test_reader rd;
+	int64_t id;
+
+	strcpy(file.fsid, FSID);
+	strcpy(info.fsid, FSID);
+	file.ino = ino;
+	file.data_version = 1;
+	file.size = 100000;
+	info.size = file.size;
+	assert_int_equal(hsm_catalog_file_record(cat, &file), 0);
+	hsm_test_reader_init(&rd, ino, HSM_TEST_PATTERN_RANDOM, file.size);
+	assert_int_equal(be->ops->put(be, &info, hsm_test_read, &rd, res), 0);
+	assert_int_equal(hsm_catalog_copy_begin(cat, file.id, 1, "directory",
+						&id), 0);
+	assert_int_equal(hsm_catalog_copy_written(cat, id, res->location,
+						  &res->checksum), 0);
+	return id;
+}
+
+static void recovery_commits_whole_copies_and_retries_partial_ones(
+	void **state)
+{
+	struct hsm_catalog_recovery rec = { 0 };
+	struct hsm_put_result whole;
+	struct hsm_put_result half;
+	struct hsm_catalog_copy copy;
+	struct hsm_stat_result st;
+	struct hsm_backend *be;
+	struct hsm_catalog *cat;
+	char root[PATH_MAX];
+	char path[PATH_MAX];
+	char obj[PATH_MAX + HSM_LOCATION_MAX];
+	uint64_t count;
+	int64_t whole_id;
+	int64_t half_id;
+	int64_t unknown_id;
+	int64_t file_id;
+	bool is_safe;
+
+	catalog_path(state, "recover.db", path);
+	catalog_path(state, "archive", root);
+	assert_int_equal(mkdir(root, 0700), 0);
+	assert_int_equal(hsm_backend_dir_open(root, &be, NULL, 0), 0);
+	cat = open_catalog(path);
+	assert_int_equal(hsm_catalog_fs_upsert(cat, FSID, MNT), 0);
+
+	/* the put finished, the process died before the verify */
+	whole_id = written_copy(cat, be, 1, &whole);
+	/* the object is cut short (a backend without atomic puts) */
+	half_id = written_copy(cat, be, 2, &half);
+	snprintf(obj, sizeof(obj), "%s/%s", root, half.location);
+	assert_int_equal(truncate(obj, 5000), 0);
+	/* a copy on a backend this process has not configured */
+	file_id = record_file(cat, 3, 1);
+	assert_int_equal(hsm_catalog_copy_begin(cat, file_id, 1, "tape",
+						&unknown_id), 0);
+
+	assert_int_equal(hsm_catalog_recover_copies(cat, lookup_directory, be,
+						    &rec), 0);
+	assert_int_equal(rec.copies_committed, 1);
+	assert_int_equal(rec.copies_retried, 1);
+	assert_int_equal(hsm_catalog_copy_get(cat, whole_id, &copy), 0);
+	assert_int_equal(copy.state, HSM_COPY_VALID);
+	assert_true(copy.verified > 0);
+	assert_int_equal(hsm_catalog_release_is_safe(cat, FSID, 1, 1, 1,
+						     &is_safe), 0);
+	assert_true(is_safe);
+
+	assert_int_equal(hsm_catalog_copy_get(cat, half_id, &copy), 0);
+	assert_int_equal(copy.state, HSM_COPY_DELETED);
+	assert_int_equal(be->ops->stat(be, half.location, &st), -ENOENT);
+	assert_int_equal(hsm_catalog_request_count(cat, HSM_REQ_ARCHIVE,
+			 HSM_REQ_QUEUED, &count), 0);
+	assert_int_equal(count, 1);
+
+	/* the unknown backend's copy is left to recover(): bad */
+	assert_int_equal(hsm_catalog_copy_get(cat, unknown_id, &copy), 0);
+	assert_int_equal(copy.state, HSM_COPY_WRITING);
+	memset(&rec, 0, sizeof(rec));
+	assert_int_equal(hsm_catalog_recover(cat, &rec), 0);
+	assert_int_equal(rec.copies_abandoned, 1);
+	hsm_catalog_close(cat);
+	hsm_backend_destroy(be);
+}
+
 #define CATALOG_TEST(fn) \
 	cmocka_unit_test_setup_teardown(fn, hsm_test_dir_setup, \
 					hsm_test_dir_teardown)
@@ -1673,6 +1773,7 @@ int main(void)
 		CATALOG_TEST(counters_follow_every_change_and_purge),
 		CATALOG_TEST(expired_lease_is_taken_over_and_old_owner_refused),
 		CATALOG_TEST(two_processes_racing_claims_never_share_a_request),
+		CATALOG_TEST(recovery_commits_whole_copies_and_retries_partial_ones),
 	};
 
 	return cmocka_run_group_tests_name("catalog", tests, NULL, NULL);
