@@ -233,12 +233,24 @@ static const int request_default_priority[] = {
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+/*
+ * Statements are prepared once per connection and reused: preparing
+ * costs more than running most of them, which matters at tens of
+ * thousands of state changes per second.
+ */
+#define CATALOG_STMT_CACHE 96
 
 struct hsm_catalog {
 	sqlite3 *db;
 	unsigned int max_attempts;
 	bool is_in_batch;	/* hsm_catalog_batch_begin() holds a transaction */
 	int64_t owner;		/* node id stamped on claimed requests */
+	/* prepared statements, kept by their SQL text's address */
+	struct {
+		const char *sql;
+		sqlite3_stmt *stmt;
+	} stmts[CATALOG_STMT_CACHE];
+	unsigned int nr_stmts;
 	unsigned int lease_sec;	/* 0: claims never expire */
 	char path[PATH_MAX];
 	char error[HSM_ERROR_MAX];
@@ -374,13 +386,63 @@ static int catalog_exec(struct hsm_catalog *cat, const char *sql,
 static int catalog_prepare(struct hsm_catalog *cat, const char *sql,
 			   sqlite3_stmt **stmt, const char *what)
 {
-	int rc = sqlite3_prepare_v2(cat->db, sql, -1, stmt, NULL);
+	unsigned int i;
+	int rc;
 
+	for (i = 0; i < cat->nr_stmts; i++) {
+		if (cat->stmts[i].sql != sql)
+			continue;
+		/* in use by a caller up the stack: fall back to a new one */
+		if (sqlite3_stmt_busy(cat->stmts[i].stmt))
+			break;
+		*stmt = cat->stmts[i].stmt;
+		return 0;
+	}
+	rc = sqlite3_prepare_v3(cat->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+				stmt, NULL);
 	if (rc != SQLITE_OK) {
 		*stmt = NULL;
 		return catalog_sql_fail(cat, rc, what);
 	}
+	if (i == cat->nr_stmts && i < CATALOG_STMT_CACHE) {
+		cat->stmts[i].sql = sql;
+		cat->stmts[i].stmt = *stmt;
+		cat->nr_stmts++;
+	}
 	return 0;
+}
+
+/* Done with a statement: cached ones are reset for the next use. */
+static void catalog_finalize(struct hsm_catalog *cat, sqlite3_stmt *stmt)
+{
+	unsigned int i;
+
+	for (i = 0; i < cat->nr_stmts; i++) {
+		if (cat->stmts[i].stmt == stmt) {
+			sqlite3_reset(stmt);
+			sqlite3_clear_bindings(stmt);
+			return;
+		}
+	}
+	sqlite3_finalize(stmt);
+}
+
+/* One statement without rows (transaction control), prepared once. */
+static int catalog_exec_cached(struct hsm_catalog *cat, const char *sql,
+			       const char *what)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+	int ret;
+
+	ret = catalog_prepare(cat, sql, &stmt, what);
+	if (ret)
+		return ret;
+	rc = sqlite3_step(stmt);
+	ret = (rc == SQLITE_DONE || rc == SQLITE_ROW) ? 0 :
+		catalog_sql_fail(cat, rc, what);
+	catalog_finalize(cat, stmt);
+	return ret;
 }
 
 /* Step a statement that returns no rows, then finalize it. */
@@ -390,7 +452,7 @@ static int catalog_step_done(struct hsm_catalog *cat, sqlite3_stmt *stmt,
 	int rc = sqlite3_step(stmt);
 	int ret = rc == SQLITE_DONE ? 0 : catalog_sql_fail(cat, rc, what);
 
-	sqlite3_finalize(stmt);
+	catalog_finalize(cat, stmt);
 	return ret;
 }
 
@@ -444,8 +506,9 @@ static int catalog_begin(struct hsm_catalog *cat)
 {
 	cat->error[0] = '\0';
 	if (cat->is_in_batch)
-		return catalog_exec(cat, "SAVEPOINT call", "begin call");
-	return catalog_exec(cat, "BEGIN IMMEDIATE", "begin transaction");
+		return catalog_exec_cached(cat, "SAVEPOINT call", "begin call");
+	return catalog_exec_cached(cat, "BEGIN IMMEDIATE",
+				   "begin transaction");
 }
 
 /*
@@ -456,13 +519,13 @@ static int catalog_end(struct hsm_catalog *cat, int ret)
 {
 	if (cat->is_in_batch) {
 		if (ret)
-			sqlite3_exec(cat->db, "ROLLBACK TO call", NULL, NULL,
-				     NULL);
-		sqlite3_exec(cat->db, "RELEASE call", NULL, NULL, NULL);
+			catalog_exec_cached(cat, "ROLLBACK TO call",
+					    "undo call");
+		catalog_exec_cached(cat, "RELEASE call", "end call");
 		return ret;
 	}
 	if (!ret) {
-		ret = catalog_exec(cat, "COMMIT", "commit");
+		ret = catalog_exec_cached(cat, "COMMIT", "commit");
 		if (!ret)
 			return 0;
 	}
@@ -517,7 +580,7 @@ static int catalog_pragma_int(struct hsm_catalog *cat, const char *sql,
 	} else if (ret == 0) {
 		ret = catalog_set_error(cat, -EIO, "%s: no result", sql);
 	}
-	sqlite3_finalize(stmt);
+	catalog_finalize(cat, stmt);
 	return ret;
 }
 
@@ -601,7 +664,7 @@ int hsm_catalog_check(struct hsm_catalog *cat)
 		ret = catalog_set_error(cat, ret, "corrupt: %s",
 					sqlite3_errmsg(cat->db));
 	}
-	sqlite3_finalize(stmt);
+	catalog_finalize(cat, stmt);
 	return ret;
 }
 
@@ -647,7 +710,7 @@ static int catalog_configure(struct hsm_catalog *cat, unsigned int flags)
 		ret = catalog_step_row(cat, stmt, "set WAL mode");
 		if (ret == 1)
 			catalog_column_text(stmt, 0, mode, sizeof(mode));
-		sqlite3_finalize(stmt);
+		catalog_finalize(cat, stmt);
 		if (ret < 0)
 			return ret;
 		if (strcmp(mode, "wal") != 0)
@@ -755,6 +818,8 @@ void hsm_catalog_close(struct hsm_catalog *cat)
 {
 	if (!cat)
 		return;
+	while (cat->nr_stmts)
+		sqlite3_finalize(cat->stmts[--cat->nr_stmts].stmt);
 	/* close_v2: never fails; frees once statements are gone */
 	sqlite3_close_v2(cat->db);
 	free(cat);
@@ -966,7 +1031,7 @@ static int catalog_writing_copy_ids(struct hsm_catalog *cat, int64_t **ids,
 		}
 		(*ids)[(*nr)++] = sqlite3_column_int64(stmt, 0);
 	}
-	sqlite3_finalize(stmt);
+	catalog_finalize(cat, stmt);
 	if (ret) {
 		free(*ids);
 		*ids = NULL;
@@ -1111,7 +1176,7 @@ static int catalog_fs_read(struct hsm_catalog *cat, const char *fsid,
 	} else if (ret == 0) {
 		ret = catalog_set_error(cat, -ENOENT, "no filesystem %s", fsid);
 	}
-	sqlite3_finalize(stmt);
+	catalog_finalize(cat, stmt);
 	return ret;
 }
 
@@ -1207,7 +1272,7 @@ int hsm_catalog_file_record(struct hsm_catalog *cat,
 				  file->fsid, file->ino, file->data_version,
 				  file->fsid);
 	}
-	sqlite3_finalize(stmt);
+	catalog_finalize(cat, stmt);
 	return catalog_end(cat, ret);
 }
 
@@ -1232,7 +1297,7 @@ int hsm_catalog_file_get(struct hsm_catalog *cat, int64_t file_id,
 		ret = catalog_set_error(cat, -ENOENT, "no file id %" PRId64,
 					file_id);
 	}
-	sqlite3_finalize(stmt);
+	catalog_finalize(cat, stmt);
 	return ret;
 }
 
@@ -1262,7 +1327,7 @@ int hsm_catalog_file_find(struct hsm_catalog *cat, const char *fsid,
 					"no file %s/%" PRIu64 " version %" PRIu64,
 					fsid, ino, data_version);
 	}
-	sqlite3_finalize(stmt);
+	catalog_finalize(cat, stmt);
 	return ret;
 }
 
@@ -1312,7 +1377,7 @@ static int catalog_copy_read(struct hsm_catalog *cat, int64_t copy_id,
 	else if (ret == 0)
 		ret = catalog_set_error(cat, -ENOENT, "no copy id %" PRId64,
 					copy_id);
-	sqlite3_finalize(stmt);
+	catalog_finalize(cat, stmt);
 	return ret;
 }
 
@@ -1453,7 +1518,7 @@ static int catalog_file_checksum(struct hsm_catalog *cat, int64_t file_id,
 		ret = catalog_set_error(cat, -ENOENT, "no file id %" PRId64,
 					file_id);
 	}
-	sqlite3_finalize(stmt);
+	catalog_finalize(cat, stmt);
 	return ret;
 }
 
@@ -1545,7 +1610,7 @@ int hsm_catalog_copy_list_valid(struct hsm_catalog *cat, const char *fsid,
 		}
 		n++;
 	}
-	sqlite3_finalize(stmt);
+	catalog_finalize(cat, stmt);
 	if (!ret)
 		*count = n;
 	return ret;
@@ -1587,7 +1652,7 @@ int hsm_catalog_release_is_safe(struct hsm_catalog *cat, const char *fsid,
 	} else if (ret == 0) {
 		ret = catalog_set_error(cat, -EIO, "release check: no result");
 	}
-	sqlite3_finalize(stmt);
+	catalog_finalize(cat, stmt);
 	return ret;
 }
 
@@ -1655,7 +1720,7 @@ static int catalog_request_read(struct hsm_catalog *cat, int64_t request_id,
 	out->lease_expires = sqlite3_column_int64(stmt, 10);
 	ret = 0;
 out:
-	sqlite3_finalize(stmt);
+	catalog_finalize(cat, stmt);
 	return ret;
 }
 
@@ -1688,7 +1753,7 @@ static int catalog_request_find_live(struct hsm_catalog *cat,
 		*id = sqlite3_column_int64(stmt, 0);
 		*priority = sqlite3_column_int(stmt, 1);
 	}
-	sqlite3_finalize(stmt);
+	catalog_finalize(cat, stmt);
 	return ret;
 }
 
@@ -1811,7 +1876,7 @@ int hsm_catalog_request_claim(struct hsm_catalog *cat,
 		ret = catalog_set_error(cat, -ENOENT, "no queued %s requests",
 					is_any ? "" : request_kind_names[kind]);
 	}
-	sqlite3_finalize(stmt);
+	catalog_finalize(cat, stmt);
 	if (!ret)
 		ret = catalog_request_read(cat, id, out);
 out:
@@ -1967,7 +2032,7 @@ int hsm_catalog_request_count(struct hsm_catalog *cat,
 		*count = (uint64_t)sqlite3_column_int64(stmt, 0);
 		ret = 0;
 	}
-	sqlite3_finalize(stmt);
+	catalog_finalize(cat, stmt);
 	return ret;
 }
 
@@ -2027,7 +2092,7 @@ int hsm_catalog_volume_get(struct hsm_catalog *cat, const char *label,
 	} else if (ret == 0) {
 		ret = catalog_set_error(cat, -ENOENT, "no volume %s", label);
 	}
-	sqlite3_finalize(stmt);
+	catalog_finalize(cat, stmt);
 	return ret;
 }
 
