@@ -15,6 +15,8 @@
  *   -EUCLEAN  the file is not a catalog or is corrupt
  *   -ENOTSUP  the catalog was written by a newer version of this code
  *   -EBADMSG  a copy's checksum disagrees with its file's checksum
+ *   -ESTALE   the request's lease passed to another node
+ *   -ECANCELED  hsm_catalog_batch_end(cat, false) rolled the batch back
  *
  * A struct hsm_catalog is one sqlite connection: use it from one thread
  * at a time; open one per thread or process for concurrency.
