@@ -188,6 +188,18 @@ static const char *const catalog_migrations[] = {
 	"END;\n"
 	"CREATE INDEX requests_finished ON requests (updated, id)\n"
 	"  WHERE state IN ('done', 'failed');\n",
+
+	/*
+	 * version 4: copies know their tape volume, and are found by it
+	 * ("every file with a copy on volume V") and by backend for the
+	 * recycler ("every bad copy on backend B") through partial indexes
+	 * that hold only the rows those questions ask for.
+	 */
+	"ALTER TABLE copies ADD COLUMN volume TEXT;\n"
+	"CREATE INDEX copies_volume ON copies (volume, id)\n"
+	"  WHERE volume IS NOT NULL;\n"
+	"CREATE INDEX copies_recycle ON copies (backend, id)\n"
+	"  WHERE state = 'bad';\n",
 };
 
 _Static_assert(sizeof(catalog_migrations) / sizeof(catalog_migrations[0]) ==
@@ -1614,6 +1626,81 @@ int hsm_catalog_copy_list_valid(struct hsm_catalog *cat, const char *fsid,
 	if (!ret)
 		*count = n;
 	return ret;
+}
+
+int hsm_catalog_copy_set_volume(struct hsm_catalog *cat, int64_t copy_id,
+				const char *label)
+{
+	sqlite3_stmt *stmt;
+	int ret;
+
+	ret = catalog_begin(cat);
+	if (ret)
+		return ret;
+	ret = catalog_prepare(cat, "UPDATE copies SET volume = ?2 WHERE id = ?1",
+			      &stmt, "set copy volume");
+	if (!ret) {
+		sqlite3_bind_int64(stmt, 1, copy_id);
+		bind_text(stmt, 2, label);
+		ret = catalog_step_done(cat, stmt, "set copy volume");
+	}
+	if (!ret && sqlite3_changes(cat->db) == 0)
+		ret = catalog_set_error(cat, -ENOENT, "no copy id %" PRId64,
+					copy_id);
+	return catalog_end(cat, ret);
+}
+
+/* Page through copies selected by one text key, in id order after a cursor. */
+static int catalog_copy_page(struct hsm_catalog *cat, const char *sql,
+			     const char *key, int64_t after_id,
+			     struct hsm_catalog_copy *out, size_t max,
+			     size_t *count, const char *what)
+{
+	sqlite3_stmt *stmt;
+	size_t n = 0;
+	int ret;
+
+	cat->error[0] = '\0';
+	ret = catalog_prepare(cat, sql, &stmt, what);
+	if (ret)
+		return ret;
+	bind_text(stmt, 1, key);
+	sqlite3_bind_int64(stmt, 2, after_id);
+	sqlite3_bind_int64(stmt, 3, (sqlite3_int64)max);
+	while (n < max && (ret = catalog_step_row(cat, stmt, what)) == 1) {
+		ret = catalog_copy_from_row(cat, stmt, &out[n]);
+		if (ret)
+			break;
+		n++;
+	}
+	catalog_finalize(cat, stmt);
+	if (ret < 0)
+		return ret;
+	*count = n;
+	return 0;
+}
+
+int hsm_catalog_copy_list_on_volume(struct hsm_catalog *cat, const char *label,
+				    int64_t after_id,
+				    struct hsm_catalog_copy *out, size_t max,
+				    size_t *count)
+{
+	return catalog_copy_page(cat,
+		"SELECT " COPY_COLUMNS " FROM copies c INDEXED BY copies_volume"
+		" WHERE c.volume = ?1 AND c.id > ?2 ORDER BY c.id LIMIT ?3",
+		label, after_id, out, max, count, "list copies on volume");
+}
+
+int hsm_catalog_copy_list_to_recycle(struct hsm_catalog *cat,
+				     const char *backend, int64_t after_id,
+				     struct hsm_catalog_copy *out, size_t max,
+				     size_t *count)
+{
+	return catalog_copy_page(cat,
+		"SELECT " COPY_COLUMNS " FROM copies c INDEXED BY copies_recycle"
+		" WHERE c.backend = ?1 AND c.state = 'bad' AND c.id > ?2"
+		" ORDER BY c.id LIMIT ?3",
+		backend, after_id, out, max, count, "list copies to recycle");
 }
 
 int hsm_catalog_release_is_safe(struct hsm_catalog *cat, const char *fsid,

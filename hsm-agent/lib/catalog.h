@@ -33,7 +33,7 @@
 #include "checksum.h"
 
 /* The schema version this code writes; older catalogs are migrated. */
-#define HSM_CATALOG_SCHEMA_VERSION 3
+#define HSM_CATALOG_SCHEMA_VERSION 4
 #define HSM_CATALOG_BUSY_TIMEOUT_MS 10000
 #define HSM_CATALOG_DEFAULT_MAX_ATTEMPTS 5
 #define HSM_CATALOG_FSID_MAX 33		/* hex fsid + NUL */
@@ -272,6 +272,23 @@ int hsm_catalog_copy_list_valid(struct hsm_catalog *cat, const char *fsid,
 				uint64_t ino, uint64_t data_version,
 				struct hsm_catalog_copy *out, size_t max,
 				size_t *count);
+/* The tape volume a copy was written to. */
+int hsm_catalog_copy_set_volume(struct hsm_catalog *cat, int64_t copy_id,
+				const char *label);
+/*
+ * Index lookups, paged by copy id: up to max copies with id > after_id
+ * (start at 0) into out, *count how many; fewer than max at the end.
+ * On volume: every copy recorded on that tape volume, whatever its state.
+ * To recycle: the bad copies on that backend, which the recycler deletes.
+ */
+int hsm_catalog_copy_list_on_volume(struct hsm_catalog *cat, const char *label,
+				    int64_t after_id,
+				    struct hsm_catalog_copy *out, size_t max,
+				    size_t *count);
+int hsm_catalog_copy_list_to_recycle(struct hsm_catalog *cat,
+				     const char *backend, int64_t after_id,
+				     struct hsm_catalog_copy *out, size_t max,
+				     size_t *count);
 /*
  * The release safety check: *is_safe is true only when copies 1 to
  * required_copies of (fsid, ino, data_version) are all valid and

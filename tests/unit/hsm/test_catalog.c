@@ -1436,7 +1436,7 @@ static void migrates_version_2_keeping_requests_and_counts(void **state)
 	make_v2_catalog(path);
 	cat = open_catalog(path);
 	assert_int_equal(hsm_catalog_schema_version(cat, &version), 0);
-	assert_int_equal(version, 3);
+	assert_int_equal(version, HSM_CATALOG_SCHEMA_VERSION);
 	assert_int_equal(hsm_catalog_fs_get(cat, FSID, &fs), 0);
 	assert_int_equal(fs.meta_seq, 5);
 	assert_int_equal(hsm_catalog_request_count(cat, HSM_REQ_ARCHIVE,
@@ -1739,6 +1739,58 @@ static void recovery_commits_whole_copies_and_retries_partial_ones(
 	hsm_backend_destroy(be);
 }
 
+static void copies_are_found_by_volume_and_by_backend_to_recycle(void **state)
+{
+	struct hsm_catalog_copy out[4];
+	struct hsm_catalog *cat;
+	char path[PATH_MAX];
+	int64_t ids[10];
+	int64_t after = 0;
+	size_t n;
+	size_t total = 0;
+	int i;
+
+	catalog_path(state, "byvol.db", path);
+	cat = open_catalog(path);
+	assert_int_equal(hsm_catalog_fs_upsert(cat, FSID, MNT), 0);
+	for (i = 0; i < 10; i++) {
+		ids[i] = add_valid_copy(cat, record_file(cat, (uint64_t)i + 1, 1),
+					1, "same");
+		assert_int_equal(hsm_catalog_copy_set_volume(cat, ids[i],
+					i % 2 ? "VOL001" : "VOL002"), 0);
+	}
+	assert_int_equal(hsm_catalog_copy_set_volume(cat, 999, "VOL001"),
+			 -ENOENT);
+	/* paged: 5 copies on VOL001, 4 per page */
+	do {
+		assert_int_equal(hsm_catalog_copy_list_on_volume(cat, "VOL001",
+				 after, out, 4, &n), 0);
+		for (size_t j = 0; j < n; j++)
+			assert_int_equal(out[j].id, ids[2 * (total + j) + 1]);
+		total += n;
+		if (n)
+			after = out[n - 1].id;
+	} while (n == 4);
+	assert_int_equal(total, 5);
+
+	assert_int_equal(hsm_catalog_copy_mark_bad(cat, ids[3]), 0);
+	assert_int_equal(hsm_catalog_copy_mark_bad(cat, ids[7]), 0);
+	assert_int_equal(hsm_catalog_copy_list_to_recycle(cat, "directory", 0,
+			 out, 4, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(out[0].id, ids[3]);
+	assert_int_equal(out[1].id, ids[7]);
+	assert_int_equal(hsm_catalog_copy_list_to_recycle(cat, "s3", 0, out, 4,
+			 &n), 0);
+	assert_int_equal(n, 0);
+	/* the questions are answered by their indexes, not a scan */
+	assert_int_equal(query_int(path,
+		"SELECT count(*) FROM pragma_index_list('copies')"
+		" WHERE name IN ('copies_volume', 'copies_recycle')"
+		" AND partial = 1"), 2);
+	hsm_catalog_close(cat);
+}
+
 #define CATALOG_TEST(fn) \
 	cmocka_unit_test_setup_teardown(fn, hsm_test_dir_setup, \
 					hsm_test_dir_teardown)
@@ -1774,6 +1826,7 @@ int main(void)
 		CATALOG_TEST(expired_lease_is_taken_over_and_old_owner_refused),
 		CATALOG_TEST(two_processes_racing_claims_never_share_a_request),
 		CATALOG_TEST(recovery_commits_whole_copies_and_retries_partial_ones),
+		CATALOG_TEST(copies_are_found_by_volume_and_by_backend_to_recycle),
 	};
 
 	return cmocka_run_group_tests_name("catalog", tests, NULL, NULL);
