@@ -4,9 +4,11 @@
  * one list of its subcommands; each lives in its own file.
  */
 #include "commands.h"
+#include "hsm_commands.h"
 
 static const struct cli_cmd hsm_cmds[] = {
 	{ "version", "print the version of the tools", cmd_version },
+	{ "catalog", "check or back up the catalog", cmd_hsm_catalog },
 	{ 0 }
 };
 

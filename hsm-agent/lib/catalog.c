@@ -29,12 +29,25 @@
  * journal_mode=WAL and synchronous=FULL a committed change survives a
  * crash or power loss and an interrupted one vanishes, so a process
  * killed at any instant leaves either the state before or after each
- * call.  What a dead process leaves *between* calls is in-flight work:
+ * call.  Batches (hsm_catalog_batch_begin()/end()) hold one transaction
+ * across many calls, each call a SAVEPOINT inside it, so a thousand
+ * state changes cost one commit and one fsync; a crash mid-batch leaves
+ * the state before the batch.  Opening never reads the whole file (no
+ * quick_check: O(size)); hsm_catalog_check() does that on demand and
+ * hsm_catalog_backup() copies a consistent snapshot with sqlite's backup
+ * API while others keep working.  What a dead process leaves *between* calls is in-flight work:
  * requests 'running' and copies 'writing'.  hsm_catalog_recover() returns
  * those (requests to 'queued', copies to 'bad' so the recycler deletes
  * any partial backend object); the agent calls it once at start-up.  It
  * is not done on every open because tools open the catalog while the
- * agent runs, and must not steal its running requests.
+ * agent runs, and must not steal its running requests; and it only takes
+ * back the requests of its own node (hsm_catalog_set_owner()), so that
+ * agents on several nodes can share a catalog.  Between nodes, a claim is
+ * one atomic UPDATE of a queued request or of a running one whose lease
+ * expired, and a node that lost its lease is refused (-ESTALE) when it
+ * tries to finish.  Request counts come from request_counts, kept by
+ * triggers, and finished requests are purged in batches through a
+ * partial index of just them.
  *
  * Concurrency.  WAL lets readers run while one writer commits; writers
  * queue on the write lock for up to HSM_CATALOG_BUSY_TIMEOUT_MS.  One
@@ -55,6 +68,7 @@
  * sqlite's signed 64-bit INTEGER by cast and read back the same way.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -133,6 +147,59 @@ static const char *const catalog_migrations[] = {
 	" 'retired'))\n"
 	");\n"
 	"CREATE INDEX copies_state ON copies (state, file_id);\n",
+
+	/*
+	 * version 3: requests get an owner (the node id of the agent that
+	 * claimed them) and a lease expiry, so agents on several nodes can
+	 * share one catalog: a claim takes queued requests and running ones
+	 * whose lease expired, and a restart recovers only its own node's.
+	 * Request counts are kept by triggers in request_counts, so counting
+	 * never scans the history; finished requests are found for purging
+	 * through a partial index of just them.
+	 */
+	"ALTER TABLE requests ADD COLUMN owner INTEGER;\n"
+	"ALTER TABLE requests ADD COLUMN lease_expires INTEGER;\n"
+	"CREATE TABLE request_counts (\n"
+	"  kind TEXT NOT NULL,\n"
+	"  state TEXT NOT NULL,\n"
+	"  n INTEGER NOT NULL CHECK (n >= 0),\n"
+	"  PRIMARY KEY (kind, state)\n"
+	") WITHOUT ROWID;\n"
+	"INSERT INTO request_counts (kind, state, n)\n"
+	"  SELECT k.column1, s.column1, (SELECT count(*) FROM requests r\n"
+	"    WHERE r.kind = k.column1 AND r.state = s.column1)\n"
+	"  FROM (VALUES ('stage'), ('archive'), ('release'), ('recycle')) k,\n"
+	"       (VALUES ('queued'), ('running'), ('done'), ('failed')) s;\n"
+	"CREATE TRIGGER requests_count_insert AFTER INSERT ON requests BEGIN\n"
+	"  UPDATE request_counts SET n = n + 1\n"
+	"    WHERE kind = NEW.kind AND state = NEW.state;\n"
+	"END;\n"
+	"CREATE TRIGGER requests_count_update AFTER UPDATE OF kind, state\n"
+	"  ON requests WHEN OLD.kind != NEW.kind OR OLD.state != NEW.state\n"
+	"BEGIN\n"
+	"  UPDATE request_counts SET n = n - 1\n"
+	"    WHERE kind = OLD.kind AND state = OLD.state;\n"
+	"  UPDATE request_counts SET n = n + 1\n"
+	"    WHERE kind = NEW.kind AND state = NEW.state;\n"
+	"END;\n"
+	"CREATE TRIGGER requests_count_delete AFTER DELETE ON requests BEGIN\n"
+	"  UPDATE request_counts SET n = n - 1\n"
+	"    WHERE kind = OLD.kind AND state = OLD.state;\n"
+	"END;\n"
+	"CREATE INDEX requests_finished ON requests (updated, id)\n"
+	"  WHERE state IN ('done', 'failed');\n",
+
+	/*
+	 * version 4: copies know their tape volume, and are found by it
+	 * ("every file with a copy on volume V") and by backend for the
+	 * recycler ("every bad copy on backend B") through partial indexes
+	 * that hold only the rows those questions ask for.
+	 */
+	"ALTER TABLE copies ADD COLUMN volume TEXT;\n"
+	"CREATE INDEX copies_volume ON copies (volume, id)\n"
+	"  WHERE volume IS NOT NULL;\n"
+	"CREATE INDEX copies_recycle ON copies (backend, id)\n"
+	"  WHERE state = 'bad';\n",
 };
 
 _Static_assert(sizeof(catalog_migrations) / sizeof(catalog_migrations[0]) ==
@@ -178,10 +245,25 @@ static const int request_default_priority[] = {
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+/*
+ * Statements are prepared once per connection and reused: preparing
+ * costs more than running most of them, which matters at tens of
+ * thousands of state changes per second.
+ */
+#define CATALOG_STMT_CACHE 96
 
 struct hsm_catalog {
 	sqlite3 *db;
 	unsigned int max_attempts;
+	bool is_in_batch;	/* hsm_catalog_batch_begin() holds a transaction */
+	int64_t owner;		/* node id stamped on claimed requests */
+	/* prepared statements, kept by their SQL text's address */
+	struct {
+		const char *sql;
+		sqlite3_stmt *stmt;
+	} stmts[CATALOG_STMT_CACHE];
+	unsigned int nr_stmts;
+	unsigned int lease_sec;	/* 0: claims never expire */
 	char path[PATH_MAX];
 	char error[HSM_ERROR_MAX];
 };
@@ -316,13 +398,63 @@ static int catalog_exec(struct hsm_catalog *cat, const char *sql,
 static int catalog_prepare(struct hsm_catalog *cat, const char *sql,
 			   sqlite3_stmt **stmt, const char *what)
 {
-	int rc = sqlite3_prepare_v2(cat->db, sql, -1, stmt, NULL);
+	unsigned int i;
+	int rc;
 
+	for (i = 0; i < cat->nr_stmts; i++) {
+		if (cat->stmts[i].sql != sql)
+			continue;
+		/* in use by a caller up the stack: fall back to a new one */
+		if (sqlite3_stmt_busy(cat->stmts[i].stmt))
+			break;
+		*stmt = cat->stmts[i].stmt;
+		return 0;
+	}
+	rc = sqlite3_prepare_v3(cat->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+				stmt, NULL);
 	if (rc != SQLITE_OK) {
 		*stmt = NULL;
 		return catalog_sql_fail(cat, rc, what);
 	}
+	if (i == cat->nr_stmts && i < CATALOG_STMT_CACHE) {
+		cat->stmts[i].sql = sql;
+		cat->stmts[i].stmt = *stmt;
+		cat->nr_stmts++;
+	}
 	return 0;
+}
+
+/* Done with a statement: cached ones are reset for the next use. */
+static void catalog_finalize(struct hsm_catalog *cat, sqlite3_stmt *stmt)
+{
+	unsigned int i;
+
+	for (i = 0; i < cat->nr_stmts; i++) {
+		if (cat->stmts[i].stmt == stmt) {
+			sqlite3_reset(stmt);
+			sqlite3_clear_bindings(stmt);
+			return;
+		}
+	}
+	sqlite3_finalize(stmt);
+}
+
+/* One statement without rows (transaction control), prepared once. */
+static int catalog_exec_cached(struct hsm_catalog *cat, const char *sql,
+			       const char *what)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+	int ret;
+
+	ret = catalog_prepare(cat, sql, &stmt, what);
+	if (ret)
+		return ret;
+	rc = sqlite3_step(stmt);
+	ret = (rc == SQLITE_DONE || rc == SQLITE_ROW) ? 0 :
+		catalog_sql_fail(cat, rc, what);
+	catalog_finalize(cat, stmt);
+	return ret;
 }
 
 /* Step a statement that returns no rows, then finalize it. */
@@ -332,7 +464,7 @@ static int catalog_step_done(struct hsm_catalog *cat, sqlite3_stmt *stmt,
 	int rc = sqlite3_step(stmt);
 	int ret = rc == SQLITE_DONE ? 0 : catalog_sql_fail(cat, rc, what);
 
-	sqlite3_finalize(stmt);
+	catalog_finalize(cat, stmt);
 	return ret;
 }
 
@@ -377,10 +509,18 @@ static int64_t catalog_now(void)
 
 /* ---- transactions ---- */
 
+/*
+ * Inside a batch every call is a savepoint of the batch's transaction: it
+ * still succeeds or fails as a whole, but nothing is durable until the
+ * batch commits, and the batch pays one fsync for all of its calls.
+ */
 static int catalog_begin(struct hsm_catalog *cat)
 {
 	cat->error[0] = '\0';
-	return catalog_exec(cat, "BEGIN IMMEDIATE", "begin transaction");
+	if (cat->is_in_batch)
+		return catalog_exec_cached(cat, "SAVEPOINT call", "begin call");
+	return catalog_exec_cached(cat, "BEGIN IMMEDIATE",
+				   "begin transaction");
 }
 
 /*
@@ -389,14 +529,49 @@ static int catalog_begin(struct hsm_catalog *cat)
  */
 static int catalog_end(struct hsm_catalog *cat, int ret)
 {
+	if (cat->is_in_batch) {
+		if (ret)
+			catalog_exec_cached(cat, "ROLLBACK TO call",
+					    "undo call");
+		catalog_exec_cached(cat, "RELEASE call", "end call");
+		return ret;
+	}
 	if (!ret) {
-		ret = catalog_exec(cat, "COMMIT", "commit");
+		ret = catalog_exec_cached(cat, "COMMIT", "commit");
 		if (!ret)
 			return 0;
 	}
 	if (!sqlite3_get_autocommit(cat->db))
 		sqlite3_exec(cat->db, "ROLLBACK", NULL, NULL, NULL);
 	return ret;
+}
+
+int hsm_catalog_batch_begin(struct hsm_catalog *cat)
+{
+	int ret;
+
+	if (cat->is_in_batch) {
+		cat->error[0] = '\0';
+		return catalog_set_error(cat, -EINVAL,
+					 "batch begin: a batch is already open");
+	}
+	ret = catalog_begin(cat);
+	if (!ret)
+		cat->is_in_batch = true;
+	return ret;
+}
+
+int hsm_catalog_batch_end(struct hsm_catalog *cat, bool is_commit)
+{
+	if (!cat->is_in_batch) {
+		cat->error[0] = '\0';
+		return catalog_set_error(cat, -EINVAL,
+					 "batch end: no batch is open");
+	}
+	cat->is_in_batch = false;
+	return catalog_end(cat, is_commit ? 0 :
+			   catalog_set_error(cat, -ECANCELED,
+					     "batch rolled back"));
 }
 
 /* ---- open, check, migrate ---- */
@@ -417,7 +592,7 @@ static int catalog_pragma_int(struct hsm_catalog *cat, const char *sql,
 	} else if (ret == 0) {
 		ret = catalog_set_error(cat, -EIO, "%s: no result", sql);
 	}
-	sqlite3_finalize(stmt);
+	catalog_finalize(cat, stmt);
 	return ret;
 }
 
@@ -475,31 +650,33 @@ static int catalog_identify(struct hsm_catalog *cat, int *version)
 	return 0;
 }
 
-static int catalog_quick_check(struct hsm_catalog *cat)
+int hsm_catalog_check(struct hsm_catalog *cat)
 {
 	sqlite3_stmt *stmt;
 	char first[256] = "";
 	int ret;
 
-	ret = catalog_prepare(cat, "PRAGMA quick_check", &stmt, "quick_check");
+	cat->error[0] = '\0';
+	ret = catalog_prepare(cat, "PRAGMA integrity_check(1)", &stmt,
+			      "integrity_check");
 	if (ret)
 		return ret == -EUCLEAN ?
 			catalog_set_error(cat, ret, "corrupt: %s",
 					  sqlite3_errmsg(cat->db)) : ret;
-	ret = catalog_step_row(cat, stmt, "quick_check");
+	ret = catalog_step_row(cat, stmt, "integrity_check");
 	if (ret == 1) {
 		catalog_column_text(stmt, 0, first, sizeof(first));
 		ret = strcmp(first, "ok") == 0 ? 0 :
 			catalog_set_error(cat, -EUCLEAN,
-					  "corrupt: quick_check: %s", first);
+					  "corrupt: integrity_check: %s", first);
 	} else if (ret == 0) {
 		ret = catalog_set_error(cat, -EUCLEAN,
-					"corrupt: quick_check gave no result");
+					"corrupt: integrity_check gave no result");
 	} else if (ret == -EUCLEAN) {
 		ret = catalog_set_error(cat, ret, "corrupt: %s",
 					sqlite3_errmsg(cat->db));
 	}
-	sqlite3_finalize(stmt);
+	catalog_finalize(cat, stmt);
 	return ret;
 }
 
@@ -545,7 +722,7 @@ static int catalog_configure(struct hsm_catalog *cat, unsigned int flags)
 		ret = catalog_step_row(cat, stmt, "set WAL mode");
 		if (ret == 1)
 			catalog_column_text(stmt, 0, mode, sizeof(mode));
-		sqlite3_finalize(stmt);
+		catalog_finalize(cat, stmt);
 		if (ret < 0)
 			return ret;
 		if (strcmp(mode, "wal") != 0)
@@ -570,11 +747,12 @@ static int catalog_open_checked(struct hsm_catalog *cat, unsigned int flags)
 	ret = catalog_identify(cat, &version);
 	if (ret)
 		return ret;
-	if (!(flags & HSM_CATALOG_SKIP_CHECK)) {
-		ret = catalog_quick_check(cat);
-		if (ret)
-			return ret;
-	}
+	/*
+	 * No integrity check here: it reads every page, hours at 10^9
+	 * files, for every command.  hsm_catalog_check() runs it on demand;
+	 * sqlite still verifies each page it reads, so damage in use is
+	 * reported as -EUCLEAN by the call that meets it.
+	 */
 	ret = catalog_configure(cat, flags);
 	if (ret)
 		return ret;
@@ -652,6 +830,8 @@ void hsm_catalog_close(struct hsm_catalog *cat)
 {
 	if (!cat)
 		return;
+	while (cat->nr_stmts)
+		sqlite3_finalize(cat->stmts[--cat->nr_stmts].stmt);
 	/* close_v2: never fails; frees once statements are gone */
 	sqlite3_close_v2(cat->db);
 	free(cat);
@@ -661,6 +841,107 @@ void hsm_catalog_set_max_attempts(struct hsm_catalog *cat,
 				  unsigned int max_attempts)
 {
 	cat->max_attempts = max_attempts ? max_attempts : 1;
+}
+
+/* ---- backup ---- */
+
+/* pages copied per backup step: writers wait at most one step */
+#define CATALOG_BACKUP_STEP_PAGES 1024
+#define CATALOG_BACKUP_BUSY_SLEEP_MS 10
+
+static int catalog_fsync_path(struct hsm_catalog *cat, const char *path,
+			      int flags)
+{
+	int fd = open(path, flags | O_CLOEXEC);
+	int ret = 0;
+
+	if (fd < 0)
+		return catalog_set_error(cat, -errno, "backup: open %s: %s",
+					 path, strerror(errno));
+	if (fsync(fd))
+		ret = catalog_set_error(cat, -errno, "backup: fsync %s: %s",
+					path, strerror(errno));
+	close(fd);
+	return ret;
+}
+
+/*
+ * sqlite's online backup copies the pages of one consistent snapshot: it
+ * restarts by itself when another connection writes in between steps, so
+ * writers are never blocked for more than one step.  The copy goes to
+ * DEST.tmp and is renamed over DEST once complete and on disk, so DEST is
+ * always either the old backup or the whole new one.
+ */
+int hsm_catalog_backup(struct hsm_catalog *cat, const char *dest)
+{
+	char tmp[PATH_MAX];
+	char dir[PATH_MAX];
+	sqlite3_backup *bk;
+	sqlite3 *out = NULL;
+	char *slash;
+	int rc;
+	int ret;
+
+	cat->error[0] = '\0';
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", dest) >= (int)sizeof(tmp))
+		return catalog_set_error(cat, -ENAMETOOLONG,
+					 "backup %s: path too long", dest);
+	unlink(tmp);
+	rc = sqlite3_open_v2(tmp, &out, SQLITE_OPEN_READWRITE |
+			     SQLITE_OPEN_CREATE, NULL);
+	if (rc != SQLITE_OK) {
+		ret = catalog_set_error(cat, -EIO, "backup: cannot create %s: %s",
+					tmp, sqlite3_errstr(rc));
+		goto out;
+	}
+	bk = sqlite3_backup_init(out, "main", cat->db, "main");
+	if (!bk) {
+		ret = catalog_set_error(cat, -EIO, "backup to %s: %s", tmp,
+					sqlite3_errmsg(out));
+		goto out;
+	}
+	do {
+		rc = sqlite3_backup_step(bk, CATALOG_BACKUP_STEP_PAGES);
+		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+			sqlite3_sleep(CATALOG_BACKUP_BUSY_SLEEP_MS);
+	} while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+	sqlite3_backup_finish(bk);
+	if (rc != SQLITE_DONE) {
+		ret = catalog_set_error(cat, catalog_rc_errno(out, rc) ? catalog_rc_errno(out, rc) : -EIO,
+					"backup to %s: %s", tmp,
+					sqlite3_errstr(rc));
+		goto out;
+	}
+	/* a backup is a plain rollback-journal file: one file to copy */
+	rc = sqlite3_exec(out, "PRAGMA journal_mode = DELETE", NULL, NULL,
+			  NULL);
+	if (rc != SQLITE_OK) {
+		ret = catalog_set_error(cat, -EIO, "backup %s: %s", tmp,
+					sqlite3_errmsg(out));
+		goto out;
+	}
+	sqlite3_close_v2(out);
+	out = NULL;
+	ret = catalog_fsync_path(cat, tmp, O_RDONLY);
+	if (!ret && rename(tmp, dest))
+		ret = catalog_set_error(cat, -errno, "backup: rename to %s: %s",
+					dest, strerror(errno));
+	if (ret)
+		goto out;
+	snprintf(dir, sizeof(dir), "%s", dest);
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	else
+		snprintf(dir, sizeof(dir), ".");
+	return catalog_fsync_path(cat, dir, O_RDONLY | O_DIRECTORY);
+out:
+	if (out)
+		sqlite3_close_v2(out);
+	unlink(tmp);
+	return ret;
 }
 
 /* ---- recovery ---- */
@@ -680,6 +961,9 @@ static int catalog_update_count(struct hsm_catalog *cat, const char *sql,
 		sqlite3_bind_int64(stmt, 1, now);
 		sqlite3_bind_int(stmt, 2, (int)max_attempts);
 	}
+	/* ?3: this node: a restart never takes over another node's work */
+	if (sqlite3_bind_parameter_count(stmt) >= 3)
+		sqlite3_bind_int64(stmt, 3, cat->owner);
 	ret = catalog_step_done(cat, stmt, "recover");
 	if (!ret)
 		*changed = (unsigned int)sqlite3_changes(cat->db);
@@ -698,14 +982,18 @@ int hsm_catalog_recover(struct hsm_catalog *cat,
 		return ret;
 	ret = catalog_update_count(cat,
 		"UPDATE requests SET state = 'failed', updated = ?1,"
+		" owner = NULL, lease_expires = NULL,"
 		" last_error = 'interrupted: gave up after ' || attempts ||"
-		" ' attempts' WHERE state = 'running' AND attempts >= ?2",
+		" ' attempts' WHERE state = 'running' AND attempts >= ?2"
+		" AND coalesce(owner, 0) = ?3",
 		now, cat->max_attempts, &rec.requests_failed);
 	if (!ret)
 		ret = catalog_update_count(cat,
 			"UPDATE requests SET state = 'queued', updated = ?1,"
+			" owner = NULL, lease_expires = NULL,"
 			" last_error = 'interrupted: the process running it"
-			" stopped' WHERE state = 'running' AND attempts < ?2",
+			" stopped' WHERE state = 'running' AND attempts < ?2"
+			" AND coalesce(owner, 0) = ?3",
 			now, cat->max_attempts, &rec.requests_requeued);
 	if (!ret)
 		ret = catalog_update_count(cat,
@@ -715,6 +1003,138 @@ int hsm_catalog_recover(struct hsm_catalog *cat,
 	ret = catalog_end(cat, ret);
 	if (!ret && out)
 		*out = rec;
+	return ret;
+}
+
+/*
+ * A copy left 'writing' by a crash is checked against its backend rather
+ * than assumed lost: if the backend holds the whole object with the
+ * file's checksum (the put finished, the process died before recording
+ * the verify), it is verified and committed.  Otherwise whatever part
+ * the backend holds is deleted, the copy becomes 'deleted' and the
+ * archive is queued again.  Copies whose backend the caller does not know
+ * are left for hsm_catalog_recover(), which marks them bad.
+ */
+static int catalog_writing_copy_ids(struct hsm_catalog *cat, int64_t **ids,
+				    size_t *nr)
+{
+	sqlite3_stmt *stmt;
+	int64_t *grown;
+	size_t cap = 0;
+	int ret;
+
+	*ids = NULL;
+	*nr = 0;
+	ret = catalog_prepare(cat,
+		"SELECT id FROM copies WHERE state = 'writing' ORDER BY id",
+		&stmt, "list writing copies");
+	if (ret)
+		return ret;
+	while ((ret = catalog_step_row(cat, stmt, "list writing copies")) == 1) {
+		if (*nr == cap) {
+			cap = cap ? cap * 2 : 64;
+			grown = realloc(*ids, cap * sizeof(**ids));
+			if (!grown) {
+				ret = catalog_set_error(cat, -ENOMEM,
+							"recover copies: out of memory");
+				break;
+			}
+			*ids = grown;
+		}
+		(*ids)[(*nr)++] = sqlite3_column_int64(stmt, 0);
+	}
+	catalog_finalize(cat, stmt);
+	if (ret) {
+		free(*ids);
+		*ids = NULL;
+		*nr = 0;
+	}
+	return ret;
+}
+
+/* Is the backend's object the whole copy, with the file's checksum? */
+static bool catalog_copy_is_complete(struct hsm_backend *be,
+				     const struct hsm_catalog_copy *copy,
+				     const struct hsm_catalog_file *file)
+{
+	struct hsm_stat_result st;
+	char have[HSM_CHECKSUM_TEXT_MAX];
+
+	if (!copy->location[0] || !file->checksum[0])
+		return false;
+	if (be->ops->stat(be, copy->location, &st))
+		return false;
+	hsm_checksum_to_text(&st.checksum, have);
+	if (st.bytes != file->size || strcmp(have, file->checksum) != 0)
+		return false;
+	/* the recorded checksum is right: now read it all to be sure */
+	return be->ops->verify(be, copy->location) == 0;
+}
+
+static int catalog_recover_one_copy(struct hsm_catalog *cat, int64_t copy_id,
+				    hsm_catalog_backend_fn lookup, void *arg,
+				    struct hsm_catalog_recovery *rec)
+{
+	struct hsm_catalog_file file;
+	struct hsm_catalog_copy copy;
+	struct hsm_backend *be;
+	int64_t request_id;
+	int ret;
+
+	ret = hsm_catalog_copy_get(cat, copy_id, &copy);
+	if (!ret)
+		ret = hsm_catalog_file_get(cat, copy.file_id, &file);
+	if (ret)
+		return ret;
+	be = lookup(arg, copy.backend);
+	if (!be)
+		return 0;
+	if (catalog_copy_is_complete(be, &copy, &file)) {
+		ret = hsm_catalog_copy_verified(cat, copy_id);
+		if (!ret)
+			rec->copies_committed++;
+		return ret;
+	}
+	/* a partial or wrong object: remove it (a missing one is fine) */
+	if (copy.location[0]) {
+		ret = be->ops->del(be, copy.location);
+		if (ret && ret != -ENOENT)
+			return catalog_set_error(cat, ret,
+						 "recover copy id %" PRId64 ": delete %s on %s: %s",
+						 copy_id, copy.location,
+						 copy.backend,
+						 hsm_backend_error(be));
+	}
+	ret = hsm_catalog_copy_mark_deleted(cat, copy_id);
+	if (!ret)
+		ret = hsm_catalog_request_enqueue(cat, HSM_REQ_ARCHIVE,
+						  copy.file_id,
+						  HSM_REQ_PRIORITY_DEFAULT,
+						  &request_id);
+	if (!ret)
+		rec->copies_retried++;
+	return ret;
+}
+
+int hsm_catalog_recover_copies(struct hsm_catalog *cat,
+			       hsm_catalog_backend_fn lookup, void *arg,
+			       struct hsm_catalog_recovery *out)
+{
+	struct hsm_catalog_recovery rec = { 0 };
+	int64_t *ids;
+	size_t nr;
+	size_t i;
+	int ret;
+
+	cat->error[0] = '\0';
+	ret = catalog_writing_copy_ids(cat, &ids, &nr);
+	for (i = 0; !ret && i < nr; i++)
+		ret = catalog_recover_one_copy(cat, ids[i], lookup, arg, &rec);
+	free(ids);
+	if (out) {
+		out->copies_committed += rec.copies_committed;
+		out->copies_retried += rec.copies_retried;
+	}
 	return ret;
 }
 
@@ -768,7 +1188,7 @@ static int catalog_fs_read(struct hsm_catalog *cat, const char *fsid,
 	} else if (ret == 0) {
 		ret = catalog_set_error(cat, -ENOENT, "no filesystem %s", fsid);
 	}
-	sqlite3_finalize(stmt);
+	catalog_finalize(cat, stmt);
 	return ret;
 }
 
@@ -864,7 +1284,7 @@ int hsm_catalog_file_record(struct hsm_catalog *cat,
 				  file->fsid, file->ino, file->data_version,
 				  file->fsid);
 	}
-	sqlite3_finalize(stmt);
+	catalog_finalize(cat, stmt);
 	return catalog_end(cat, ret);
 }
 
@@ -889,7 +1309,7 @@ int hsm_catalog_file_get(struct hsm_catalog *cat, int64_t file_id,
 		ret = catalog_set_error(cat, -ENOENT, "no file id %" PRId64,
 					file_id);
 	}
-	sqlite3_finalize(stmt);
+	catalog_finalize(cat, stmt);
 	return ret;
 }
 
@@ -919,7 +1339,7 @@ int hsm_catalog_file_find(struct hsm_catalog *cat, const char *fsid,
 					"no file %s/%" PRIu64 " version %" PRIu64,
 					fsid, ino, data_version);
 	}
-	sqlite3_finalize(stmt);
+	catalog_finalize(cat, stmt);
 	return ret;
 }
 
@@ -969,7 +1389,7 @@ static int catalog_copy_read(struct hsm_catalog *cat, int64_t copy_id,
 	else if (ret == 0)
 		ret = catalog_set_error(cat, -ENOENT, "no copy id %" PRId64,
 					copy_id);
-	sqlite3_finalize(stmt);
+	catalog_finalize(cat, stmt);
 	return ret;
 }
 
@@ -1110,7 +1530,7 @@ static int catalog_file_checksum(struct hsm_catalog *cat, int64_t file_id,
 		ret = catalog_set_error(cat, -ENOENT, "no file id %" PRId64,
 					file_id);
 	}
-	sqlite3_finalize(stmt);
+	catalog_finalize(cat, stmt);
 	return ret;
 }
 
@@ -1202,10 +1622,85 @@ int hsm_catalog_copy_list_valid(struct hsm_catalog *cat, const char *fsid,
 		}
 		n++;
 	}
-	sqlite3_finalize(stmt);
+	catalog_finalize(cat, stmt);
 	if (!ret)
 		*count = n;
 	return ret;
+}
+
+int hsm_catalog_copy_set_volume(struct hsm_catalog *cat, int64_t copy_id,
+				const char *label)
+{
+	sqlite3_stmt *stmt;
+	int ret;
+
+	ret = catalog_begin(cat);
+	if (ret)
+		return ret;
+	ret = catalog_prepare(cat, "UPDATE copies SET volume = ?2 WHERE id = ?1",
+			      &stmt, "set copy volume");
+	if (!ret) {
+		sqlite3_bind_int64(stmt, 1, copy_id);
+		bind_text(stmt, 2, label);
+		ret = catalog_step_done(cat, stmt, "set copy volume");
+	}
+	if (!ret && sqlite3_changes(cat->db) == 0)
+		ret = catalog_set_error(cat, -ENOENT, "no copy id %" PRId64,
+					copy_id);
+	return catalog_end(cat, ret);
+}
+
+/* Page through copies selected by one text key, in id order after a cursor. */
+static int catalog_copy_page(struct hsm_catalog *cat, const char *sql,
+			     const char *key, int64_t after_id,
+			     struct hsm_catalog_copy *out, size_t max,
+			     size_t *count, const char *what)
+{
+	sqlite3_stmt *stmt;
+	size_t n = 0;
+	int ret;
+
+	cat->error[0] = '\0';
+	ret = catalog_prepare(cat, sql, &stmt, what);
+	if (ret)
+		return ret;
+	bind_text(stmt, 1, key);
+	sqlite3_bind_int64(stmt, 2, after_id);
+	sqlite3_bind_int64(stmt, 3, (sqlite3_int64)max);
+	while (n < max && (ret = catalog_step_row(cat, stmt, what)) == 1) {
+		ret = catalog_copy_from_row(cat, stmt, &out[n]);
+		if (ret)
+			break;
+		n++;
+	}
+	catalog_finalize(cat, stmt);
+	if (ret < 0)
+		return ret;
+	*count = n;
+	return 0;
+}
+
+int hsm_catalog_copy_list_on_volume(struct hsm_catalog *cat, const char *label,
+				    int64_t after_id,
+				    struct hsm_catalog_copy *out, size_t max,
+				    size_t *count)
+{
+	return catalog_copy_page(cat,
+		"SELECT " COPY_COLUMNS " FROM copies c INDEXED BY copies_volume"
+		" WHERE c.volume = ?1 AND c.id > ?2 ORDER BY c.id LIMIT ?3",
+		label, after_id, out, max, count, "list copies on volume");
+}
+
+int hsm_catalog_copy_list_to_recycle(struct hsm_catalog *cat,
+				     const char *backend, int64_t after_id,
+				     struct hsm_catalog_copy *out, size_t max,
+				     size_t *count)
+{
+	return catalog_copy_page(cat,
+		"SELECT " COPY_COLUMNS " FROM copies c INDEXED BY copies_recycle"
+		" WHERE c.backend = ?1 AND c.state = 'bad' AND c.id > ?2"
+		" ORDER BY c.id LIMIT ?3",
+		backend, after_id, out, max, count, "list copies to recycle");
 }
 
 int hsm_catalog_release_is_safe(struct hsm_catalog *cat, const char *fsid,
@@ -1244,7 +1739,7 @@ int hsm_catalog_release_is_safe(struct hsm_catalog *cat, const char *fsid,
 	} else if (ret == 0) {
 		ret = catalog_set_error(cat, -EIO, "release check: no result");
 	}
-	sqlite3_finalize(stmt);
+	catalog_finalize(cat, stmt);
 	return ret;
 }
 
@@ -1262,7 +1757,7 @@ int hsm_catalog_default_priority(enum hsm_request_kind kind)
 
 #define REQUEST_COLUMNS \
 	"id, kind, file_id, priority, state, attempts, last_error, created," \
-	" updated"
+	" updated, coalesce(owner, 0), coalesce(lease_expires, 0)"
 
 static int catalog_request_read(struct hsm_catalog *cat, int64_t request_id,
 				struct hsm_catalog_request *out)
@@ -1308,9 +1803,11 @@ static int catalog_request_read(struct hsm_catalog *cat, int64_t request_id,
 	catalog_column_text(stmt, 6, out->last_error, sizeof(out->last_error));
 	out->created = sqlite3_column_int64(stmt, 7);
 	out->updated = sqlite3_column_int64(stmt, 8);
+	out->owner = sqlite3_column_int64(stmt, 9);
+	out->lease_expires = sqlite3_column_int64(stmt, 10);
 	ret = 0;
 out:
-	sqlite3_finalize(stmt);
+	catalog_finalize(cat, stmt);
 	return ret;
 }
 
@@ -1343,7 +1840,7 @@ static int catalog_request_find_live(struct hsm_catalog *cat,
 		*id = sqlite3_column_int64(stmt, 0);
 		*priority = sqlite3_column_int(stmt, 1);
 	}
-	sqlite3_finalize(stmt);
+	catalog_finalize(cat, stmt);
 	return ret;
 }
 
@@ -1415,11 +1912,18 @@ out:
 	return ret;
 }
 
+/*
+ * One UPDATE picks and takes the request, so two claimers (processes,
+ * nodes) can never both get it, whatever the database's locking: the
+ * choice and the change are one statement.  Running requests whose lease
+ * ran out count as queued: their owner died or lost contact.
+ */
 int hsm_catalog_request_claim(struct hsm_catalog *cat,
 			      enum hsm_request_kind kind,
 			      struct hsm_catalog_request *out)
 {
 	bool is_any = kind == HSM_REQ_ANY;
+	int64_t now = catalog_now();
 	sqlite3_stmt *stmt;
 	int64_t id = 0;
 	int ret;
@@ -1434,36 +1938,105 @@ int hsm_catalog_request_claim(struct hsm_catalog *cat,
 	if (ret)
 		return ret;
 	ret = catalog_prepare(cat,
-		"SELECT id FROM requests WHERE state = 'queued'"
-		" AND (?1 IS NULL OR kind = ?1)"
-		" ORDER BY priority DESC, id LIMIT 1", &stmt, "claim request");
+		"UPDATE requests SET state = 'running', owner = ?3,"
+		" lease_expires = CASE WHEN ?4 > 0 THEN ?2 + ?4 END,"
+		" attempts = attempts + 1, updated = ?2"
+		" WHERE id = (SELECT id FROM requests"
+		"  WHERE (state = 'queued' OR (state = 'running'"
+		"   AND lease_expires IS NOT NULL AND lease_expires < ?2))"
+		"  AND (?1 IS NULL OR kind = ?1)"
+		"  ORDER BY priority DESC, id LIMIT 1)"
+		" RETURNING id", &stmt, "claim request");
 	if (ret)
 		goto out;
 	if (!is_any)
 		bind_text(stmt, 1, request_kind_names[kind]);
+	sqlite3_bind_int64(stmt, 2, now);
+	sqlite3_bind_int64(stmt, 3, cat->owner);
+	sqlite3_bind_int64(stmt, 4, cat->lease_sec);
 	ret = catalog_step_row(cat, stmt, "claim request");
-	if (ret == 1)
+	if (ret == 1) {
 		id = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	if (ret == 0)
+		/* RETURNING applies the change once stepped to the end */
+		ret = catalog_step_row(cat, stmt, "claim request");
+	} else if (ret == 0) {
 		ret = catalog_set_error(cat, -ENOENT, "no queued %s requests",
 					is_any ? "" : request_kind_names[kind]);
-	if (ret < 0)
-		goto out;
-
-	ret = catalog_prepare(cat,
-		"UPDATE requests SET state = 'running',"
-		" attempts = attempts + 1, updated = ?2 WHERE id = ?1", &stmt,
-		"claim request");
-	if (ret)
-		goto out;
-	sqlite3_bind_int64(stmt, 1, id);
-	sqlite3_bind_int64(stmt, 2, catalog_now());
-	ret = catalog_step_done(cat, stmt, "claim request");
+	}
+	catalog_finalize(cat, stmt);
 	if (!ret)
 		ret = catalog_request_read(cat, id, out);
 out:
 	return catalog_end(cat, ret);
+}
+
+int hsm_catalog_request_renew(struct hsm_catalog *cat, int64_t request_id)
+{
+	sqlite3_stmt *stmt;
+	int ret;
+
+	ret = catalog_begin(cat);
+	if (ret)
+		return ret;
+	ret = catalog_prepare(cat,
+		"UPDATE requests SET lease_expires ="
+		" CASE WHEN ?3 > 0 THEN ?2 + ?3 END, updated = ?2"
+		" WHERE id = ?1 AND state = 'running' AND coalesce(owner, 0) = ?4", &stmt,
+		"renew lease");
+	if (!ret) {
+		sqlite3_bind_int64(stmt, 1, request_id);
+		sqlite3_bind_int64(stmt, 2, catalog_now());
+		sqlite3_bind_int64(stmt, 3, cat->lease_sec);
+		sqlite3_bind_int64(stmt, 4, cat->owner);
+		ret = catalog_step_done(cat, stmt, "renew lease");
+	}
+	if (!ret && sqlite3_changes(cat->db) == 0)
+		ret = catalog_set_error(cat, -ESTALE,
+					"request id %" PRId64 ": not running under node %" PRId64 " any more (lease lost)",
+					request_id, cat->owner);
+	return catalog_end(cat, ret);
+}
+
+int hsm_catalog_request_purge(struct hsm_catalog *cat, int64_t keep_sec,
+			      unsigned int batch, uint64_t *purged)
+{
+	int64_t before = catalog_now() - keep_sec;
+	sqlite3_stmt *stmt;
+	uint64_t total = 0;
+	int changed;
+	int ret;
+
+	if (!batch)
+		batch = HSM_CATALOG_PURGE_BATCH;
+	/* one transaction per batch: the write lock is never held long */
+	do {
+		ret = catalog_begin(cat);
+		if (ret)
+			break;
+		ret = catalog_prepare(cat,
+			"DELETE FROM requests WHERE id IN (SELECT id FROM"
+			" requests WHERE state IN ('done', 'failed')"
+			" AND updated < ?1 ORDER BY updated, id LIMIT ?2)",
+			&stmt, "purge requests");
+		if (!ret) {
+			sqlite3_bind_int64(stmt, 1, before);
+			sqlite3_bind_int(stmt, 2, (int)batch);
+			ret = catalog_step_done(cat, stmt, "purge requests");
+		}
+		changed = ret ? 0 : sqlite3_changes(cat->db);
+		ret = catalog_end(cat, ret);
+		total += (uint64_t)changed;
+	} while (!ret && (unsigned int)changed == batch);
+	if (purged)
+		*purged = total;
+	return ret;
+}
+
+void hsm_catalog_set_owner(struct hsm_catalog *cat, int64_t node_id,
+			   unsigned int lease_sec)
+{
+	cat->owner = node_id;
+	cat->lease_sec = lease_sec;
 }
 
 /* running -> new_state, or -EINVAL naming the state it was in. */
@@ -1484,6 +2057,11 @@ static int catalog_request_finish(struct hsm_catalog *cat, int64_t request_id,
 					"request id %" PRId64 ": cannot finish a request that is %s",
 					request_id,
 					hsm_request_state_name(req.state));
+	/* another node took it over after our lease ran out */
+	if (!ret && req.owner != cat->owner)
+		ret = catalog_set_error(cat, -ESTALE,
+					"request id %" PRId64 ": now owned by node %" PRId64 ", not %" PRId64 " (lease lost)",
+					request_id, req.owner, cat->owner);
 	if (ret)
 		goto out;
 	if (error)
@@ -1492,7 +2070,8 @@ static int catalog_request_finish(struct hsm_catalog *cat, int64_t request_id,
 
 	ret = catalog_prepare(cat,
 		"UPDATE requests SET state = ?2, updated = ?3,"
-		" last_error = coalesce(?4, last_error) WHERE id = ?1", &stmt,
+		" last_error = coalesce(?4, last_error),"
+		" owner = NULL, lease_expires = NULL WHERE id = ?1", &stmt,
 		"finish request");
 	if (ret)
 		goto out;
@@ -1527,8 +2106,8 @@ int hsm_catalog_request_count(struct hsm_catalog *cat,
 
 	cat->error[0] = '\0';
 	ret = catalog_prepare(cat,
-		"SELECT count(*) FROM requests WHERE (?1 IS NULL OR kind = ?1)"
-		" AND (?2 IS NULL OR state = ?2)", &stmt, "count requests");
+		"SELECT coalesce(sum(n), 0) FROM request_counts"
+		" WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR state = ?2)", &stmt, "count requests");
 	if (ret)
 		return ret;
 	if (kind != HSM_REQ_ANY)
@@ -1540,7 +2119,7 @@ int hsm_catalog_request_count(struct hsm_catalog *cat,
 		*count = (uint64_t)sqlite3_column_int64(stmt, 0);
 		ret = 0;
 	}
-	sqlite3_finalize(stmt);
+	catalog_finalize(cat, stmt);
 	return ret;
 }
 
@@ -1600,7 +2179,7 @@ int hsm_catalog_volume_get(struct hsm_catalog *cat, const char *label,
 	} else if (ret == 0) {
 		ret = catalog_set_error(cat, -ENOENT, "no volume %s", label);
 	}
-	sqlite3_finalize(stmt);
+	catalog_finalize(cat, stmt);
 	return ret;
 }
 

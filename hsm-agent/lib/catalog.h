@@ -15,6 +15,8 @@
  *   -EUCLEAN  the file is not a catalog or is corrupt
  *   -ENOTSUP  the catalog was written by a newer version of this code
  *   -EBADMSG  a copy's checksum disagrees with its file's checksum
+ *   -ESTALE   the request's lease passed to another node
+ *   -ECANCELED  hsm_catalog_batch_end(cat, false) rolled the batch back
  *
  * A struct hsm_catalog is one sqlite connection: use it from one thread
  * at a time; open one per thread or process for concurrency.
@@ -31,16 +33,16 @@
 #include "checksum.h"
 
 /* The schema version this code writes; older catalogs are migrated. */
-#define HSM_CATALOG_SCHEMA_VERSION 2
+#define HSM_CATALOG_SCHEMA_VERSION 4
 #define HSM_CATALOG_BUSY_TIMEOUT_MS 10000
 #define HSM_CATALOG_DEFAULT_MAX_ATTEMPTS 5
 #define HSM_CATALOG_FSID_MAX 33		/* hex fsid + NUL */
 #define HSM_CATALOG_NAME_MAX 64		/* backend names, volume labels */
+#define HSM_CATALOG_PURGE_BATCH 1000	/* finished requests per purge txn */
 
 /* hsm_catalog_open() flags */
 #define HSM_CATALOG_CREATE	(1U << 0)	/* create a missing catalog */
 #define HSM_CATALOG_READONLY	(1U << 1)	/* never write (no migration) */
-#define HSM_CATALOG_SKIP_CHECK	(1U << 2)	/* skip PRAGMA quick_check */
 
 struct hsm_catalog;
 
@@ -117,6 +119,8 @@ struct hsm_catalog_request {
 	char last_error[HSM_ERROR_MAX];
 	int64_t created;
 	int64_t updated;
+	int64_t owner;		/* node id that claimed it, 0 = none */
+	int64_t lease_expires;	/* unix seconds, 0 = no lease */
 };
 
 struct hsm_catalog_volume {
@@ -130,19 +134,50 @@ struct hsm_catalog_recovery {
 	unsigned int requests_requeued;	/* running -> queued */
 	unsigned int requests_failed;	/* running, out of attempts -> failed */
 	unsigned int copies_abandoned;	/* writing -> bad */
+	unsigned int copies_committed;	/* writing, complete on backend -> valid */
+	unsigned int copies_retried;	/* writing, partial -> deleted, requeued */
 };
+
+/* The backend a copy names (its backend name), NULL if not configured. */
+typedef struct hsm_backend *(*hsm_catalog_backend_fn)(void *arg,
+						      const char *name);
 
 /* ---- open, close, errors ---- */
 
 /*
- * Open (and with HSM_CATALOG_CREATE create) the catalog at path, check
- * it, and migrate it to HSM_CATALOG_SCHEMA_VERSION.  On failure returns a
+ * Open (and with HSM_CATALOG_CREATE create) the catalog at path and
+ * migrate it to HSM_CATALOG_SCHEMA_VERSION.  Opening costs the same at
+ * any size: it identifies the file (header, application id, version) but
+ * does not read every page; hsm_catalog_check() does that on demand.  On failure returns a
  * negative errno with the reason in err (may be NULL).
  */
 int hsm_catalog_open(const char *path, unsigned int flags,
 		     struct hsm_catalog **out, char *err, size_t errlen);
 void hsm_catalog_close(struct hsm_catalog *cat);
 const char *hsm_catalog_error(const struct hsm_catalog *cat);
+/*
+ * Full integrity check of every page and index (O(size): for operators
+ * and `scoutfs-hsm catalog check`, never on the hot path).  -EUCLEAN with
+ * the first problem in hsm_catalog_error() when the catalog is damaged.
+ */
+int hsm_catalog_check(struct hsm_catalog *cat);
+/*
+ * An online, consistent copy of the catalog at dest (replaced atomically
+ * once complete and synced); other processes keep reading and writing.
+ */
+int hsm_catalog_backup(struct hsm_catalog *cat, const char *dest);
+
+/*
+ * Batches: between begin and end every state-changing call joins one
+ * transaction (each call stays all-or-nothing within it), so many files
+ * cost one commit and one fsync.  A call that fails inside a batch leaves
+ * the batch open with that call undone; end(false) undoes the whole batch.
+ * A crash before end(true) returns leaves the state before the batch.
+ * The batch holds the write lock: keep batches to a few thousand calls.
+ */
+int hsm_catalog_batch_begin(struct hsm_catalog *cat);
+int hsm_catalog_batch_end(struct hsm_catalog *cat, bool is_commit);
+
 /* The schema version of the open catalog (PRAGMA user_version). */
 int hsm_catalog_schema_version(struct hsm_catalog *cat, int *version);
 /*
@@ -153,7 +188,8 @@ int hsm_catalog_schema_version(struct hsm_catalog *cat, int *version);
 const char *hsm_catalog_migration_sql(int to_version);
 
 /*
- * Return work a dead process left in flight: requests 'running' go back
+ * Return work a dead process of this node (hsm_catalog_set_owner()) left
+ * in flight: its requests 'running' go back
  * to 'queued' (or to 'failed' once they used max_attempts claims) and
  * copies still 'writing' become 'bad' so the recycler removes whatever
  * part of them a backend holds.  Only the one agent that owns the queues
@@ -161,6 +197,18 @@ const char *hsm_catalog_migration_sql(int to_version);
  */
 int hsm_catalog_recover(struct hsm_catalog *cat,
 			struct hsm_catalog_recovery *out);
+/*
+ * At start-up, before hsm_catalog_recover(): every copy still 'writing'
+ * is checked on the backend lookup() returns for it.  Present, of the
+ * file's size and checksum, and verified by a full read: committed
+ * ('valid').  Otherwise the partial object is deleted, the copy becomes
+ * 'deleted' and an archive request is queued to write it again.  Copies
+ * of backends lookup() does not know stay 'writing' (recover marks them
+ * bad).  Adds to out's copies_committed and copies_retried (may be NULL).
+ */
+int hsm_catalog_recover_copies(struct hsm_catalog *cat,
+			       hsm_catalog_backend_fn lookup, void *arg,
+			       struct hsm_catalog_recovery *out);
 /* Claims a request may use before a failure is final (default 5). */
 void hsm_catalog_set_max_attempts(struct hsm_catalog *cat,
 				  unsigned int max_attempts);
@@ -224,6 +272,23 @@ int hsm_catalog_copy_list_valid(struct hsm_catalog *cat, const char *fsid,
 				uint64_t ino, uint64_t data_version,
 				struct hsm_catalog_copy *out, size_t max,
 				size_t *count);
+/* The tape volume a copy was written to. */
+int hsm_catalog_copy_set_volume(struct hsm_catalog *cat, int64_t copy_id,
+				const char *label);
+/*
+ * Index lookups, paged by copy id: up to max copies with id > after_id
+ * (start at 0) into out, *count how many; fewer than max at the end.
+ * On volume: every copy recorded on that tape volume, whatever its state.
+ * To recycle: the bad copies on that backend, which the recycler deletes.
+ */
+int hsm_catalog_copy_list_on_volume(struct hsm_catalog *cat, const char *label,
+				    int64_t after_id,
+				    struct hsm_catalog_copy *out, size_t max,
+				    size_t *count);
+int hsm_catalog_copy_list_to_recycle(struct hsm_catalog *cat,
+				     const char *backend, int64_t after_id,
+				     struct hsm_catalog_copy *out, size_t max,
+				     size_t *count);
 /*
  * The release safety check: *is_safe is true only when copies 1 to
  * required_copies of (fsid, ino, data_version) are all valid and
@@ -246,14 +311,33 @@ int hsm_catalog_request_enqueue(struct hsm_catalog *cat,
 				enum hsm_request_kind kind, int64_t file_id,
 				int priority, int64_t *request_id);
 /*
- * Take the highest priority, oldest queued request of kind (or
- * HSM_REQ_ANY), mark it running and count the attempt.  -ENOENT when
- * nothing is queued.
+ * Requests this handle claims carry node_id as owner and, with lease_sec
+ * > 0, a lease that expires lease_sec seconds after the claim or the last
+ * renewal; another node may then claim the request.  Default: owner 0,
+ * no lease (one agent owns the catalog).
+ */
+void hsm_catalog_set_owner(struct hsm_catalog *cat, int64_t node_id,
+			   unsigned int lease_sec);
+/*
+ * Take the highest priority, oldest request of kind (or HSM_REQ_ANY)
+ * that is queued or running with an expired lease, mark it running under
+ * this handle's owner and count the attempt, in one atomic update: of
+ * two racing claimers only one gets a request.  -ENOENT when there is
+ * none.
  */
 int hsm_catalog_request_claim(struct hsm_catalog *cat,
 			      enum hsm_request_kind kind,
 			      struct hsm_catalog_request *out);
-/* running -> done */
+/* Extend the lease; -ESTALE if another node took the request over. */
+int hsm_catalog_request_renew(struct hsm_catalog *cat, int64_t request_id);
+/*
+ * Delete done and failed requests last updated more than keep_sec ago,
+ * batch (0: HSM_CATALOG_PURGE_BATCH) per transaction; *purged (may be
+ * NULL) says how many.
+ */
+int hsm_catalog_request_purge(struct hsm_catalog *cat, int64_t keep_sec,
+			      unsigned int batch, uint64_t *purged);
+/* running -> done; -ESTALE when another node now owns it */
 int hsm_catalog_request_complete(struct hsm_catalog *cat, int64_t request_id);
 /*
  * running -> queued again when is_retryable and attempts remain, else
@@ -263,6 +347,7 @@ int hsm_catalog_request_fail(struct hsm_catalog *cat, int64_t request_id,
 			     const char *error, bool is_retryable);
 int hsm_catalog_request_get(struct hsm_catalog *cat, int64_t request_id,
 			    struct hsm_catalog_request *out);
+/* From maintained counters: O(1) whatever the history's size. */
 int hsm_catalog_request_count(struct hsm_catalog *cat,
 			      enum hsm_request_kind kind,
 			      enum hsm_request_state state, uint64_t *count);

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,6 +26,7 @@
 
 #include <sqlite3.h>
 
+#include "backend_dir.h"
 #include "catalog.h"
 #include "hsm_test_util.h"
 
@@ -65,6 +67,26 @@ static void expect_open_fails(const char *path, int want, const char *needle)
 	if (!strstr(err, needle))
 		fail_msg("error '%s' lacks '%s'", err, needle);
 	/* the message names the file */
+	assert_non_null(strstr(err, path));
+}
+
+/* Damage is refused at open (header) or found by the on-demand check. */
+static void expect_open_or_check_fails(const char *path)
+{
+	struct hsm_catalog *cat = NULL;
+	char err[HSM_ERROR_MAX] = "";
+	int ret;
+
+	ret = hsm_catalog_open(path, HSM_CATALOG_CREATE, &cat, err,
+			       sizeof(err));
+	if (ret == 0) {
+		ret = hsm_catalog_check(cat);
+		snprintf(err, sizeof(err), "%s", hsm_catalog_error(cat));
+		hsm_catalog_close(cat);
+	}
+	assert_int_equal(ret, -EUCLEAN);
+	if (!strstr(err, "corrupt") && !strstr(err, "not a catalog"))
+		fail_msg("error '%s' does not say corrupt", err);
 	assert_non_null(strstr(err, path));
 }
 
@@ -338,7 +360,7 @@ static void refuses_truncated_catalog(void **state)
 		catalog_path(state, name, cut);
 		assert_int_equal(hsm_test_copy_file(path, cut), 0);
 		assert_int_equal(truncate(cut, sizes[i]), 0);
-		expect_open_fails(cut, -EUCLEAN, "corrupt");
+		expect_open_or_check_fails(cut);
 	}
 }
 
@@ -362,7 +384,210 @@ static void corrupt_page_is_reported(void **state)
 		for (i = 0; i < 8; i++)
 			assert_int_equal(hsm_test_flip_byte(path, off + i, 0xa5),
 					 0);
-	expect_open_fails(path, -EUCLEAN, "corrupt");
+	expect_open_or_check_fails(path);
+}
+
+/*
+ * Open is O(1): damage deep inside the file is not looked for at open
+ * (that read every page, hours at 10^9 files) but found by the on-demand
+ * check, and by whatever call reads the damaged page.
+ */
+static void open_skips_full_check_which_runs_on_demand(void **state)
+{
+	struct hsm_catalog *cat;
+	char path[PATH_MAX];
+	int64_t size;
+	int i;
+
+	catalog_path(state, "late.db", path);
+	cat = open_catalog(path);
+	assert_int_equal(hsm_catalog_fs_upsert(cat, FSID, MNT), 0);
+	for (i = 1; i <= 3000; i++)
+		record_file(cat, (uint64_t)i, 1);
+	assert_int_equal(hsm_catalog_check(cat), 0);
+	hsm_catalog_close(cat);
+	size = hsm_test_file_size(path);
+	/* a leaf page of the files table near the end */
+	for (i = 0; i < 8; i++)
+		assert_int_equal(hsm_test_flip_byte(path, size - 2 * 4096 + i,
+						    0xa5), 0);
+
+	cat = open_catalog(path);
+	assert_int_equal(hsm_catalog_check(cat), -EUCLEAN);
+	assert_non_null(strstr(hsm_catalog_error(cat), "corrupt"));
+	assert_non_null(strstr(hsm_catalog_error(cat), path));
+	hsm_catalog_close(cat);
+}
+
+/* ---- backup ---- */
+
+static void backup_is_a_consistent_catalog_while_open(void **state)
+{
+	struct hsm_catalog_file file;
+	struct hsm_catalog *cat;
+	struct hsm_catalog *other;
+	struct hsm_catalog *copy;
+	char path[PATH_MAX];
+	char dest[PATH_MAX];
+	int i;
+
+	catalog_path(state, "live.db", path);
+	catalog_path(state, "backup.db", dest);
+	cat = open_catalog(path);
+	assert_int_equal(hsm_catalog_fs_upsert(cat, FSID, MNT), 0);
+	for (i = 1; i <= 1000; i++)
+		record_file(cat, (uint64_t)i, 1);
+	/* another connection holds a read snapshot open meanwhile */
+	other = open_catalog(path);
+	assert_int_equal(hsm_catalog_file_find(other, FSID, 5, 1, &file), 0);
+	assert_int_equal(hsm_catalog_backup(cat, dest), 0);
+	/* writing goes on after the backup; the copy keeps its snapshot */
+	record_file(cat, 5000, 1);
+	hsm_catalog_close(other);
+
+	copy = open_catalog(dest);
+	assert_int_equal(hsm_catalog_check(copy), 0);
+	assert_int_equal(hsm_catalog_file_find(copy, FSID, 1000, 1, &file), 0);
+	assert_string_equal(file.path, "dir/file-1000");
+	assert_int_equal(hsm_catalog_file_find(copy, FSID, 5000, 1, &file),
+			 -ENOENT);
+	hsm_catalog_close(copy);
+	/* a second backup replaces the first */
+	assert_int_equal(hsm_catalog_backup(cat, dest), 0);
+	copy = open_catalog(dest);
+	assert_int_equal(hsm_catalog_file_find(copy, FSID, 5000, 1, &file), 0);
+	hsm_catalog_close(copy);
+	hsm_catalog_close(cat);
+	/* no temporary left behind */
+	snprintf(dest + strlen(dest), sizeof(dest) - strlen(dest), ".tmp");
+	assert_int_equal(access(dest, F_OK), -1);
+}
+
+/* ---- batches ---- */
+
+static void batch_commits_many_calls_at_once_or_none(void **state)
+{
+	struct hsm_catalog_file file = { 0 };
+	struct hsm_catalog *cat;
+	struct hsm_catalog *reader;
+	char path[PATH_MAX];
+	int i;
+
+	catalog_path(state, "batch.db", path);
+	cat = open_catalog(path);
+	reader = open_catalog(path);
+	assert_int_equal(hsm_catalog_fs_upsert(cat, FSID, MNT), 0);
+
+	assert_int_equal(hsm_catalog_batch_begin(cat), 0);
+	assert_int_equal(hsm_catalog_batch_begin(cat), -EINVAL);
+	for (i = 1; i <= 100; i++)
+		record_file(cat, (uint64_t)i, 1);
+	/* a failing call inside the batch undoes only itself */
+	strcpy(file.fsid, "nosuchfs");
+	file.ino = 1;
+	assert_int_equal(hsm_catalog_file_record(cat, &file), -ENOENT);
+	/* nothing is visible to others before the commit */
+	assert_int_equal(hsm_catalog_file_find(reader, FSID, 1, 1, &file),
+			 -ENOENT);
+	assert_int_equal(hsm_catalog_batch_end(cat, true), 0);
+	assert_int_equal(hsm_catalog_file_find(reader, FSID, 100, 1, &file), 0);
+	assert_int_equal(query_int(path, "SELECT count(*) FROM files"), 100);
+
+	/* an abandoned batch leaves nothing */
+	assert_int_equal(hsm_catalog_batch_begin(cat), 0);
+	for (i = 101; i <= 200; i++)
+		record_file(cat, (uint64_t)i, 1);
+	assert_int_equal(hsm_catalog_batch_end(cat, false), -ECANCELED);
+	assert_int_equal(hsm_catalog_batch_end(cat, true), -EINVAL);
+	assert_int_equal(query_int(path, "SELECT count(*) FROM files"), 100);
+	hsm_catalog_close(reader);
+	hsm_catalog_close(cat);
+}
+
+#define BATCH_KILL_ROUNDS 8
+#define BATCH_KILL_FILES 400
+
+struct batch_child {
+	const char *path;
+	uint64_t first_ino;
+};
+
+/* Batches of BATCH_KILL_FILES files, forever, until killed. */
+static void batch_child_loop(const struct batch_child *bc, int ready_fd)
+{
+	struct hsm_catalog_file file = { 0 };
+	struct hsm_catalog *cat = NULL;
+	uint64_t ino = bc->first_ino;
+	unsigned char ok = 0;
+	int i;
+
+	if (hsm_catalog_open(bc->path, HSM_CATALOG_CREATE, &cat, NULL, 0))
+		_exit(10);
+	if (write(ready_fd, &ok, 1) != 1)
+		_exit(11);
+	strcpy(file.fsid, FSID);
+	for (;;) {
+		if (hsm_catalog_batch_begin(cat))
+			_exit(12);
+		for (i = 0; i < BATCH_KILL_FILES; i++, ino++) {
+			file.ino = ino;
+			file.data_version = 1;
+			if (hsm_catalog_file_record(cat, &file))
+				_exit(13);
+		}
+		if (hsm_catalog_batch_end(cat, true))
+			_exit(14);
+	}
+}
+
+/*
+ * A batch killed at any moment is all there or all gone: the files
+ * committed are always whole batches, in order.
+ */
+static void batch_killed_at_random_points_is_all_or_nothing(void **state)
+{
+	struct hsm_catalog *cat;
+	char path[PATH_MAX];
+	int64_t count = 0;
+	int64_t max_ino;
+	unsigned char ok;
+	int round;
+	int status;
+	int fds[2];
+	pid_t pid;
+
+	catalog_path(state, "batchkill.db", path);
+	cat = open_catalog(path);
+	assert_int_equal(hsm_catalog_fs_upsert(cat, FSID, MNT), 0);
+	hsm_catalog_close(cat);
+	srandom((unsigned int)getpid());
+
+	for (round = 0; round < BATCH_KILL_ROUNDS; round++) {
+		struct batch_child bc = { path, (uint64_t)count + 1 };
+
+		assert_int_equal(pipe(fds), 0);
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			close(fds[0]);
+			batch_child_loop(&bc, fds[1]);
+		}
+		close(fds[1]);
+		assert_int_equal(read(fds[0], &ok, 1), 1);
+		close(fds[0]);
+		usleep((useconds_t)(random() % 300000));
+		assert_int_equal(kill(pid, SIGKILL), 0);
+		wait_child(pid, &status);
+		assert_true(WIFSIGNALED(status));
+
+		count = query_int(path, "SELECT count(*) FROM files");
+		max_ino = query_int(path, "SELECT coalesce(max(ino), 0) FROM files");
+		assert_int_equal(count % BATCH_KILL_FILES, 0);
+		assert_int_equal(max_ino, count);
+	}
+	cat = open_catalog(path);
+	assert_int_equal(hsm_catalog_check(cat), 0);
+	hsm_catalog_close(cat);
 }
 
 /* ---- state and transitions ---- */
@@ -1096,7 +1321,7 @@ static int reader_loop(const char *path)
 	unsigned int reads = 0;
 	bool is_safe;
 
-	if (hsm_catalog_open(path, HSM_CATALOG_SKIP_CHECK, &cat, NULL, 0))
+	if (hsm_catalog_open(path, 0, &cat, NULL, 0))
 		return 10;
 	do {
 		if (hsm_catalog_request_count(cat, HSM_REQ_ARCHIVE,
@@ -1173,6 +1398,400 @@ static void readers_run_beside_a_writer(void **state)
 	hsm_catalog_close(cat);
 }
 
+/* ---- owners, leases, counters, purge (schema 3) ---- */
+
+/* A version 2 catalog with queued, running and done requests. */
+static void make_v2_catalog(const char *path)
+{
+	sqlite3 *db;
+	int v;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	for (v = 1; v <= 2; v++)
+		assert_int_equal(sqlite3_exec(db, hsm_catalog_migration_sql(v),
+					      NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+		"INSERT INTO filesystems VALUES ('" FSID "', '/mnt', 5, 6);"
+		"INSERT INTO files (id, fsid, ino, data_version, size, mtime)"
+		" VALUES (1, '" FSID "', 1, 1, 10, 0), (2, '" FSID "', 2, 1, 10, 0);"
+		"INSERT INTO requests (kind, file_id, priority, state, attempts,"
+		" created, updated) VALUES"
+		" ('archive', 1, 200, 'queued', 0, 1, 1),"
+		" ('archive', 2, 200, 'running', 1, 1, 1),"
+		" ('stage', 1, 300, 'done', 1, 1, 1);"
+		"PRAGMA user_version = 2;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static void migrates_version_2_keeping_requests_and_counts(void **state)
+{
+	struct hsm_catalog_request req;
+	struct hsm_catalog *cat;
+	struct hsm_catalog_fs fs;
+	char path[PATH_MAX];
+	uint64_t count;
+	int version;
+
+	catalog_path(state, "v2.db", path);
+	make_v2_catalog(path);
+	cat = open_catalog(path);
+	assert_int_equal(hsm_catalog_schema_version(cat, &version), 0);
+	assert_int_equal(version, HSM_CATALOG_SCHEMA_VERSION);
+	assert_int_equal(hsm_catalog_fs_get(cat, FSID, &fs), 0);
+	assert_int_equal(fs.meta_seq, 5);
+	assert_int_equal(hsm_catalog_request_count(cat, HSM_REQ_ARCHIVE,
+			 HSM_REQ_STATE_ANY, &count), 0);
+	assert_int_equal(count, 2);
+	assert_int_equal(hsm_catalog_request_count(cat, HSM_REQ_ANY,
+			 HSM_REQ_DONE, &count), 0);
+	assert_int_equal(count, 1);
+	/* the running request of the old single agent is owner 0's */
+	assert_int_equal(hsm_catalog_request_get(cat, 2, &req), 0);
+	assert_int_equal(req.owner, 0);
+	assert_int_equal(hsm_catalog_recover(cat, NULL), 0);
+	assert_int_equal(hsm_catalog_request_count(cat, HSM_REQ_ARCHIVE,
+			 HSM_REQ_QUEUED, &count), 0);
+	assert_int_equal(count, 2);
+	hsm_catalog_close(cat);
+}
+
+static void counters_follow_every_change_and_purge(void **state)
+{
+	struct hsm_catalog_request req;
+	struct hsm_catalog *cat;
+	char path[PATH_MAX];
+	uint64_t count;
+	uint64_t purged;
+	int64_t id;
+	int i;
+
+	catalog_path(state, "purge.db", path);
+	cat = open_catalog(path);
+	assert_int_equal(hsm_catalog_fs_upsert(cat, FSID, MNT), 0);
+	for (i = 1; i <= 25; i++)
+		assert_int_equal(hsm_catalog_request_enqueue(cat,
+				 HSM_REQ_ARCHIVE, record_file(cat, (uint64_t)i, 1),
+				 HSM_REQ_PRIORITY_DEFAULT, &id), 0);
+	for (i = 1; i <= 20; i++) {
+		assert_int_equal(hsm_catalog_request_claim(cat, HSM_REQ_ARCHIVE,
+							   &req), 0);
+		if (i <= 15)
+			assert_int_equal(hsm_catalog_request_complete(cat,
+								      req.id), 0);
+	}
+	assert_int_equal(hsm_catalog_request_count(cat, HSM_REQ_ARCHIVE,
+			 HSM_REQ_DONE, &count), 0);
+	assert_int_equal(count, 15);
+	assert_int_equal(hsm_catalog_request_count(cat, HSM_REQ_ARCHIVE,
+			 HSM_REQ_RUNNING, &count), 0);
+	assert_int_equal(count, 5);
+	/* kept while younger than the keep time */
+	assert_int_equal(hsm_catalog_request_purge(cat, 3600, 4, &purged), 0);
+	assert_int_equal(purged, 0);
+	/* keep time 0 (and time moved on): purged 4 per transaction */
+	sleep(1);
+	assert_int_equal(hsm_catalog_request_purge(cat, 0, 4, &purged), 0);
+	assert_int_equal(purged, 15);
+	assert_int_equal(query_int(path, "SELECT count(*) FROM requests"), 10);
+	assert_int_equal(hsm_catalog_request_count(cat, HSM_REQ_ANY,
+			 HSM_REQ_STATE_ANY, &count), 0);
+	assert_int_equal(count, 10);
+	assert_int_equal(hsm_catalog_request_count(cat, HSM_REQ_ANY,
+			 HSM_REQ_DONE, &count), 0);
+	assert_int_equal(count, 0);
+	/* the counters agree with a scan of the table */
+	assert_int_equal(query_int(path,
+		"SELECT count(*) FROM request_counts c WHERE n != (SELECT"
+		" count(*) FROM requests r WHERE r.kind = c.kind AND"
+		" r.state = c.state)"), 0);
+	hsm_catalog_close(cat);
+}
+
+static void expired_lease_is_taken_over_and_old_owner_refused(void **state)
+{
+	struct hsm_catalog_recovery rec;
+	struct hsm_catalog_request req;
+	struct hsm_catalog_request req2;
+	struct hsm_catalog *node1;
+	struct hsm_catalog *node2;
+	char path[PATH_MAX];
+	int64_t id;
+
+	catalog_path(state, "lease.db", path);
+	node1 = open_catalog(path);
+	node2 = open_catalog(path);
+	hsm_catalog_set_owner(node1, 1, 1);
+	hsm_catalog_set_owner(node2, 2, 60);
+	assert_int_equal(hsm_catalog_fs_upsert(node1, FSID, MNT), 0);
+	assert_int_equal(hsm_catalog_request_enqueue(node1, HSM_REQ_ARCHIVE,
+			 record_file(node1, 1, 1), HSM_REQ_PRIORITY_DEFAULT,
+			 &id), 0);
+	assert_int_equal(hsm_catalog_request_claim(node1, HSM_REQ_ARCHIVE,
+						   &req), 0);
+	assert_int_equal(req.owner, 1);
+	assert_true(req.lease_expires > 0);
+	/* live lease: node 2 gets nothing, and its restart leaves it alone */
+	assert_int_equal(hsm_catalog_request_claim(node2, HSM_REQ_ARCHIVE,
+						   &req2), -ENOENT);
+	assert_int_equal(hsm_catalog_recover(node2, &rec), 0);
+	assert_int_equal(rec.requests_requeued, 0);
+	assert_int_equal(hsm_catalog_request_renew(node1, id), 0);
+
+	sleep(3);
+	assert_int_equal(hsm_catalog_request_claim(node2, HSM_REQ_ARCHIVE,
+						   &req2), 0);
+	assert_int_equal(req2.id, id);
+	assert_int_equal(req2.owner, 2);
+	assert_int_equal(req2.attempts, 2);
+	/* node 1 wakes up: its lease is gone */
+	assert_int_equal(hsm_catalog_request_renew(node1, id), -ESTALE);
+	assert_int_equal(hsm_catalog_request_complete(node1, id), -ESTALE);
+	assert_non_null(strstr(hsm_catalog_error(node1), "lease lost"));
+	assert_int_equal(hsm_catalog_request_complete(node2, id), 0);
+	hsm_catalog_close(node1);
+	hsm_catalog_close(node2);
+}
+
+#define RACE_REQUESTS 300
+
+/* Claim (and complete) until nothing is left; write each id to fd. */
+static void race_claimer(const char *path, int64_t node, int start_fd,
+			 int out_fd)
+{
+	struct hsm_catalog_request req;
+	struct hsm_catalog *cat = NULL;
+	unsigned char go;
+	int ret;
+
+	if (hsm_catalog_open(path, 0, &cat, NULL, 0))
+		_exit(10);
+	hsm_catalog_set_owner(cat, node, 60);
+	if (read(start_fd, &go, 1) != 1)
+		_exit(11);
+	while ((ret = hsm_catalog_request_claim(cat, HSM_REQ_ANY, &req)) == 0) {
+		if (req.owner != node)
+			_exit(12);
+		if (write(out_fd, &req.id, sizeof(req.id)) != sizeof(req.id))
+			_exit(13);
+		if (hsm_catalog_request_complete(cat, req.id))
+			_exit(14);
+	}
+	hsm_catalog_close(cat);
+	_exit(ret == -ENOENT ? 0 : 15);
+}
+
+static void two_processes_racing_claims_never_share_a_request(void **state)
+{
+	static unsigned char seen[RACE_REQUESTS + 1];
+	struct hsm_catalog *cat;
+	char path[PATH_MAX];
+	int start[2];
+	int out[2];
+	pid_t pids[2];
+	int64_t id;
+	int status;
+	int got = 0;
+	int i;
+
+	catalog_path(state, "race.db", path);
+	cat = open_catalog(path);
+	assert_int_equal(hsm_catalog_fs_upsert(cat, FSID, MNT), 0);
+	assert_int_equal(hsm_catalog_batch_begin(cat), 0);
+	for (i = 1; i <= RACE_REQUESTS; i++)
+		assert_int_equal(hsm_catalog_request_enqueue(cat,
+				 HSM_REQ_ARCHIVE, record_file(cat, (uint64_t)i, 1),
+				 HSM_REQ_PRIORITY_DEFAULT, &id), 0);
+	assert_int_equal(hsm_catalog_batch_end(cat, true), 0);
+	/* the children must not inherit (and leak) this connection */
+	hsm_catalog_close(cat);
+
+	assert_int_equal(pipe(start), 0);
+	assert_int_equal(pipe(out), 0);
+	for (i = 0; i < 2; i++) {
+		pids[i] = fork();
+		assert_true(pids[i] >= 0);
+		if (pids[i] == 0) {
+			close(start[1]);
+			close(out[0]);
+			race_claimer(path, i + 1, start[0], out[1]);
+		}
+	}
+	close(start[0]);
+	close(out[1]);
+	/* both start together */
+	assert_int_equal(write(start[1], "gg", 2), 2);
+	close(start[1]);
+	memset(seen, 0, sizeof(seen));
+	while (read(out[0], &id, sizeof(id)) == sizeof(id)) {
+		assert_true(id >= 1 && id <= RACE_REQUESTS);
+		assert_int_equal(seen[id], 0);
+		seen[id] = 1;
+		got++;
+	}
+	close(out[0]);
+	for (i = 0; i < 2; i++) {
+		wait_child(pids[i], &status);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+	}
+	assert_int_equal(got, RACE_REQUESTS);
+	assert_int_equal(query_int(path,
+		"SELECT count(*) FROM requests WHERE state = 'done'"),
+		RACE_REQUESTS);
+	assert_int_equal(query_int(path,
+		"SELECT max(attempts) FROM requests"), 1);
+}
+
+/* ---- recovery of copies against their backend ---- */
+
+static struct hsm_backend *lookup_directory(void *arg, const char *name)
+{
+	return strcmp(name, "directory") == 0 ? arg : NULL;
+}
+
+/* put ino's content on be, record it as copy 1 'writing' + written */
+static int64_t written_copy(struct hsm_catalog *cat, struct hsm_backend *be,
+			    uint64_t ino, struct hsm_put_result *res)
+{
+	struct hsm_object_info info = { .ino = ino, .data_version = 1 };
+	struct hsm_catalog_file file = { 0 };
+	struct hsm_test_reader rd;
+	int64_t id;
+
+	strcpy(file.fsid, FSID);
+	strcpy(info.fsid, FSID);
+	file.ino = ino;
+	file.data_version = 1;
+	file.size = 100000;
+	info.size = file.size;
+	assert_int_equal(hsm_catalog_file_record(cat, &file), 0);
+	hsm_test_reader_init(&rd, ino, HSM_TEST_PATTERN_RANDOM, file.size);
+	assert_int_equal(be->ops->put(be, &info, hsm_test_read, &rd, res), 0);
+	assert_int_equal(hsm_catalog_copy_begin(cat, file.id, 1, "directory",
+						&id), 0);
+	assert_int_equal(hsm_catalog_copy_written(cat, id, res->location,
+						  &res->checksum), 0);
+	return id;
+}
+
+static void recovery_commits_whole_copies_and_retries_partial_ones(
+	void **state)
+{
+	struct hsm_catalog_recovery rec = { 0 };
+	struct hsm_put_result whole;
+	struct hsm_put_result half;
+	struct hsm_catalog_copy copy;
+	struct hsm_stat_result st;
+	struct hsm_backend *be;
+	struct hsm_catalog *cat;
+	char root[PATH_MAX];
+	char path[PATH_MAX];
+	char obj[PATH_MAX + HSM_LOCATION_MAX];
+	uint64_t count;
+	int64_t whole_id;
+	int64_t half_id;
+	int64_t unknown_id;
+	int64_t file_id;
+	bool is_safe;
+
+	catalog_path(state, "recover.db", path);
+	catalog_path(state, "archive", root);
+	assert_int_equal(mkdir(root, 0700), 0);
+	assert_int_equal(hsm_backend_dir_open(root, &be, NULL, 0), 0);
+	cat = open_catalog(path);
+	assert_int_equal(hsm_catalog_fs_upsert(cat, FSID, MNT), 0);
+
+	/* the put finished, the process died before the verify */
+	whole_id = written_copy(cat, be, 1, &whole);
+	/* the object is cut short (a backend without atomic puts) */
+	half_id = written_copy(cat, be, 2, &half);
+	snprintf(obj, sizeof(obj), "%s/%s", root, half.location);
+	assert_int_equal(truncate(obj, 5000), 0);
+	/* a copy on a backend this process has not configured */
+	file_id = record_file(cat, 3, 1);
+	assert_int_equal(hsm_catalog_copy_begin(cat, file_id, 1, "tape",
+						&unknown_id), 0);
+
+	assert_int_equal(hsm_catalog_recover_copies(cat, lookup_directory, be,
+						    &rec), 0);
+	assert_int_equal(rec.copies_committed, 1);
+	assert_int_equal(rec.copies_retried, 1);
+	assert_int_equal(hsm_catalog_copy_get(cat, whole_id, &copy), 0);
+	assert_int_equal(copy.state, HSM_COPY_VALID);
+	assert_true(copy.verified > 0);
+	assert_int_equal(hsm_catalog_release_is_safe(cat, FSID, 1, 1, 1,
+						     &is_safe), 0);
+	assert_true(is_safe);
+
+	assert_int_equal(hsm_catalog_copy_get(cat, half_id, &copy), 0);
+	assert_int_equal(copy.state, HSM_COPY_DELETED);
+	assert_int_equal(be->ops->stat(be, half.location, &st), -ENOENT);
+	assert_int_equal(hsm_catalog_request_count(cat, HSM_REQ_ARCHIVE,
+			 HSM_REQ_QUEUED, &count), 0);
+	assert_int_equal(count, 1);
+
+	/* the unknown backend's copy is left to recover(): bad */
+	assert_int_equal(hsm_catalog_copy_get(cat, unknown_id, &copy), 0);
+	assert_int_equal(copy.state, HSM_COPY_WRITING);
+	memset(&rec, 0, sizeof(rec));
+	assert_int_equal(hsm_catalog_recover(cat, &rec), 0);
+	assert_int_equal(rec.copies_abandoned, 1);
+	hsm_catalog_close(cat);
+	hsm_backend_destroy(be);
+}
+
+static void copies_are_found_by_volume_and_by_backend_to_recycle(void **state)
+{
+	struct hsm_catalog_copy out[4];
+	struct hsm_catalog *cat;
+	char path[PATH_MAX];
+	int64_t ids[10];
+	int64_t after = 0;
+	size_t n;
+	size_t total = 0;
+	int i;
+
+	catalog_path(state, "byvol.db", path);
+	cat = open_catalog(path);
+	assert_int_equal(hsm_catalog_fs_upsert(cat, FSID, MNT), 0);
+	for (i = 0; i < 10; i++) {
+		ids[i] = add_valid_copy(cat, record_file(cat, (uint64_t)i + 1, 1),
+					1, "same");
+		assert_int_equal(hsm_catalog_copy_set_volume(cat, ids[i],
+					i % 2 ? "VOL001" : "VOL002"), 0);
+	}
+	assert_int_equal(hsm_catalog_copy_set_volume(cat, 999, "VOL001"),
+			 -ENOENT);
+	/* paged: 5 copies on VOL001, 4 per page */
+	do {
+		assert_int_equal(hsm_catalog_copy_list_on_volume(cat, "VOL001",
+				 after, out, 4, &n), 0);
+		for (size_t j = 0; j < n; j++)
+			assert_int_equal(out[j].id, ids[2 * (total + j) + 1]);
+		total += n;
+		if (n)
+			after = out[n - 1].id;
+	} while (n == 4);
+	assert_int_equal(total, 5);
+
+	assert_int_equal(hsm_catalog_copy_mark_bad(cat, ids[3]), 0);
+	assert_int_equal(hsm_catalog_copy_mark_bad(cat, ids[7]), 0);
+	assert_int_equal(hsm_catalog_copy_list_to_recycle(cat, "directory", 0,
+			 out, 4, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(out[0].id, ids[3]);
+	assert_int_equal(out[1].id, ids[7]);
+	assert_int_equal(hsm_catalog_copy_list_to_recycle(cat, "s3", 0, out, 4,
+			 &n), 0);
+	assert_int_equal(n, 0);
+	/* the questions are answered by their indexes, not a scan */
+	assert_int_equal(query_int(path,
+		"SELECT count(*) FROM pragma_index_list('copies')"
+		" WHERE name IN ('copies_volume', 'copies_recycle')"
+		" AND partial = 1"), 2);
+	hsm_catalog_close(cat);
+}
+
 #define CATALOG_TEST(fn) \
 	cmocka_unit_test_setup_teardown(fn, hsm_test_dir_setup, \
 					hsm_test_dir_teardown)
@@ -1187,6 +1806,10 @@ int main(void)
 		CATALOG_TEST(refuses_garbage_and_foreign_files),
 		CATALOG_TEST(refuses_truncated_catalog),
 		CATALOG_TEST(corrupt_page_is_reported),
+		CATALOG_TEST(open_skips_full_check_which_runs_on_demand),
+		CATALOG_TEST(backup_is_a_consistent_catalog_while_open),
+		CATALOG_TEST(batch_commits_many_calls_at_once_or_none),
+		CATALOG_TEST(batch_killed_at_random_points_is_all_or_nothing),
 		CATALOG_TEST(filesystem_seqs_only_move_forward),
 		CATALOG_TEST(file_versions_need_their_filesystem),
 		CATALOG_TEST(copy_states_follow_write_then_verify),
@@ -1199,6 +1822,12 @@ int main(void)
 		CATALOG_TEST(killed_inside_a_transaction_leaves_the_state_before),
 		CATALOG_TEST(killed_at_random_moments_stays_recoverable),
 		CATALOG_TEST(readers_run_beside_a_writer),
+		CATALOG_TEST(migrates_version_2_keeping_requests_and_counts),
+		CATALOG_TEST(counters_follow_every_change_and_purge),
+		CATALOG_TEST(expired_lease_is_taken_over_and_old_owner_refused),
+		CATALOG_TEST(two_processes_racing_claims_never_share_a_request),
+		CATALOG_TEST(recovery_commits_whole_copies_and_retries_partial_ones),
+		CATALOG_TEST(copies_are_found_by_volume_and_by_backend_to_recycle),
 	};
 
 	return cmocka_run_group_tests_name("catalog", tests, NULL, NULL);
