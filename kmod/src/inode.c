@@ -482,8 +482,10 @@ static int delete_inode_items(struct super_block *sb, u64 ino, u64 meta_seq,
 			if (!ret)
 				ret = scoutfs_item_delete(sb, &kb->keys[i]);
 		}
-		/* a full freed list is committed below; any other failure
-		 * after a change must not commit */
+		/*
+		 * A full freed list is committed below; any other failure
+		 * after a change must not commit.
+		 */
 		scoutfs_lock_release_ret(sb, &set, ret == -ENOBUFS ? 0 : ret,
 					 "freeing the items", ino);
 		/*
