@@ -10,7 +10,9 @@
 # one before or the one after the operation.
 #
 # FAULT_SWEEP_MAX caps N per operation (default 40, more than any of
-# these operations allocates).
+# these operations allocates).  The CI size tries every N up to 8, then
+# every other one (each try is a remount and an fsck under TCG);
+# FAULT_SWEEP_FULL=1 tries every N.
 load helpers
 
 P=$FAULT_PARAMS
@@ -85,6 +87,10 @@ sweep() {
 	[ "$want_before" != "$want_after" ]
 	rm -rf "$MNT/ref"
 	for n in $(seq 1 "$MAXN"); do
+		if [ "${FAULT_SWEEP_FULL:-0}" != 1 ] && [ "$n" -gt 8 ] &&
+		   [ $((n % 2)) -eq 1 ]; then
+			continue
+		fi
 		dir=$MNT/w$n
 		mkdir "$dir"
 		"prep_$op" "$dir"
