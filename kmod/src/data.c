@@ -814,7 +814,7 @@ static int map_for_write(struct inode *inode, loff_t pos, loff_t length,
 
 	up_write(&si->extent_sem);
 	memalloc_nofs_restore(nofs);
-	scoutfs_lock_release(sb, &set);
+	scoutfs_lock_release_ret(sb, &set, ret, "write", inode->i_ino);
 	return ret;
 }
 
@@ -1131,11 +1131,54 @@ static int free_extents_from(struct inode *inode, u64 start)
 			      "truncate");
 }
 
+/*
+ * After a truncate down to size: the written block holding the new EOF
+ * goes back to disk with zeros past EOF (writeback zeroes the part of
+ * the EOF folio beyond i_size), so the old bytes there cannot show if the
+ * file regrows.  A hole or unwritten block reads as zeros already.  Not
+ * iomap_truncate_page(): zeroing through iomap past EOF grows i_size.
+ */
+static int write_back_eof_block(struct inode *inode, loff_t size)
+{
+	struct address_space *mapping = inode->i_mapping;
+	u64 iblock = pos_to_block(size);
+	struct scoutfs_lock *lock;
+	struct folio *folio;
+	struct data_ext ext;
+	bool written;
+	int ret;
+
+	if (!(size & (SCOUTFS_DATA_BLOCK_SIZE - 1)))
+		return 0;
+	ret = extents_read_lock(inode, &lock);
+	if (ret)
+		return ret;
+	ret = extent_lookup(inode, iblock, &ext);
+	extents_read_unlock(inode, lock);
+	written = ret == 0 && ext.iblock <= iblock && !ext_is_offline(&ext) &&
+		  !ext_is_unwritten(&ext);
+	if (ret && ret != -ENOENT)
+		return ret;
+	if (!written)
+		return 0;
+
+	folio = read_mapping_folio(mapping, size >> PAGE_SHIFT, NULL);
+	if (IS_ERR(folio))
+		return PTR_ERR(folio);
+	folio_lock(folio);
+	folio_zero_segment(folio, offset_in_folio(folio, size),
+			   folio_size(folio));
+	folio_mark_dirty(folio);
+	folio_unlock(folio);
+	folio_put(folio);
+	return filemap_write_and_wait_range(mapping, size,
+			round_up(size, SCOUTFS_DATA_BLOCK_SIZE) - 1);
+}
+
 int scoutfs_data_truncate(struct inode *inode, loff_t new_size)
 {
 	struct address_space *mapping = inode->i_mapping;
 	loff_t old_size = i_size_read(inode);
-	bool did_zero = false;
 	int ret;
 
 	if (new_size == old_size)
@@ -1174,11 +1217,7 @@ int scoutfs_data_truncate(struct inode *inode, loff_t new_size)
 	truncate_pagecache(inode, new_size);
 	ret = free_extents_from(inode, pos_end_block(new_size, 0));
 	if (ret == 0)
-		ret = iomap_truncate_page(inode, new_size, &did_zero,
-					  &scoutfs_iomap_ops);
-	if (ret == 0 && did_zero)
-		ret = filemap_write_and_wait_range(mapping, new_size,
-				round_up(new_size, SCOUTFS_DATA_BLOCK_SIZE) - 1);
+		ret = write_back_eof_block(inode, new_size);
 out:
 	filemap_invalidate_unlock(mapping);
 	return ret;
@@ -1722,6 +1761,7 @@ static int stage_blocks(struct inode *inode, u64 iblock, u64 nr, void *buf,
 	u64 end = iblock + nr, cur, start, stop, done = 0;
 	struct data_ext ext;
 	unsigned int nofs;
+	int err = 0;
 	int ret;
 
 	ret = scoutfs_lock_hold(sb, &set, 0, inode->i_ino, 0, 0, 0);
@@ -1752,12 +1792,15 @@ static int stage_blocks(struct inode *inode, u64 iblock, u64 nr, void *buf,
 				break;
 		}
 	}
-	if (done)
-		ret = scoutfs_inode_update(inode, false) ?: ret;
+	/* what was staged stays staged; its inode update must not fail */
+	if (done) {
+		err = scoutfs_inode_update(inode, false);
+		ret = err ?: ret;
+	}
 out:
 	up_write(&si->extent_sem);
 	memalloc_nofs_restore(nofs);
-	scoutfs_lock_release(sb, &set);
+	scoutfs_lock_release_ret(sb, &set, err, "stage", inode->i_ino);
 	if (done)
 		scoutfs_data_wait_wake(sb, inode->i_ino, iblock, end - 1);
 	return ret;
