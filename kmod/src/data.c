@@ -473,7 +473,6 @@ static int remove_extents(struct inode *inode, u64 start, u64 end,
 	struct scoutfs_inode_info *si = SCOUTFS_I(inode);
 	struct super_block *sb = inode->i_sb;
 	struct scoutfs_lock_set set;
-	unsigned int nofs;
 	u64 next = start;
 	int ret;
 
@@ -482,7 +481,6 @@ static int remove_extents(struct inode *inode, u64 start, u64 end,
 					inode->i_ino, 0, 0, 0);
 		if (ret)
 			break;
-		nofs = memalloc_nofs_save();
 		down_write(&si->extent_sem);
 		ret = extent_remove_range(inode, next, end, how, &next);
 		if (ret == 0 || ret == -ENOBUFS) {
@@ -491,7 +489,6 @@ static int remove_extents(struct inode *inode, u64 start, u64 end,
 			ret = err ?: ret;
 		}
 		up_write(&si->extent_sem);
-		memalloc_nofs_restore(nofs);
 		scoutfs_lock_release_ret(sb, &set, ret == -ENOBUFS ? 0 : ret,
 					 what, inode->i_ino);
 		/* the freed list is full: commit, then carry on */
@@ -776,7 +773,6 @@ static int map_for_write(struct inode *inode, loff_t pos, loff_t length,
 	u64 iblock = pos_to_block(pos);
 	u64 end = pos_end_block(pos, length);
 	struct data_ext ext, new;
-	unsigned int nofs;
 	int ret;
 
 	ret = map_lookup(inode, pos, length, 0, iomap);
@@ -786,7 +782,6 @@ static int map_for_write(struct inode *inode, loff_t pos, loff_t length,
 	ret = scoutfs_lock_hold(sb, &set, 0, inode->i_ino, 0, 0, 0);
 	if (ret)
 		return ret;
-	nofs = memalloc_nofs_save();
 	down_write(&si->extent_sem);
 
 	/* the hole may have been filled since the lookup */
@@ -813,7 +808,6 @@ static int map_for_write(struct inode *inode, loff_t pos, loff_t length,
 	}
 
 	up_write(&si->extent_sem);
-	memalloc_nofs_restore(nofs);
 	scoutfs_lock_release_ret(sb, &set, ret, "write", inode->i_ino);
 	return ret;
 }
@@ -933,7 +927,6 @@ static int convert_unwritten(struct inode *inode, u64 start, u64 end)
 	struct scoutfs_lock_set set;
 	struct data_ext ext, conv;
 	u64 iblock = start;
-	unsigned int nofs;
 	int nr;
 	int ret = 0;
 
@@ -942,7 +935,6 @@ static int convert_unwritten(struct inode *inode, u64 start, u64 end)
 					inode->i_ino, 0, 0, 0);
 		if (ret)
 			break;
-		nofs = memalloc_nofs_save();
 		down_write(&si->extent_sem);
 		for (nr = 0; iblock < end && nr < SCOUTFS_DATA_CONVERT_BATCH;) {
 			ret = extent_lookup(inode, iblock, &ext);
@@ -968,7 +960,6 @@ static int convert_unwritten(struct inode *inode, u64 start, u64 end)
 			}
 		}
 		up_write(&si->extent_sem);
-		memalloc_nofs_restore(nofs);
 		scoutfs_lock_release(sb, &set);
 	}
 	return ret;
@@ -1448,7 +1439,6 @@ static int fallocate_blocks(struct inode *inode, u64 start, u64 end)
 	struct scoutfs_lock_set set;
 	struct data_ext ext, new;
 	u64 iblock = start;
-	unsigned int nofs;
 	int ret = 0;
 
 	while (iblock < end) {
@@ -1457,7 +1447,6 @@ static int fallocate_blocks(struct inode *inode, u64 start, u64 end)
 		ret = scoutfs_lock_hold(sb, &set, 0, inode->i_ino, 0, 0, 0);
 		if (ret)
 			return ret;
-		nofs = memalloc_nofs_save();
 		down_write(&si->extent_sem);
 
 		ret = extent_lookup(inode, iblock, &ext);
@@ -1475,7 +1464,6 @@ static int fallocate_blocks(struct inode *inode, u64 start, u64 end)
 		}
 
 		up_write(&si->extent_sem);
-		memalloc_nofs_restore(nofs);
 		scoutfs_lock_release_ret(sb, &set, ret, "fallocate",
 					 inode->i_ino);
 		if (ret)
@@ -1578,14 +1566,12 @@ static int release_batch(struct inode *inode, u64 start, u64 end, u64 *next)
 	struct scoutfs_lock_set set;
 	struct scoutfs_inode_info *si = SCOUTFS_I(inode);
 	struct data_ext off;
-	unsigned int nofs;
 	int ret;
 
 	ret = scoutfs_lock_hold(sb, &set, SCOUTFS_HOLD_RESERVED,
 				inode->i_ino, 0, 0, 0);
 	if (ret)
 		return ret;
-	nofs = memalloc_nofs_save();
 	down_write(&si->extent_sem);
 	ret = extent_remove_range(inode, start, end, EXT_REMOVE_FREE, next);
 	if (ret == -ENOBUFS && *next > start)
@@ -1600,7 +1586,6 @@ static int release_batch(struct inode *inode, u64 start, u64 end, u64 *next)
 	if (ret == 0)
 		ret = scoutfs_inode_update(inode, false);
 	up_write(&si->extent_sem);
-	memalloc_nofs_restore(nofs);
 	scoutfs_lock_release_ret(sb, &set, ret == -ENOBUFS ? 0 : ret,
 				 "release", inode->i_ino);
 	if (ret == -ENOBUFS)
@@ -1760,14 +1745,12 @@ static int stage_blocks(struct inode *inode, u64 iblock, u64 nr, void *buf,
 	struct scoutfs_inode_info *si = SCOUTFS_I(inode);
 	u64 end = iblock + nr, cur, start, stop, done = 0;
 	struct data_ext ext;
-	unsigned int nofs;
 	int err = 0;
 	int ret;
 
 	ret = scoutfs_lock_hold(sb, &set, 0, inode->i_ino, 0, 0, 0);
 	if (ret)
 		return ret;
-	nofs = memalloc_nofs_save();
 	down_write(&si->extent_sem);
 
 	if (si->data_version != data_version) {
@@ -1799,7 +1782,6 @@ static int stage_blocks(struct inode *inode, u64 iblock, u64 nr, void *buf,
 	}
 out:
 	up_write(&si->extent_sem);
-	memalloc_nofs_restore(nofs);
 	scoutfs_lock_release_ret(sb, &set, err, "stage", inode->i_ino);
 	if (done)
 		scoutfs_data_wait_wake(sb, inode->i_ino, iblock, end - 1);
