@@ -24,7 +24,7 @@ export TOP
 # own (later) make; a KDIR given on the command line reaches it through
 # MAKEFLAGS.
 
-USER_DIRS := lib hsm-agent/lib cli tests/fsx tests/ioctl-fuzz tests/crash tests/upstream-abi
+USER_DIRS := lib hsm-agent/lib indexers hsm-agent cli tests/fsx tests/ioctl-fuzz tests/crash tests/upstream-abi tests/fhandle
 
 # Kernel tests: VM bats files, all run in one guest boot (tests/vm/run).
 KERNEL_TESTS := $(sort $(wildcard tests/kernel/*.bats))
@@ -32,9 +32,10 @@ KERNEL_TESTS := $(sort $(wildcard tests/kernel/*.bats))
 # takes the tests that exercise locking and the archive paths, so CI stays
 # within its time (KERNEL_TESTS_DEBUG='$$(KERNEL_TESTS)' runs them all).
 KERNEL_TESTS_DEBUG ?= tests/kernel/module_load.bats tests/kernel/archive.bats \
-	tests/kernel/wait_locks.bats tests/kernel/inode_stamp.bats
-# per test file; the slowest (data.bats) takes ~7 minutes on a busy machine
-VM_TIMEOUT ?= 1200
+	tests/kernel/wait_locks.bats tests/kernel/inode_stamp.bats \
+	tests/kernel/parity2.bats
+# per test file, generous: the slowest files take 10-15 minutes beside a second guest
+VM_TIMEOUT ?= 1800
 # every kernel test gets /dev/vda (metadata) and /dev/vdb (data)
 VM_DISKS ?= --disk 2G --disk 8G
 
@@ -65,9 +66,15 @@ check-unit:
 	@for d in $(USER_DIRS); do $(MAKE) -s -C $$d || exit 1; done
 	@$(MAKE) -s -C tests/unit/libscoutfs check
 	@$(MAKE) -s -C tests/unit/hsm check
+	@$(MAKE) -s -C tests/unit/indexer check
+	@$(MAKE) -s -C tests/unit/agent check
 
+# the files are dealt out to VM_JOBS guests running side by side
+# (tests/vm/run-jobs; VM_JOBS=1 runs them all in one guest)
+VM_JOBS ?= 2
+export VM_JOBS
 check-vm: all
-	tests/vm/run --timeout $(VM_TIMEOUT) $(VM_DISKS) $(KERNEL_TESTS)
+	tests/vm/run-jobs --timeout $(VM_TIMEOUT) $(VM_DISKS) -- $(KERNEL_TESTS)
 
 # the long run on demand: make check-crash CRASH_CYCLES=300 (about a
 # minute per cycle on a busy 2-core machine)

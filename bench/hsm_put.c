@@ -4,7 +4,9 @@
  *
  * Reads a list of file paths on stdin and archives each through one libhsm
  * backend, exactly as the agent's archiver does: one put() per file with
- * the file as the stream, checksum computed on the way.  It prints the
+ * the file as the stream, checksum computed on the way.  For S3 the files
+ * go in batches (hsm_s3_put_batch(), HSM_PUT_BATCH files a batch) so that
+ * parallel_objects puts are in flight at once, as the archiver sends them.  It prints the
  * number of files and bytes archived; the script times it against the
  * tool a user would otherwise use (cp, rclone).
  *
@@ -53,6 +55,16 @@ static int open_backend(int argc, char **argv, struct hsm_backend **be)
 		hsm_s3_config_init(&cfg);
 		cfg.endpoint = argv[2];
 		cfg.bucket = argv[3];
+		/* tunables, for trying other settings than the defaults */
+		if (getenv("HSM_PUT_S3_THRESHOLD_MB"))
+			cfg.multipart_threshold =
+				strtoull(getenv("HSM_PUT_S3_THRESHOLD_MB"), NULL, 10) << 20;
+		if (getenv("HSM_PUT_S3_PART_MB"))
+			cfg.part_size = strtoull(getenv("HSM_PUT_S3_PART_MB"), NULL, 10) << 20;
+		if (getenv("HSM_PUT_S3_PARALLEL_PARTS"))
+			cfg.parallel_parts = atoi(getenv("HSM_PUT_S3_PARALLEL_PARTS"));
+		if (getenv("HSM_PUT_S3_PARALLEL_OBJECTS"))
+			cfg.parallel_objects = atoi(getenv("HSM_PUT_S3_PARALLEL_OBJECTS"));
 		ret = hsm_s3_backend_create(&cfg, be, err, sizeof(err));
 	} else {
 		fprintf(stderr, "usage: hsm_put dir ROOT | tape VOLDIR | s3 ENDPOINT BUCKET < file-list\n");
@@ -91,6 +103,81 @@ static int put_file(struct hsm_backend *be, const char *path, uint64_t ino,
 	return 0;
 }
 
+#define HSM_PUT_BATCH 64
+
+struct batch_file {
+	struct hsm_object_info info;
+	int fd;
+	char path[4096];
+};
+
+/* Archive up to HSM_PUT_BATCH files of the list at once through S3. */
+static int put_s3_batch(struct hsm_backend *be, struct batch_file *files,
+			struct hsm_s3_put_item *items, unsigned int nr,
+			uint64_t *bytes)
+{
+	unsigned int i;
+	int ret;
+
+	ret = hsm_s3_put_batch(be, items, nr);
+	for (i = 0; i < nr; i++) {
+		close(files[i].fd);
+		if (items[i].ret)
+			fprintf(stderr, "hsm_put: %s: %s\n", files[i].path,
+				items[i].error);
+		else
+			*bytes += items[i].res.bytes;
+	}
+	return ret;
+}
+
+static int run_s3(struct hsm_backend *be, uint64_t *files_done,
+		  uint64_t *bytes)
+{
+	static struct batch_file files[HSM_PUT_BATCH];
+	static struct hsm_s3_put_item items[HSM_PUT_BATCH];
+	char line[4096];
+	unsigned int nr = 0;
+	struct stat st;
+	int ret;
+
+	while (fgets(line, sizeof(line), stdin)) {
+		struct batch_file *f = &files[nr];
+
+		line[strcspn(line, "\n")] = '\0';
+		if (!line[0])
+			continue;
+		memset(f, 0, sizeof(*f));
+		snprintf(f->path, sizeof(f->path), "%s", line);
+		f->fd = open(line, O_RDONLY);
+		if (f->fd < 0 || fstat(f->fd, &st)) {
+			fprintf(stderr, "hsm_put: %s: %s\n", line, strerror(errno));
+			return -errno;
+		}
+		snprintf(f->info.fsid, sizeof(f->info.fsid), "0123456789abcdef");
+		f->info.ino = *files_done + nr + 1;
+		f->info.data_version = 1;
+		f->info.path = f->path;
+		f->info.size = st.st_size;
+		f->info.mtime_sec = st.st_mtime;
+		memset(&items[nr], 0, sizeof(items[nr]));
+		items[nr].info = &f->info;
+		items[nr].reader = read_fd;
+		items[nr].reader_arg = &f->fd;
+		if (++nr < HSM_PUT_BATCH)
+			continue;
+		ret = put_s3_batch(be, files, items, nr, bytes);
+		if (ret)
+			return ret;
+		*files_done += nr;
+		nr = 0;
+	}
+	ret = nr ? put_s3_batch(be, files, items, nr, bytes) : 0;
+	if (!ret)
+		*files_done += nr;
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	struct hsm_backend *be = NULL;
@@ -100,6 +187,10 @@ int main(int argc, char **argv)
 
 	if (open_backend(argc, argv, &be))
 		return 1;
+	if (!strcmp(argv[1], "s3")) {
+		ret = run_s3(be, &files, &bytes);
+		goto out;
+	}
 	while (fgets(line, sizeof(line), stdin)) {
 		line[strcspn(line, "\n")] = '\0';
 		if (!line[0])

@@ -4,7 +4,12 @@
  * -C COUNT -O OP -E ERR` hands the tasks waiting for OP (read, write,
  * change_size) on [OFFSET, OFFSET + COUNT) of inode INO the error ERR
  * (negative errno, e.g. -5 for EIO), which their system call returns.
- * Prints how many waiters got it.
+ * Prints how many waiters got it, in upstream's words ("data_wait_err
+ * found N waiters.").  As upstream's, every option but -p is required,
+ * each missing one named ("no inode given", "no version given", ...),
+ * ERR must be -4095..-1 ("errno out of range") and a refused ioctl prints
+ * "data_wait_err returned -1: error STRERROR (ERRNO)".  Exit statuses are
+ * ours: 2 for these usage errors, 1 for a failed call.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +27,7 @@
 
 static void dwe_usage(FILE *f)
 {
-	fprintf(f, "usage: scoutfs data-wait-err -p PATH -I INO [-V VERSION] -F OFFSET -C COUNT\n"
+	fprintf(f, "usage: scoutfs data-wait-err [-p PATH] -I INO -V VERSION -F OFFSET -C COUNT\n"
 		"                              -O {read|write|change_size} -E ERRNO\n"
 		"  ERRNO is negative, e.g. -5 (EIO)\n");
 }
@@ -44,11 +49,16 @@ int cmd_data_wait_err(int argc, char **argv)
 {
 	struct scoutfs_ioctl_data_wait_err args;
 	const char *path = NULL;
+	const char *why;
+	static const char *const missing[] = {
+		"inode", "version", "offset", "count", "operation", "error"
+	};
 	uint64_t v;
 	char *end;
 	long err = 0;
 	int have = 0;
 	int fd, ret, c;
+	unsigned int i;
 
 	static const struct option longopts[] = {
 		{ "path", required_argument, NULL, 'p' },
@@ -71,23 +81,29 @@ int cmd_data_wait_err(int argc, char **argv)
 		case 'I': if (scoutfs_parse_u64(optarg, &v)) goto usage;
 			  args.ino = v; have |= 1; break;
 		case 'V': if (scoutfs_parse_u64(optarg, &v)) goto usage;
-			  args.data_version = v; break;
+			  args.data_version = v; have |= 2; break;
 		case 'F': if (scoutfs_parse_size(optarg, &v)) goto usage;
-			  args.offset = v; have |= 2; break;
+			  args.offset = v; have |= 4; break;
 		case 'C': if (scoutfs_parse_size(optarg, &v)) goto usage;
-			  args.count = v; have |= 4; break;
-		case 'O': if (parse_op(optarg, &v)) goto usage;
-			  args.op = v; have |= 8; break;
+			  args.count = v; have |= 8; break;
+		case 'O':
+			if (parse_op(optarg, &v)) {
+				why = "invalid data wait op";
+				goto bad;
+			}
+			args.op = v;
+			have |= 16;
+			break;
 		case 'E':
 			errno = 0;
 			err = strtol(optarg, &end, 10);
-			if (errno || *end || err >= 0 || err < -4095) {
-				fprintf(stderr, "scoutfs data-wait-err: -E wants a negative errno (-4095..-1), got '%s'\n",
-					optarg);
-				return CMD_EXIT_USAGE;
-			}
+			why = errno || *end || end == optarg ? "error parse error" :
+			      err >= 0 || err < -4095 ? "errno out of range (-4095..-1)" :
+			      NULL;
+			if (why)
+				goto bad;
 			args.err = err;
-			have |= 16;
+			have |= 32;
 			break;
 		case 'h':
 			dwe_usage(stdout);
@@ -96,7 +112,14 @@ int cmd_data_wait_err(int argc, char **argv)
 			goto usage;
 		}
 	}
-	if (have != 31 || optind != argc)
+	for (i = 0; i < sizeof(missing) / sizeof(missing[0]); i++) {
+		if (!(have & (1 << i))) {
+			fprintf(stderr, "scoutfs data-wait-err: no %s given\n",
+				missing[i]);
+			goto usage;
+		}
+	}
+	if (optind != argc)
 		goto usage;
 
 	path = scoutfs_mount_path(path);
@@ -105,12 +128,14 @@ int cmd_data_wait_err(int argc, char **argv)
 		return CMD_EXIT_FAILURE;
 	ret = ioctl(fd, SCOUTFS_IOC_DATA_WAIT_ERR, &args);
 	if (ret < 0)
-		fprintf(stderr, "scoutfs data-wait-err: %s: %s\n", path,
-			strerror(errno));
+		fprintf(stderr, "data_wait_err returned %d: error %s (%d)\n",
+			ret, strerror(errno), errno);
 	else
-		printf("%d waiters given error %ld\n", ret, err);
+		printf("data_wait_err found %d waiters.\n", ret);
 	close(fd);
 	return ret < 0 ? CMD_EXIT_FAILURE : CMD_EXIT_OK;
+bad:
+	fprintf(stderr, "scoutfs data-wait-err: %s: '%s'\n", why, optarg);
 usage:
 	dwe_usage(stderr);
 	return CMD_EXIT_USAGE;

@@ -5,5 +5,9 @@
 #include "cmd.h"
 
 int cmd_hsm_catalog(int argc, char **argv);
+int cmd_hsm_index(int argc, char **argv);
+int cmd_hsm_status(int argc, char **argv);
+int cmd_hsm_release(int argc, char **argv);
+int cmd_hsm_stage(int argc, char **argv);
 
 #endif

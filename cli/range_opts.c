@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * range_opts.c: the -V/-o/-l options release and stage share, in
- * upstream's forms: -V/--data-version (also --version, the spelling of
- * upstream's man page), -o/--offset, -l/--length; numbers in decimal or
- * 0x hex, sizes with K/M/G/T/P suffixes; options before or after the
- * positional arguments.
+ * range_opts.c: the -V/-o/-l options release, stage and punch-offline
+ * share, in upstream's forms: -V/--data-version (also --version, the
+ * spelling of upstream's man page), -o/--offset, -l/--length; numbers in
+ * decimal or 0x hex, sizes with K/M/G/T/P suffixes; options before or
+ * after the positional arguments.
  */
 #include <getopt.h>
 #include <string.h>
@@ -39,6 +39,7 @@ int cli_parse_range_opts(int argc, char **argv, const char *prog,
 		case 'o':
 			if (scoutfs_parse_size(optarg, &ro->offset))
 				goto bad_number;
+			ro->have_offset = true;
 			break;
 		case 'l':
 			if (scoutfs_parse_size(optarg, &ro->length))

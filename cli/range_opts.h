@@ -6,11 +6,15 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* The -V VERSION [-o OFFSET] [-l LENGTH] options of release and stage. */
+/*
+ * The -V VERSION [-o OFFSET] [-l LENGTH] options of release, stage and
+ * punch-offline.
+ */
 struct range_opts {
 	uint64_t data_version;
 	uint64_t offset;
 	uint64_t length;
+	bool have_offset;	/* else: 0 */
 	bool have_length;	/* else: to the end of the file */
 };
 

@@ -23,6 +23,12 @@ static const struct cli_cmd scoutfs_cmds[] = {
 	{ "listxattr-hidden", "list the scoutfs.hide. xattrs that listxattr leaves out", cmd_listxattr_hidden },
 	{ "list-hidden-xattrs", "the same, by upstream's name", cmd_listxattr_hidden },
 	{ "search-xattrs", "list the inodes carrying an indexed (.srch.) xattr", cmd_search_xattrs },
+	{ "get-fiemap", "print a file's extents (FIEMAP), offline ones flagged O", cmd_get_fiemap },
+	{ "get-referring-entries", "print every directory entry that refers to an inode number", cmd_get_referring_entries },
+	{ "punch-offline", "turn an offline range of a file into a hole", cmd_punch_offline },
+	{ "move-blocks", "move extents from one file into another without copying", cmd_move_blocks },
+	{ "get-attr-x", "print a file's extensible attributes (retention, seqs, times...)", cmd_get_attr_x },
+	{ "set-attr-x", "set a file's extensible attributes (here: the retention mark)", cmd_set_attr_x },
 	{ 0 }
 };
 

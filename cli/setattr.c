@@ -5,10 +5,18 @@
  * On an empty regular file: sets data_version and size and, with -o,
  * makes all of it offline, so a namespace restored from an archive reads
  * (by staging) like the original.  Times are SEC or SEC.NSEC.
+ *
+ * Upstream's refusals and words: -V 0 ("data version must not be 0") and
+ * -o without a size ("must provide size if using --offline option") are
+ * usage errors; FILE is opened for writing (a directory fails there,
+ * EISDIR: "failed to open 'FILE': Is a directory (21)"), and a refused
+ * ioctl prints "setattr_more ioctl failed on 'FILE': ..." and
+ * "scoutfs: setattr failed: ...".  Exit statuses are ours (2, 1).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,25 +27,6 @@
 #include "fsioctl.h"
 #include "ioctl.h"
 #include "parse.h"
-
-static int parse_time(const char *str, uint64_t *sec, uint32_t *nsec)
-{
-	char buf[64];
-	char *dot;
-	uint64_t ns = 0;
-
-	if (strlen(str) >= sizeof(buf))
-		return -1;
-	strcpy(buf, str);
-	dot = strchr(buf, '.');
-	if (dot) {
-		*dot++ = '\0';
-		if (scoutfs_parse_u64(dot, &ns) || ns >= 1000000000ULL)
-			return -1;
-	}
-	*nsec = (uint32_t)ns;
-	return scoutfs_parse_u64(buf, sec);
-}
 
 static void setattr_usage(FILE *f)
 {
@@ -59,6 +48,7 @@ int cmd_setattr(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
+	bool have_version = false;
 	uint64_t v, sec;
 	uint32_t nsec;
 	int fd, c;
@@ -73,6 +63,7 @@ int cmd_setattr(int argc, char **argv)
 			if (scoutfs_parse_u64(optarg, &v))
 				goto bad_arg;
 			args.data_version = v;
+			have_version = true;
 			break;
 		case 's':
 			if (scoutfs_parse_size(optarg, &v))
@@ -83,13 +74,13 @@ int cmd_setattr(int argc, char **argv)
 			args.flags |= SCOUTFS_IOC_SETATTR_MORE_OFFLINE;
 			break;
 		case 't':
-			if (parse_time(optarg, &sec, &nsec))
+			if (scoutfs_parse_time(optarg, &sec, &nsec))
 				goto bad_arg;
 			args.ctime_sec = sec;
 			args.ctime_nsec = nsec;
 			break;
 		case 'r':
-			if (parse_time(optarg, &sec, &nsec))
+			if (scoutfs_parse_time(optarg, &sec, &nsec))
 				goto bad_arg;
 			args.crtime_sec = sec;
 			args.crtime_nsec = nsec;
@@ -102,17 +93,28 @@ int cmd_setattr(int argc, char **argv)
 			return CMD_EXIT_USAGE;
 		}
 	}
-	if (optind != argc - 1) {
-		setattr_usage(stderr);
-		return CMD_EXIT_USAGE;
+	/* upstream's refusals, before anything is opened */
+	if (have_version && args.data_version == 0) {
+		fprintf(stderr, "scoutfs setattr: data version must not be 0\n");
+		goto usage;
 	}
-	fd = scoutfs_open_on_fs("scoutfs setattr", argv[optind], O_RDWR);
+	if ((args.flags & SCOUTFS_IOC_SETATTR_MORE_OFFLINE) && !args.i_size) {
+		fprintf(stderr, "scoutfs setattr: must provide size if using --offline option\n");
+		goto usage;
+	}
+	if (optind != argc - 1) {
+		if (optind == argc)
+			fprintf(stderr, "scoutfs setattr: must provide path to file\n");
+		goto usage;
+	}
+	/* for writing, as upstream's: a directory is EISDIR here */
+	fd = scoutfs_open_on_fs_upstream("setattr", argv[optind], O_WRONLY);
 	if (fd < 0)
 		return CMD_EXIT_FAILURE;
 	if (ioctl(fd, SCOUTFS_IOC_SETATTR_MORE, &args) < 0) {
-		fprintf(stderr, "scoutfs setattr: %s: %s\n", argv[optind],
-			errno == EINVAL ? "a size needs a non-zero data_version, -o a size, and the file must be a regular file that never had contents (EINVAL)" :
-			strerror(errno));
+		scoutfs_upstream_fail("setattr", errno,
+				      "setattr_more ioctl failed on '%s'",
+				      argv[optind]);
 		close(fd);
 		return CMD_EXIT_FAILURE;
 	}
@@ -121,5 +123,8 @@ int cmd_setattr(int argc, char **argv)
 
 bad_arg:
 	fprintf(stderr, "scoutfs setattr: bad value '%s'\n", optarg);
+	return CMD_EXIT_USAGE;
+usage:
+	setattr_usage(stderr);
 	return CMD_EXIT_USAGE;
 }

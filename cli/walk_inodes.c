@@ -1,16 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * walk_inodes.c: `scoutfs walk-inodes {meta_seq|data_seq} FIRST LAST [PATH]
- * [-p|--path PATH]`
+ * walk_inodes.c: `scoutfs walk-inodes [-p|--path PATH] {meta_seq|data_seq}
+ * FIRST LAST` (upstream's current form) or `scoutfs walk-inodes
+ * {meta_seq|data_seq} FIRST LAST PATH` (the seed's, and upstream's older)
  *
  * Prints every inode whose position in the chosen seq index lies in
  * [FIRST, LAST], one "seq.minor.ino" line each, in index order, up to the
- * last committed seq.  Positions are N, major.minor.ino, or -1 (the end).
- * The path is upstream's -p, or the fourth argument, else
- * $SCOUTFS_MOUNT_PATH, else the current directory.  Options are parsed
- * by hand because "-1" is a position, not an option.
+ * last committed seq.  Positions are N, major.minor[.ino] (values left
+ * out are 0) or -1 (the end).  The path is -p (-p PATH, -pPATH, --path
+ * PATH, --path=PATH, before or after the arguments), or the fourth
+ * argument, else $SCOUTFS_MOUNT_PATH, else the current directory; both
+ * -p and a fourth argument is a usage error.  Options are parsed by hand
+ * because "-1" is a position, not an option; a lone "--" ends them.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,8 +31,9 @@
 
 static void walk_usage(FILE *f)
 {
-	fprintf(f, "usage: scoutfs walk-inodes {meta_seq|data_seq} FIRST LAST [-p|--path PATH] [PATH]\n"
-		"  FIRST, LAST: N, major.minor.ino, or -1 for the end\n"
+	fprintf(f, "usage: scoutfs walk-inodes [-p|--path PATH] {meta_seq|data_seq} FIRST LAST\n"
+		"       scoutfs walk-inodes {meta_seq|data_seq} FIRST LAST PATH\n"
+		"  FIRST, LAST: N, major.minor[.ino], or -1 for the end\n"
 		"  prints seq.minor.ino of each inode in the index range\n");
 }
 
@@ -52,20 +57,32 @@ int cmd_walk_inodes(int argc, char **argv)
 	struct scoutfs_ioctl_walk_inodes walk;
 	const char *pos[4] = { NULL };
 	const char *path = NULL;
+	bool opts_done = false;
 	int nr_pos = 0;
 	int fd;
 	int ret;
 	int i;
 
 	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+		if (!opts_done && (!strcmp(argv[i], "-h") ||
+				   !strcmp(argv[i], "--help"))) {
 			walk_usage(stdout);
 			return CMD_EXIT_OK;
-		} else if ((!strcmp(argv[i], "-p") || !strcmp(argv[i], "--path")) &&
-			   i + 1 < argc && !path) {
+		} else if (!opts_done && !strcmp(argv[i], "--")) {
+			opts_done = true;
+		} else if (!opts_done && (!strcmp(argv[i], "-p") ||
+					  !strcmp(argv[i], "--path"))) {
+			if (i + 1 >= argc || path) {
+				walk_usage(stderr);
+				return CMD_EXIT_USAGE;
+			}
 			path = argv[++i];
-		} else if (!strncmp(argv[i], "--path=", 7) && !path) {
+		} else if (!opts_done && !strncmp(argv[i], "--path=", 7) &&
+			   !path) {
 			path = argv[i] + 7;
+		} else if (!opts_done && !strncmp(argv[i], "-p", 2) &&
+			   argv[i][2] && !path) {
+			path = argv[i] + 2;
 		} else if (nr_pos < 4) {
 			pos[nr_pos++] = argv[i];
 		} else {
@@ -89,7 +106,7 @@ int cmd_walk_inodes(int argc, char **argv)
 		return CMD_EXIT_USAGE;
 	}
 	if (parse_pos(pos[1], &walk.first) || parse_pos(pos[2], &walk.last)) {
-		fprintf(stderr, "scoutfs walk-inodes: bad position '%s' (N, major.minor.ino or -1)\n",
+		fprintf(stderr, "scoutfs walk-inodes: bad position '%s' (N, major.minor[.ino] or -1)\n",
 			parse_pos(pos[1], &walk.first) ? pos[1] : pos[2]);
 		return CMD_EXIT_USAGE;
 	}

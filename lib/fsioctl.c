@@ -6,6 +6,7 @@
  * to another filesystem).
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,9 +17,22 @@
 #include "format.h"
 #include "fsioctl.h"
 
-int scoutfs_open_on_fs(const char *prog, const char *path, int flags)
+/* fd must be on scoutfs: else it is closed, with a message; -EINVAL */
+static int check_on_fs(const char *prog, const char *path, int fd)
 {
 	struct statfs st;
+
+	if (fstatfs(fd, &st) || st.f_type != SCOUTFS_SUPER_MAGIC) {
+		fprintf(stderr, "%s: %s: not on a scoutfs filesystem\n", prog,
+			path);
+		close(fd);
+		return -EINVAL;
+	}
+	return fd;
+}
+
+int scoutfs_open_on_fs(const char *prog, const char *path, int flags)
+{
 	int fd;
 	int err;
 
@@ -28,13 +42,23 @@ int scoutfs_open_on_fs(const char *prog, const char *path, int flags)
 		fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(err));
 		return -err;
 	}
-	if (fstatfs(fd, &st) || st.f_type != SCOUTFS_SUPER_MAGIC) {
-		fprintf(stderr, "%s: %s: not on a scoutfs filesystem\n", prog,
-			path);
-		close(fd);
-		return -EINVAL;
+	return check_on_fs(prog, path, fd);
+}
+
+int scoutfs_open_on_fs_upstream(const char *cmd, const char *path, int flags)
+{
+	char prog[64];
+	int fd;
+	int err;
+
+	fd = open(path, flags);
+	if (fd < 0) {
+		err = errno;
+		scoutfs_upstream_fail(cmd, err, "failed to open '%s'", path);
+		return -err;
 	}
-	return fd;
+	snprintf(prog, sizeof(prog), "scoutfs %s", cmd);
+	return check_on_fs(prog, path, fd);
 }
 
 const char *scoutfs_mount_path(const char *given)
@@ -45,4 +69,15 @@ const char *scoutfs_mount_path(const char *given)
 		return given;
 	env = getenv("SCOUTFS_MOUNT_PATH");
 	return env && *env ? env : ".";
+}
+
+void scoutfs_upstream_fail(const char *cmd, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, ": %s (%d)\n", strerror(err), err);
+	fprintf(stderr, "scoutfs: %s failed: %s (%d)\n", cmd, strerror(err), err);
 }

@@ -75,13 +75,33 @@ int scoutfs_parse_walk_pos(const char *str, uint64_t *major, uint32_t *minor,
 		return scoutfs_parse_u64(buf, major);
 	}
 	*dot1++ = '\0';
+	/* upstream's rule: the values not given are 0 */
 	dot2 = strchr(dot1, '.');
-	if (!dot2)
-		return -1;
-	*dot2++ = '\0';
+	if (dot2)
+		*dot2++ = '\0';
+	*ino = 0;
 	if (scoutfs_parse_u64(buf, major) || scoutfs_parse_u64(dot1, &min) ||
-	    min > UINT32_MAX || scoutfs_parse_u64(dot2, ino))
+	    min > UINT32_MAX || (dot2 && scoutfs_parse_u64(dot2, ino)))
 		return -1;
 	*minor = (uint32_t)min;
 	return 0;
+}
+
+int scoutfs_parse_time(const char *str, uint64_t *sec, uint32_t *nsec)
+{
+	char buf[64];
+	char *dot;
+	uint64_t ns = 0;
+
+	if (strlen(str) >= sizeof(buf))
+		return -1;
+	strcpy(buf, str);
+	dot = strchr(buf, '.');
+	if (dot) {
+		*dot++ = '\0';
+		if (scoutfs_parse_u64(dot, &ns) || ns >= 1000000000ULL)
+			return -1;
+	}
+	*nsec = (uint32_t)ns;
+	return scoutfs_parse_u64(buf, sec);
 }

@@ -47,6 +47,13 @@ struct hsm_object_info {
 	uint64_t size;		/* bytes the reader will produce */
 	int64_t mtime_sec;
 	const char *path;	/* path at archive time, may be NULL */
+	/*
+	 * Which of the policy's copies this is (the catalog's copy_num,
+	 * 1..N), 0 when the caller has no copy number.  Backends that name
+	 * objects after the file put it in the name, so two copies of one
+	 * version on one backend never share an object.
+	 */
+	unsigned int copy_num;
 };
 
 /*
@@ -126,6 +133,15 @@ struct hsm_backend_ops {
 	int (*list)(struct hsm_backend *be, const char *prefix,
 		    hsm_list_fn fn, void *arg);
 
+	/*
+	 * Optional: is the copy at location, returned by put(), committable
+	 * yet?  1 yes, 0 not yet (a tape segment without its file mark:
+	 * record it as being written, do not verify or release on it), or a
+	 * negative errno when it was lost and the put must be redone.  NULL:
+	 * every copy put() returns is durable (hsm_backend_committed() says 1).
+	 */
+	int (*committed)(struct hsm_backend *be, const char *location);
+
 	void (*destroy)(struct hsm_backend *be);
 };
 
@@ -153,6 +169,12 @@ static inline int hsm_backend_list(struct hsm_backend *be, const char *prefix,
 					     "%s: listing is not supported",
 					     be->ops->name);
 	return be->ops->list(be, prefix, fn, arg);
+}
+
+static inline int hsm_backend_committed(struct hsm_backend *be,
+					const char *location)
+{
+	return be->ops->committed ? be->ops->committed(be, location) : 1;
 }
 
 static inline void hsm_backend_destroy(struct hsm_backend *be)

@@ -5,23 +5,33 @@
  *
  * Layout.  A copy of (fsid, ino, data_version) lives at
  *
- *	<root>/<h0>/<h1>/<fsid>-<ino:016x>-<data_version:016x>
+ *	<root>/<h0>/<h1>/<fsid>-<ino:016x>-<data_version:016x>-<copy:08x>-<put:016x>
  *
  * where h0 and h1 are the first two bytes, in hex, of SHA-256 of
  * "<fsid>/<ino>/<data_version>".  Two levels of 256 spread millions of
  * copies so no directory grows past a few hundred entries.  The location
  * string handed to the catalog is the part after "<root>/", so the root
- * can move without rewriting the catalog.  Names are deterministic: a
- * retried put of the same version replaces the earlier copy (same data)
- * instead of leaving an orphan behind.
+ * can move without rewriting the catalog.
  *
+ * Every put makes a file of its own: the name carries the copy number
+ * (hsm_object_info.copy_num) and 64 random bits drawn for that put.  So
+ * two copies of one version on one backend, or on two backends that share
+ * a root, never share a file, and neither do a copy that went bad and the
+ * copy written again under the same number: the recycler deleting the bad
+ * one's location can never remove the file a valid copy points to.  The
+ * price is that a put whose result is lost (a crash after the rename,
+ * before the catalog recorded it) leaves an unreferenced file instead of
+ * being replaced by the retry; list() walks the tree so the recycler and
+ * `catalog rebuild` find such orphans.  (Names of the older form, without
+ * the copy and put fields, are still read.)
+
  * Object format: self-describing, one file.  The file is the data, byte
  * for byte, then a text trailer, then a fixed 32-byte footer:
  *
  *	<data: size bytes>
  *	scoutfs-hsm-dir-object 1\n
  *	fsid=<hex>\n ino=<n>\n data_version=<n>\n size=<n>\n mtime=<n>\n
- *	checksum=sha256:<hex>\n [path=<path, %XX-escaped>\n]
+ *	checksum=sha256:<hex>\n copy=<n>\n [path=<path, %XX-escaped>\n]
  *	SCOUTFS-HSM-DIR1<trailer length: 15 hex digits>\n
  *
  * Data first means a range read is a pread at the same offset and the
@@ -55,6 +65,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -134,8 +146,21 @@ static bool dir_location_is_valid(const char *loc)
 	return true;
 }
 
-static void dir_location(const struct hsm_object_info *info, char *loc,
-			 size_t len)
+/* 64 random bits that make one put's name its own. */
+static int dir_put_token(uint64_t *token)
+{
+	ssize_t n;
+
+	do {
+		n = getrandom(token, sizeof(*token), 0);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return n == (ssize_t)sizeof(*token) ? 0 : -EIO;
+}
+
+static void dir_location(const struct hsm_object_info *info, uint64_t token,
+			 char *loc, size_t len)
 {
 	struct hsm_checksum hash;
 	char key[128];
@@ -144,9 +169,10 @@ static void dir_location(const struct hsm_object_info *info, char *loc,
 	n = snprintf(key, sizeof(key), "%s/%" PRIu64 "/%" PRIu64, info->fsid,
 		     info->ino, info->data_version);
 	hsm_checksum_buf(key, (size_t)n, &hash);
-	snprintf(loc, len, "%02x/%02x/%s-%016" PRIx64 "-%016" PRIx64,
-		 hash.bytes[0], hash.bytes[1], info->fsid, info->ino,
-		 info->data_version);
+	snprintf(loc, len, "%02x/%02x/%s-%016" PRIx64 "-%016" PRIx64
+		 "-%08x-%016" PRIx64, hash.bytes[0], hash.bytes[1],
+		 info->fsid, info->ino, info->data_version, info->copy_num,
+		 token);
 }
 
 static int dir_full_path(struct dir_backend *db, const char *loc, char *path,
@@ -270,9 +296,10 @@ static int dir_format_trailer(const struct hsm_object_info *info,
 	w = snprintf(out, cap,
 		     DIR_OBJECT_MAGIC_LINE "\n"
 		     "fsid=%s\nino=%" PRIu64 "\ndata_version=%" PRIu64 "\n"
-		     "size=%" PRIu64 "\nmtime=%" PRId64 "\nchecksum=%s\n",
+		     "size=%" PRIu64 "\nmtime=%" PRId64 "\nchecksum=%s\n"
+		     "copy=%u\n",
 		     info->fsid, info->ino, info->data_version, bytes,
-		     info->mtime_sec, sum_text);
+		     info->mtime_sec, sum_text, info->copy_num);
 	if (w < 0 || (size_t)w >= cap)
 		return -ENAMETOOLONG;
 	n = (size_t)w;
@@ -346,6 +373,14 @@ static int dir_parse_trailer(char *buf, struct dir_trailer *tr)
 		} else if (!strcmp(line, "checksum")) {
 			ret = hsm_checksum_from_text(val, &tr->checksum);
 			seen |= 32;
+		} else if (!strcmp(line, "copy")) {
+			uint64_t copy;
+
+			/* optional: copies written before it have none */
+			ret = dir_parse_u64(val, &copy);
+			if (!ret && copy > UINT_MAX)
+				ret = -EINVAL;
+			tr->info.copy_num = (unsigned int)copy;
 		}
 		/* unknown keys (path, later additions) are skipped */
 		if (ret)
@@ -470,6 +505,51 @@ out:
 	return ret;
 }
 
+/*
+ * Move the finished temporary file to a final name that no other file
+ * has: never replace one (a name drawn twice gets a new token).  Without
+ * RENAME_NOREPLACE (NFS) a hard link does the same; a filesystem with
+ * neither gets a plain rename, where 64 random bits have to do.
+ */
+static int dir_place(struct dir_backend *db, const struct hsm_object_info *info,
+		     const char *tmp, char *loc, char *path)
+{
+	unsigned int tries;
+	uint64_t token;
+	int ret;
+
+	for (tries = 0; tries < 8; tries++) {
+		if (tries) {
+			ret = dir_put_token(&token);
+			if (ret)
+				return dir_errno(db, ret, "random name for", tmp);
+			dir_location(info, token, loc, HSM_LOCATION_MAX);
+			ret = dir_full_path(db, loc, path, PATH_MAX);
+			if (ret)
+				return ret;
+		}
+		if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path,
+			      RENAME_NOREPLACE) == 0)
+			return 0;
+		if (errno == EEXIST)
+			continue;
+		if (errno != EINVAL && errno != ENOSYS)
+			return dir_errno(db, -errno, "rename into place", path);
+		if (link(tmp, path) == 0) {
+			unlink(tmp);
+			return 0;
+		}
+		if (errno == EEXIST)
+			continue;
+		if (errno != EPERM && errno != EOPNOTSUPP)
+			return dir_errno(db, -errno, "link into place", path);
+		if (rename(tmp, path))
+			return dir_errno(db, -errno, "rename into place", path);
+		return 0;
+	}
+	return dir_errno(db, -EEXIST, "rename into place", path);
+}
+
 static int dir_put(struct hsm_backend *be, const struct hsm_object_info *info,
 		   hsm_read_fn reader, void *reader_arg,
 		   struct hsm_put_result *res)
@@ -484,6 +564,7 @@ static int dir_put(struct hsm_backend *be, const struct hsm_object_info *info,
 	size_t trailer_len = 0;
 	uint64_t bytes = 0;
 	struct hsm_checksum sum;
+	uint64_t token;
 	int fd = -1;
 	int ret;
 
@@ -493,7 +574,12 @@ static int dir_put(struct hsm_backend *be, const struct hsm_object_info *info,
 		return hsm_backend_set_error(be, -EINVAL,
 					     "dir: put ino %" PRIu64 ": fsid '%.32s' is not hex",
 					     info->ino, info->fsid);
-	dir_location(info, loc, sizeof(loc));
+	ret = dir_put_token(&token);
+	if (ret)
+		return hsm_backend_set_error(be, ret,
+					     "dir: put ino %" PRIu64 ": no random name: %s",
+					     info->ino, strerror(-ret));
+	dir_location(info, token, loc, sizeof(loc));
 	ret = dir_full_path(db, loc, path, sizeof(path));
 	if (ret)
 		return ret;
@@ -553,10 +639,9 @@ static int dir_put(struct hsm_backend *be, const struct hsm_object_info *info,
 		goto fail;
 	}
 	fd = -1;
-	if (rename(tmp, path)) {
-		ret = dir_errno(db, -errno, "rename into place", path);
+	ret = dir_place(db, info, tmp, loc, path);
+	if (ret)
 		goto fail;
-	}
 	/* only now is the new name durable; an error here is an error */
 	ret = dir_fsync_path(dir2);
 	if (ret) {
@@ -731,6 +816,112 @@ static int dir_del(struct hsm_backend *be, const char *location)
 	return 0;
 }
 
+static bool dir_is_fan_name(const char *name)
+{
+	return strlen(name) == 2 && dir_is_hex(name, 2);
+}
+
+/* Data bytes of the copy at path; its file size when it is damaged. */
+static uint64_t dir_list_bytes(struct dir_backend *db, const char *path,
+			       const struct stat *st)
+{
+	struct dir_trailer tr;
+	uint64_t bytes = (uint64_t)st->st_size;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return bytes;
+	if (dir_read_trailer(db, fd, path, &tr) == 0)
+		bytes = tr.info.size;
+	else
+		db->be.error[0] = '\0';	/* listed anyway: not our failure */
+	close(fd);
+	return bytes;
+}
+
+/* The copies in one "<root>/hh/hh" directory. */
+static int dir_list_leaf(struct dir_backend *db, const char *rel,
+			 const char *prefix, hsm_list_fn fn, void *arg)
+{
+	char loc[HSM_LOCATION_MAX];
+	char path[PATH_MAX];
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int ret = 0;
+
+	if (dir_full_path(db, rel, path, sizeof(path)))
+		return -ENAMETOOLONG;
+	d = opendir(path);
+	if (!d)
+		return errno == ENOENT ? 0 : dir_errno(db, -errno, "list", path);
+	while (!ret && (errno = 0, de = readdir(d))) {
+		int n = snprintf(loc, sizeof(loc), "%s/%s", rel, de->d_name);
+
+		/* dot-files are unfinished puts, never copies */
+		if (n < 0 || (size_t)n >= sizeof(loc) ||
+		    !dir_location_is_valid(loc) ||
+		    strncmp(loc, prefix, strlen(prefix)) != 0)
+			continue;
+		if (dir_full_path(db, loc, path, sizeof(path)) ||
+		    lstat(path, &st) || !S_ISREG(st.st_mode))
+			continue;
+		ret = fn(arg, loc, dir_list_bytes(db, path, &st));
+	}
+	if (!ret && errno)
+		ret = dir_errno(db, -errno, "list", rel);
+	closedir(d);
+	return ret;
+}
+
+/*
+ * Every final name below the root, whoever points at it: walk the two
+ * fan-out levels.  Order is the directories' order, not sorted.
+ */
+static int dir_list(struct hsm_backend *be, const char *prefix,
+		    hsm_list_fn fn, void *arg)
+{
+	struct dir_backend *db = to_dir(be);
+	char rel[8];
+	char path[PATH_MAX];
+	struct dirent *top;
+	struct dirent *mid;
+	DIR *d1;
+	DIR *d2;
+	int ret = 0;
+
+	be->error[0] = '\0';
+	if (!prefix)
+		prefix = "";
+	d1 = opendir(db->root);
+	if (!d1)
+		return dir_errno(db, -errno, "list", db->root);
+	while (!ret && (top = readdir(d1))) {
+		if (!dir_is_fan_name(top->d_name) ||
+		    strncmp(top->d_name, prefix,
+			    strlen(prefix) < 2 ? strlen(prefix) : 2) != 0)
+			continue;
+		if (dir_full_path(db, top->d_name, path, sizeof(path)))
+			continue;
+		d2 = opendir(path);
+		if (!d2)
+			continue;
+		while (!ret && (mid = readdir(d2))) {
+			if (!dir_is_fan_name(mid->d_name))
+				continue;
+			snprintf(rel, sizeof(rel), "%s/%s", top->d_name,
+				 mid->d_name);
+			if (strncmp(rel, prefix, strlen(prefix) < 5 ?
+				    strlen(prefix) : 5) != 0)
+				continue;
+			ret = dir_list_leaf(db, rel, prefix, fn, arg);
+		}
+		closedir(d2);
+	}
+	closedir(d1);
+	return ret;
+}
+
 static void dir_destroy(struct hsm_backend *be)
 {
 	free(to_dir(be));
@@ -743,6 +934,7 @@ static const struct hsm_backend_ops dir_ops = {
 	.del = dir_del,
 	.stat = dir_stat,
 	.verify = dir_verify,
+	.list = dir_list,
 	.destroy = dir_destroy,
 };
 

@@ -14,7 +14,9 @@
  *
  * A backend is used by one thread at a time (like every hsm_backend); put()
  * runs its own worker threads internally to send multipart parts in
- * parallel.
+ * parallel, and hsm_s3_put_batch() / hsm_s3_get_batch() keep several
+ * objects in flight at once (parallel_objects), so that small objects do
+ * not go one at a time.
  */
 #ifndef SCOUTFS_HSM_BACKEND_S3_H
 #define SCOUTFS_HSM_BACKEND_S3_H
@@ -26,12 +28,21 @@
 #include "backend.h"
 
 #define HSM_S3_DEFAULT_REGION "us-east-1"
-#define HSM_S3_DEFAULT_MULTIPART_THRESHOLD (64ULL << 20)
+/*
+ * 128 MiB: below it one PUT (buffered whole, checksum in the metadata,
+ * 1 request); from it multipart (4 + parts requests, and servers such
+ * as s3rver copy the parts into the object again at completion).  With
+ * batches keeping several objects in flight, parallel parts matter only
+ * for the largest files.
+ */
+#define HSM_S3_DEFAULT_MULTIPART_THRESHOLD (128ULL << 20)
 #define HSM_S3_DEFAULT_PART_SIZE (16ULL << 20)
 /* S3 numbers parts 1..10000; bigger streams need bigger parts. */
 #define HSM_S3_MAX_PARTS 10000
 #define HSM_S3_DEFAULT_PARALLEL_PARTS 4
 #define HSM_S3_MAX_PARALLEL_PARTS 64
+#define HSM_S3_DEFAULT_PARALLEL_OBJECTS 4
+#define HSM_S3_MAX_PARALLEL_OBJECTS 64
 #define HSM_S3_DEFAULT_RETRIES 5
 #define HSM_S3_DEFAULT_RETRY_BASE_MS 200
 #define HSM_S3_DEFAULT_RETRY_MAX_MS 20000
@@ -41,6 +52,30 @@
 #define HSM_S3_DEFAULT_LIST_PAGE_KEYS 1000
 /* Temporary credentials are renewed this long before they expire. */
 #define HSM_S3_DEFAULT_CREDENTIAL_REFRESH_S 300
+/* Days a restored copy of a cold object stays readable. */
+#define HSM_S3_DEFAULT_RESTORE_DAYS 7
+#define HSM_S3_STORAGE_CLASS_MAX 64
+
+enum hsm_s3_addressing {
+	/*
+	 * The default: virtual-host style, except for endpoints that cannot
+	 * have bucket sub-domains: an IP address or "localhost" (moto,
+	 * s3rver, MinIO on loopback), and buckets that are no DNS name
+	 * (upper case, '_', or '.' over https, where the certificate would
+	 * not match).
+	 */
+	HSM_S3_ADDRESSING_AUTO = 0,
+	/* http://bucket.host/key: AWS's style; path style is deprecated there. */
+	HSM_S3_ADDRESSING_VIRTUAL_HOST,
+	/* http://host/bucket/key: MinIO, Ceph and most local servers. */
+	HSM_S3_ADDRESSING_PATH,
+};
+
+enum hsm_s3_sse {
+	HSM_S3_SSE_NONE = 0,
+	HSM_S3_SSE_S3,		/* x-amz-server-side-encryption: AES256 */
+	HSM_S3_SSE_KMS,		/* ...: aws:kms (+ key id) */
+};
 
 struct hsm_s3_config {
 	/*
@@ -52,11 +87,15 @@ struct hsm_s3_config {
 	/* NULL: $AWS_REGION, else $AWS_DEFAULT_REGION, else us-east-1. */
 	const char *region;
 	const char *bucket;
+	/* How the bucket is named in a request's URL (hsm_s3_addressing). */
+	enum hsm_s3_addressing addressing;
 	/*
-	 * true: http://host/bucket/key (MinIO, Ceph, most local servers);
-	 * false: http://bucket.host/key (AWS virtual-hosted style).
+	 * Server-side encryption of every object put() writes (signed
+	 * x-amz-server-side-encryption headers): none, SSE-S3 (AES256) or
+	 * SSE-KMS with sse_kms_key_id (NULL: the account's default key).
 	 */
-	bool path_style;
+	enum hsm_s3_sse sse;
+	const char *sse_kms_key_id;
 
 	/*
 	 * Credentials: when access_key and secret_key are both set they are
@@ -72,7 +111,11 @@ struct hsm_s3_config {
 	/* Prepended to every key put() creates, e.g. "scoutfs/archive/". */
 	const char *key_prefix;
 
-	/* Streams of at least this many bytes go up as multipart uploads. */
+	/*
+	 * Streams of at least this many bytes go up as multipart uploads;
+	 * smaller ones are held in memory whole (a batch: up to
+	 * parallel_objects of them at once).
+	 */
 	uint64_t multipart_threshold;
 	/*
 	 * Bytes per part.  AWS wants at least 5 MiB (except the last part);
@@ -83,6 +126,12 @@ struct hsm_s3_config {
 	uint64_t part_size;
 	/* Parts in flight at once; memory used is parallel_parts * part_size. */
 	unsigned int parallel_parts;
+	/*
+	 * Objects in flight at once in a batch (hsm_s3_put_batch()), each
+	 * with its own connection; a batch of multipart puts may hold
+	 * parallel_objects * parallel_parts * part_size bytes.
+	 */
+	unsigned int parallel_objects;
 
 	/* Attempts after the first for a request that failed transiently. */
 	unsigned int retries;
@@ -98,6 +147,21 @@ struct hsm_s3_config {
 	unsigned int credential_refresh_s;
 	/* Keys asked for per ListObjectsV2 page, 1..1000. */
 	unsigned int list_page_keys;
+
+	/*
+	 * Storage class of every object put() writes ("STANDARD_IA",
+	 * "GLACIER", "DEEP_ARCHIVE"...; NULL: the bucket's default,
+	 * STANDARD).  Sidecars stay STANDARD, so a cold copy's checksum can
+	 * always be read.
+	 */
+	const char *storage_class;
+	/*
+	 * Reading a cold (GLACIER, DEEP_ARCHIVE) object that is not restored
+	 * asks S3 to restore it for restore_days (0: the default) at
+	 * restore_tier ("Standard", "Bulk", "Expedited"; NULL: Standard).
+	 */
+	unsigned int restore_days;
+	const char *restore_tier;
 };
 
 /* Defaults for everything; endpoint and bucket stay NULL. */
@@ -111,6 +175,89 @@ void hsm_s3_config_init(struct hsm_s3_config *cfg);
  */
 int hsm_s3_backend_create(const struct hsm_s3_config *cfg,
 			  struct hsm_backend **out, char *err, size_t err_len);
+
+/* ---- batches ---- */
+
+struct hsm_s3_put_item {
+	/* set by the caller */
+	const struct hsm_object_info *info;
+	hsm_read_fn reader;
+	void *reader_arg;
+	/* storage class of this copy; NULL: the backend's storage_class */
+	const char *storage_class;
+	/* results: ret 0 and res, or a negative errno and error */
+	int ret;
+	struct hsm_put_result res;
+	char error[HSM_ERROR_MAX];
+};
+
+/*
+ * put() each item, up to parallel_objects at once, each on its own
+ * connection (multipart items also send their parts in parallel).  Each
+ * item's reader is called from one thread, but not necessarily the
+ * caller's, and readers of different items run concurrently.  Every item
+ * is tried whatever the others do; returns 0 when all succeeded, else
+ * the first failed item's errno with its error as the backend's.
+ */
+int hsm_s3_put_batch(struct hsm_backend *be, struct hsm_s3_put_item *items,
+		     size_t nr);
+
+struct hsm_s3_get_item {
+	/* set by the caller: as backend.h get() */
+	const char *location;
+	uint64_t offset;
+	uint64_t length;
+	hsm_write_fn writer;
+	void *writer_arg;
+	/* results */
+	int ret;
+	char error[HSM_ERROR_MAX];
+};
+
+/* get() each item, up to parallel_objects at once, as hsm_s3_put_batch(). */
+int hsm_s3_get_batch(struct hsm_backend *be, struct hsm_s3_get_item *items,
+		     size_t nr);
+
+/* ---- cold storage classes ---- */
+
+/*
+ * get() and verify() of a copy in a cold storage class that has not been
+ * restored return -EINPROGRESS after asking S3 to restore it
+ * (RestoreObject), or after finding a restore already under way: "slow
+ * copy, try again later", not a failure of the copy.  A stager that has
+ * a warm copy elsewhere reads that one; otherwise it waits with
+ * hsm_s3_restore_wait() and reads again.
+ */
+enum hsm_s3_restore_state {
+	HSM_S3_WARM = 0,	/* readable now (a warm class, or restored) */
+	HSM_S3_COLD,		/* archived, no restore asked for */
+	HSM_S3_RESTORING,	/* a restore is under way */
+};
+
+struct hsm_s3_object_state {
+	char storage_class[HSM_S3_STORAGE_CLASS_MAX];	/* "STANDARD"... */
+	enum hsm_s3_restore_state restore;
+	int64_t restore_expiry;	/* restored until (epoch s), 0: unknown */
+};
+
+/* Storage class and restore state of a copy (a HEAD). 0 or -errno. */
+int hsm_s3_object_state(struct hsm_backend *be, const char *location,
+			struct hsm_s3_object_state *st);
+
+/*
+ * Ask for a restore of a cold copy (RestoreObject): 0 when the copy is
+ * readable already, -EINPROGRESS when a restore was asked for or is under
+ * way, another -errno on failure.
+ */
+int hsm_s3_restore(struct hsm_backend *be, const char *location);
+
+/*
+ * Wait until a copy is readable: restore it if it is cold, then look
+ * every poll_s seconds.  0 once it is readable, -ETIMEDOUT after
+ * timeout_s seconds still restoring, another -errno on failure.
+ */
+int hsm_s3_restore_wait(struct hsm_backend *be, const char *location,
+			unsigned int timeout_s, unsigned int poll_s);
 
 /* ---- credential and region resolution (exposed for tests) ---- */
 

@@ -38,34 +38,59 @@
  * segment ends (variable block mode).
  *
  * Durability rule (data safety: nothing is released until a verified
- * copy exists, so nothing may be recorded before its bytes are durable):
- *   HSM_TAPE_SYNC_EACH_PUT (default, what the generic put() contract
- *     promises): before put() returns 0 its DATA and SEAL entries are
- *     written out and synced (fdatasync, or MTWEOF 0 which makes a drive
- *     write its buffer to the medium); the caller may record the copy.
- *   HSM_TAPE_SYNC_ON_FLUSH (streaming speed on tape): put() returns a
- *     pending location.  The caller must call hsm_tape_flush() and only
- *     record the pending copies once it returns 0; if it fails, all puts
- *     since the previous successful flush are void and must be redone
- *     (the bytes may be on the volume, but nothing refers to them).
- * A segment closing by itself (size limit, volume change, a read on the
- * single drive) makes pending puts durable early, which is harmless.  A
- * crash leaves the open segment without its end-of-archive blocks; it
- * stays readable up to its last complete entry, and the next writer
- * starts a new segment after it.  A DATA entry without its SEAL is never
- * a valid copy.
+ * copy exists, so nothing may be counted before its bytes are durable):
+ *   HSM_TAPE_SYNC_ON_SEGMENT (default): nothing is flushed per file, so
+ *     an LTO drive keeps streaming instead of stopping to empty its
+ *     buffer after every small file (shoe-shining).  put() returns a
+ *     pending location, kept on the segment's pending list.  When the
+ *     segment ends (its end-of-archive blocks and file mark written, the
+ *     file fsynced) every pending copy is reported committed through the
+ *     commit callback, and committed() says 1; if ending it failed they
+ *     are reported with the error, the segment is remembered as lost and
+ *     committed() returns that error for its copies.  A segment is ended
+ *     when the next put would take it past segment_bytes (never inside
+ *     the put that returned the location, so the callback always comes
+ *     after the caller knows the location), by hsm_tape_flush(), by a
+ *     volume change, by a read on the single drive, and by destroy.
+ *   HSM_TAPE_SYNC_EACH_PUT: before put() returns 0 its DATA and SEAL
+ *     entries are written out and synced (fdatasync, or MTWEOF 0 which
+ *     makes a drive write its buffer to the medium).  Slow on tape.
+ * committed() only knows what this instance wrote: a location of another
+ * (an agent before a restart) is not pending here and gets 1; the
+ * catalog verifies such copies by reading them at start-up.  A crash
+ * leaves the open segment without its end-of-archive blocks; it stays
+ * readable up to its last complete entry, and the next writer starts a
+ * new segment after it.  A DATA entry without its SEAL is never a valid
+ * copy.
  *
- * Reading.  get()/stat()/verify() position at the location's segment and
- * offset, which is the DATA entry's header, and let libarchive read from
- * there; a whole read is checked against the SEAL's checksum (-EBADMSG
- * after the writer has seen the bytes, as backend.h requires).  A range
- * read streams through the data before the range (a tape cannot do
- * better; a file-backed volume could, but keeps the one code path).
+ * Positions.  put() records in each location the block address of the
+ * tape block its DATA entry starts in and the bytes before it there
+ * (tape_volume_write_position(): MTIOCPOS once per segment plus the
+ * blocks written since; file-backed volumes emulate the addresses).
+ *
+ * Reading.  get()/stat()/verify() locate the copy by that address
+ * (MTSEEK), or for locations without one (older agents) space to the
+ * segment and read through to the offset, and let libarchive read from
+ * the DATA entry's header; a whole read is checked against the SEAL's
+ * checksum (-EBADMSG after the writer has seen the bytes, as backend.h
+ * requires).  A range read streams through the data before the range.
  * hsm_tape_recall_batch() sorts its locations by (volume, segment,
  * offset) and reads each segment once, front to back, skipping the
- * entries nobody asked for (lseek on files, read-through on tape).
- * Before using a volume its label segment is read and compared, so a
- * wrong volume in the drive or a renamed directory is refused.
+ * entries nobody asked for (lseek on files, read-through on tape) and
+ * locating again past gaps bigger than TAPE_READ_THROUGH_MAX.
+ * hsm_tape_order() gives the same order to callers that recall one copy
+ * at a time, the volume in the drive first.  Before using a volume its
+ * label segment is read and compared, so a wrong volume in the drive or
+ * a renamed directory is refused: on a device after every load, on a
+ * file-backed volume when it was not the last one read or its directory
+ * changed (another inode).  Reading the file-backed volume being appended
+ * to ends its open segment first, as the single drive must.
+ *
+ * Changer.  With one configured, the volume is got into the drive by
+ * barcode from the library's inventory (tape_changer.c), the tape in the
+ * drive rewound and ejected (MTOFFL) before it is unloaded.  File-backed
+ * volumes can sit behind a changer too (an emulated library for tests):
+ * the changer moves, the files are the media.
  *
  * del() cannot free space on tape: it only checks that the copy exists.
  * Space comes back when every copy on a volume is deleted in the catalog
@@ -80,6 +105,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -88,6 +114,8 @@
 #include "tape_volume.h"
 
 #define TAPE_AUTO_LABEL_DIGITS 6
+/* batch recall: gaps in a segment up to this are read through */
+#define TAPE_READ_THROUGH_MAX (64ULL * 1024 * 1024)
 
 /* A volume this backend may append to, from the configuration. */
 struct tape_volume_slot {
@@ -113,6 +141,14 @@ struct hsm_tape {
 	char mtx_path[PATH_MAX];
 	char changer_device[PATH_MAX];
 	struct hsm_tape_changer_config changer;
+	struct hsm_tape_sim sim;
+	struct tape_sim_drive sim_drive;	/* file-backed with sim timing */
+	unsigned int ready_timeout_ms;
+
+	/* file-backed: the last volume whose label a read checked */
+	char checked_label[TAPE_LABEL_MAX + 1];
+	dev_t checked_dev;
+	ino_t checked_ino;
 
 	struct tape_volume_slot *slots;
 	size_t nr_slots;
@@ -122,6 +158,7 @@ struct hsm_tape {
 	struct tape_volume vol;
 	bool is_vol_open;
 	char loaded_label[TAPE_LABEL_MAX + 1];	/* device: "" unknown */
+	char mounted_label[TAPE_LABEL_MAX + 1];	/* changer put it in the drive */
 
 	/* the open segment, when ar != NULL */
 	struct archive *ar;
@@ -134,8 +171,26 @@ struct hsm_tape {
 	char *wbuf;			/* bytes [seg_written, seg_pos) */
 	size_t wbuf_len;
 
-	size_t nr_pending;		/* puts not durable yet */
+	uint64_t seg_durable;		/* open segment bytes synced (EACH_PUT) */
+
+	/* puts of the open segment not durable yet, in put order */
+	struct tape_location *pending;
+	size_t nr_pending;
+	size_t pending_cap;
 	int pending_error;		/* some pending put was lost */
+	hsm_tape_commit_fn commit_fn;
+	void *commit_arg;
+
+	/* segments that could not be ended: copies from offset on are void */
+	struct tape_lost_segment {
+		char label[TAPE_LABEL_MAX + 1];
+		uint64_t segment;
+		uint64_t from_offset;
+		int error;
+	} *lost;
+	size_t nr_lost;
+
+	struct hsm_tape_stats stats;
 
 	char *iobuf;			/* block_size: put's reader */
 };
@@ -222,6 +277,7 @@ static int tape_segment_open(struct hsm_tape *tape)
 		return ret;
 	tape->seg_pos = 0;
 	tape->seg_written = 0;
+	tape->seg_durable = 0;
 	tape->seg_entries = 0;
 	tape->seg_error = 0;
 	tape->wbuf_len = 0;
@@ -252,11 +308,55 @@ static void tape_segment_discard_writer(struct hsm_tape *tape)
 	tape->wbuf_len = 0;
 }
 
-/* Pending puts were lost: remember for the next flush. */
-static void tape_pending_lost(struct hsm_tape *tape, int err)
+/*
+ * The open segment ended (err 0) or could not be ended: report every
+ * pending put of it, and remember a lost segment for committed().
+ */
+static void tape_pending_settle(struct hsm_tape *tape, int err)
 {
-	if (tape->nr_pending && !tape->pending_error)
+	char text[HSM_LOCATION_MAX];
+	struct tape_lost_segment *lost;
+	size_t i;
+
+	if (err && tape->nr_pending && !tape->pending_error)
 		tape->pending_error = err;
+	if (err && tape->is_vol_open) {
+		lost = realloc(tape->lost, (tape->nr_lost + 1) * sizeof(*lost));
+		if (lost) {
+			tape->lost = lost;
+			lost += tape->nr_lost++;
+			snprintf(lost->label, sizeof(lost->label), "%s",
+				 tape->vol.label);
+			lost->segment = tape->seg;
+			lost->from_offset = tape->seg_durable;
+			lost->error = err;
+		}
+	}
+	for (i = 0; i < tape->nr_pending; i++) {
+		if (!tape->commit_fn ||
+		    tape_location_format(&tape->pending[i], text, sizeof(text)))
+			continue;
+		tape->commit_fn(tape->commit_arg, text, err);
+	}
+	tape->nr_pending = 0;
+}
+
+static int tape_pending_add(struct hsm_tape *tape,
+			    const struct tape_location *loc)
+{
+	struct tape_location *p;
+	size_t cap;
+
+	if (tape->nr_pending == tape->pending_cap) {
+		cap = tape->pending_cap ? tape->pending_cap * 2 : 64;
+		p = realloc(tape->pending, cap * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		tape->pending = p;
+		tape->pending_cap = cap;
+	}
+	tape->pending[tape->nr_pending++] = *loc;
+	return 0;
 }
 
 /* Finish the open segment durably: end-of-archive blocks and a file mark. */
@@ -275,10 +375,7 @@ static int tape_segment_close(struct hsm_tape *tape)
 		ret = tape_volume_end_segment(&tape->vol, UINT64_MAX);
 	else
 		tape_volume_end_segment(&tape->vol, UINT64_MAX);
-	if (ret)
-		tape_pending_lost(tape, ret);
-	else
-		tape->nr_pending = 0;
+	tape_pending_settle(tape, ret);
 	return ret;
 }
 
@@ -290,10 +387,8 @@ static int tape_segment_sync(struct hsm_tape *tape)
 	ret = tape_segment_drain(tape, tape->seg_pos);
 	if (!ret)
 		ret = tape_volume_sync(&tape->vol);
-	if (ret)
-		tape_pending_lost(tape, ret);
-	else
-		tape->nr_pending = 0;
+	if (!ret)
+		tape->seg_durable = tape->seg_pos;
 	return ret;
 }
 
@@ -329,10 +424,7 @@ static void tape_segment_tear(struct hsm_tape *tape, uint64_t entry_start,
 		/* a file is cut back to entry_start; a tape keeps the tail */
 		ret = tape_volume_end_segment(&tape->vol, entry_start);
 	}
-	if (ret)
-		tape_pending_lost(tape, ret);
-	else
-		tape->nr_pending = 0;
+	tape_pending_settle(tape, ret);
 
 	if (err == -ENOSPC && tape->is_vol_open) {
 		tape->slots[tape->cur_slot].is_full = true;
@@ -361,6 +453,9 @@ struct tape_reader {
 static int tape_reader_open(struct tape_reader *rd, struct hsm_tape *tape,
 			    struct tape_volume *vol, uint64_t segment,
 			    uint64_t offset);
+static int tape_reader_open_at(struct tape_reader *rd, struct hsm_tape *tape,
+			       struct tape_volume *vol,
+			       const struct tape_location *loc);
 static void tape_reader_close(struct tape_reader *rd);
 static int tape_reader_next(struct tape_reader *rd,
 			    struct tape_entry_meta *meta, uint64_t *pos);
@@ -472,24 +567,42 @@ static const struct tape_volume_slot *tape_find_slot(struct hsm_tape *tape,
 	return NULL;
 }
 
-static int tape_run_changer(struct hsm_tape *tape, enum hsm_tape_changer_op op,
-			    const char *label)
+/* Before the changer takes the tape out of our drive: rewind, eject. */
+static int tape_before_unload(void *arg)
+{
+	struct hsm_tape *tape = arg;
+
+	if (!tape->is_device)
+		return 0;
+	if (tape->is_vol_open) {
+		tape->is_vol_open = false;
+		return tape_volume_eject(&tape->vol);
+	}
+	/* a tape we did not open (left from before, or refused) */
+	return tape_volume_eject_device(&tape->be, tape->device);
+}
+
+/*
+ * Get the volume into the drive with the changer, found by barcode in
+ * the library's inventory; nothing moves when it is there already.
+ */
+static int tape_changer_mount(struct hsm_tape *tape, const char *label)
 {
 	const struct tape_volume_slot *slot = tape_find_slot(tape, label);
-	struct hsm_tape_changer_cmd cmd;
+	bool moved = false;
 	int ret;
 
-	if (!slot)
-		return hsm_backend_set_error(&tape->be, -ENOENT,
-			"tape: changer: no slot configured for volume %s",
-			label);
-	ret = hsm_tape_changer_build(&tape->changer, op, slot->changer_slot,
-				     &cmd);
-	if (ret)
-		return hsm_backend_set_error(&tape->be, ret,
-			"tape: changer: bad configuration for volume %s",
-			label);
-	return hsm_tape_changer_run(&tape->be, &cmd);
+	ret = hsm_tape_changer_load_label(&tape->be, &tape->changer, label,
+					  slot ? slot->changer_slot : 0,
+					  tape_before_unload, tape, &moved);
+	if (moved)
+		tape->stats.loads++;
+	if (!ret)
+		snprintf(tape->mounted_label, sizeof(tape->mounted_label),
+			 "%s", label);
+	else
+		tape->mounted_label[0] = '\0';
+	return ret;
 }
 
 /*
@@ -504,38 +617,36 @@ static int tape_load_device_volume(struct hsm_tape *tape, const char *label,
 	if (tape->is_vol_open && strcmp(tape->vol.label, label) == 0)
 		return 0;
 	tape_segment_close(tape);
-	if (tape->is_vol_open) {
-		tape_volume_close(&tape->vol);
-		tape->is_vol_open = false;
-	}
 
 	if (tape->has_changer) {
+		/* the inventory says what is in the drive, not our memory */
+		ret = tape_changer_mount(tape, label);
+		if (ret)
+			return ret;
+		if (tape->is_vol_open) {	/* not moved: the same tape */
+			tape_volume_close(&tape->vol);
+			tape->is_vol_open = false;
+		}
+	} else {
+		if (tape->is_vol_open) {
+			tape_volume_close(&tape->vol);
+			tape->is_vol_open = false;
+		}
 		if (tape->loaded_label[0] &&
-		    strcmp(tape->loaded_label, label) != 0) {
-			ret = tape_run_changer(tape, HSM_TAPE_CHANGER_UNLOAD,
-					       tape->loaded_label);
-			if (ret)
-				return ret;
-			tape->loaded_label[0] = '\0';
-		}
-		if (!tape->loaded_label[0]) {
-			ret = tape_run_changer(tape, HSM_TAPE_CHANGER_LOAD,
-					       label);
-			if (ret)
-				return ret;
-		}
-	} else if (tape->loaded_label[0] &&
-		   strcmp(tape->loaded_label, label) != 0) {
-		return hsm_backend_set_error(&tape->be, -ENOMEDIUM,
-			"tape: volume %s needed but %s is in %s and no changer is configured",
-			label, tape->loaded_label, tape->device);
+		    strcmp(tape->loaded_label, label) != 0)
+			return hsm_backend_set_error(&tape->be, -ENOMEDIUM,
+				"tape: volume %s needed but %s is in %s and no changer is configured",
+				label, tape->loaded_label, tape->device);
 	}
 
 	ret = tape_volume_open_device(&tape->vol, &tape->be, tape->device,
-				      label, 0, tape->block_size);
+				      label, 0, tape->block_size,
+				      tape->ready_timeout_ms);
+	tape->vol.stats = &tape->stats;
 	if (ret)
 		return ret;
 	tape->is_vol_open = true;
+	/* the label after every load: a wrong barcode never gets written */
 	ret = tape_check_label(tape, &tape->vol, may_label);
 	if (ret) {
 		tape_volume_close(&tape->vol);
@@ -553,10 +664,19 @@ static int tape_open_append_volume(struct hsm_tape *tape,
 
 	if (tape->is_device)
 		return tape_load_device_volume(tape, slot->label, true);
+	/* file-backed behind a changer (an emulated library): mount it */
+	if (tape->has_changer && strcmp(tape->mounted_label, slot->label)) {
+		ret = tape_changer_mount(tape, slot->label);
+		if (ret)
+			return ret;
+	}
 
 	ret = tape_volume_open_dir(&tape->vol, &tape->be, tape->volume_dir,
 				   slot->label, slot->capacity,
 				   tape->block_size, true);
+	tape->vol.stats = &tape->stats;
+	tape->vol.sim = &tape->sim;
+	tape->vol.drive = &tape->sim_drive;
 	if (ret)
 		return ret;
 	tape->is_vol_open = true;
@@ -655,8 +775,11 @@ static int tape_prepare_segment(struct hsm_tape *tape,
 			if (ret)
 				return ret;
 		}
+		/* bytes still buffered for the open segment count too */
 		if (!tape->vol.capacity ||
-		    tape->vol.used + bytes <= tape->vol.capacity)
+		    tape->vol.used + bytes + (tape->ar ? tape->seg_pos -
+					      tape->seg_written : 0) <=
+		    tape->vol.capacity)
 			break;
 		if (bytes + tape_label_bytes_bound() > tape->vol.capacity)
 			return hsm_backend_set_error(&tape->be, -EFBIG,
@@ -783,6 +906,11 @@ static int tape_put(struct hsm_backend *be, const struct hsm_object_info *info,
 		return ret;
 
 	entry_start = tape->seg_pos;
+	memset(&loc, 0, sizeof(loc));
+	/* the block the entry starts in is the next one the volume gets */
+	loc.has_block = tape_volume_write_position(&tape->vol, entry_start,
+						   &loc.block,
+						   &loc.block_skip) == 0;
 	ret = tape_write_file(tape, info, reader, reader_arg, entry_start,
 			      &res->checksum);
 	if (ret) {
@@ -805,12 +933,15 @@ static int tape_put(struct hsm_backend *be, const struct hsm_object_info *info,
 		return hsm_backend_set_error(be, ret, "tape: format location");
 	res->bytes = info->size;
 	tape->seg_entries++;
-	tape->nr_pending++;
 
-	if (tape->seg_pos >= tape->segment_bytes)
-		ret = tape_segment_close(tape);
-	else if (tape->durability == HSM_TAPE_SYNC_EACH_PUT)
+	/*
+	 * A full segment is ended by the next put or a flush, not here: the
+	 * commit callback must come after the caller has the location.
+	 */
+	if (tape->durability == HSM_TAPE_SYNC_EACH_PUT)
 		ret = tape_segment_sync(tape);
+	else
+		ret = tape_pending_add(tape, &loc);
 	/* not durable: the caller must not record this copy */
 	if (ret)
 		memset(res, 0, sizeof(*res));
@@ -843,6 +974,46 @@ int hsm_tape_flush(struct hsm_backend *be)
 	tape->pending_error = 0;
 	tape->nr_pending = 0;
 	return ret;
+}
+
+void hsm_tape_set_commit_fn(struct hsm_backend *be, hsm_tape_commit_fn fn,
+			    void *arg)
+{
+	struct hsm_tape *tape = tape_from_be(be);
+
+	if (tape_check_be(be))
+		return;
+	tape->commit_fn = fn;
+	tape->commit_arg = arg;
+}
+
+void hsm_tape_get_stats(struct hsm_backend *be, struct hsm_tape_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!tape_check_be(be))
+		*out = tape_from_be(be)->stats;
+}
+
+static int tape_committed(struct hsm_backend *be, const char *location)
+{
+	struct hsm_tape *tape = tape_from_be(be);
+	struct tape_location loc;
+	size_t i;
+
+	if (tape_location_parse(location, &loc))
+		return hsm_backend_set_error(be, -EINVAL,
+			"tape: not a tape location: '%s'", location);
+	for (i = 0; i < tape->nr_lost; i++)
+		if (!strcmp(tape->lost[i].label, loc.label) &&
+		    tape->lost[i].segment == loc.segment &&
+		    loc.offset >= tape->lost[i].from_offset)
+			return hsm_backend_set_error(be, tape->lost[i].error,
+				"tape: %s: its segment could not be ended (%s); put it again",
+				location, strerror(-tape->lost[i].error));
+	if (tape->ar && tape->is_vol_open &&
+	    !strcmp(tape->vol.label, loc.label) && tape->seg == loc.segment)
+		return loc.offset < tape->seg_durable ? 1 : 0;
+	return 1;
 }
 
 /*
@@ -886,9 +1057,32 @@ static int tape_reader_error(struct tape_reader *rd, const char *what)
 	return rd->error;
 }
 
+static int tape_reader_start(struct tape_reader *rd, struct hsm_tape *tape,
+			     struct tape_volume *vol, uint64_t segment,
+			     uint64_t offset, const struct tape_location *loc);
+
 static int tape_reader_open(struct tape_reader *rd, struct hsm_tape *tape,
 			    struct tape_volume *vol, uint64_t segment,
 			    uint64_t offset)
+{
+	return tape_reader_start(rd, tape, vol, segment, offset, NULL);
+}
+
+/*
+ * A reader at a copy: located by its block address when the location has
+ * one, else by spacing to its segment and reading through.
+ */
+static int tape_reader_open_at(struct tape_reader *rd, struct hsm_tape *tape,
+			       struct tape_volume *vol,
+			       const struct tape_location *loc)
+{
+	return tape_reader_start(rd, tape, vol, loc->segment, loc->offset,
+				 loc->has_block ? loc : NULL);
+}
+
+static int tape_reader_start(struct tape_reader *rd, struct hsm_tape *tape,
+			     struct tape_volume *vol, uint64_t segment,
+			     uint64_t offset, const struct tape_location *loc)
 {
 	int ret;
 
@@ -897,7 +1091,8 @@ static int tape_reader_open(struct tape_reader *rd, struct hsm_tape *tape,
 	rd->vol = vol;
 	rd->base = offset;
 	rd->segment = segment;
-	ret = tape_volume_seek(vol, segment, offset);
+	ret = loc ? tape_volume_locate(vol, loc) :
+		    tape_volume_seek(vol, segment, offset);
 	if (ret == -ENOENT)
 		return hsm_backend_set_error(&tape->be, ret,
 			"tape: volume %s: no segment %" PRIu64, vol->label,
@@ -1152,6 +1347,7 @@ static int tape_acquire_read_volume(struct hsm_tape *tape, const char *label,
 				    struct tape_volume *local,
 				    struct tape_volume **vol)
 {
+	struct stat st;
 	int ret;
 
 	if (tape->is_device) {
@@ -1161,10 +1357,48 @@ static int tape_acquire_read_volume(struct hsm_tape *tape, const char *label,
 		*vol = &tape->vol;
 		return ret;
 	}
+	/*
+	 * Reading the volume being appended: end its segment first, as the
+	 * one drive of a real library must, so the reader sees every byte
+	 * (a failure is reported to the pending puts, not to this read).
+	 */
+	if (tape->ar && tape->is_vol_open && !strcmp(tape->vol.label, label))
+		tape_segment_close(tape);
+	if (tape->has_changer && strcmp(tape->mounted_label, label)) {
+		/* the one drive moves to this volume: end any append first */
+		if (tape->is_vol_open)
+			tape_close_write_volume(tape);
+		ret = tape_changer_mount(tape, label);
+		if (ret) {
+			memset(local, 0, sizeof(*local));
+			local->fd = -1;
+			*vol = local;
+			return ret;
+		}
+	}
 	ret = tape_volume_open_dir(local, &tape->be, tape->volume_dir, label,
 				   0, tape->block_size, false);
-	if (!ret)
+	local->stats = &tape->stats;
+	local->sim = &tape->sim;
+	local->drive = &tape->sim_drive;
+	/*
+	 * The label is read once, not at every read: again only when the
+	 * directory was replaced (another inode) or another volume was
+	 * read since, as a drive reads it once per load.
+	 */
+	if (!ret && (stat(local->path, &st) < 0 ||
+		     strcmp(tape->checked_label, label) ||
+		     st.st_dev != tape->checked_dev ||
+		     st.st_ino != tape->checked_ino)) {
+		tape->checked_label[0] = '\0';
 		ret = tape_check_label(tape, local, false);
+		if (!ret && stat(local->path, &st) == 0) {
+			snprintf(tape->checked_label,
+				 sizeof(tape->checked_label), "%s", label);
+			tape->checked_dev = st.st_dev;
+			tape->checked_ino = st.st_ino;
+		}
+	}
 	if (ret)
 		tape_volume_close(local);
 	*vol = local;
@@ -1204,7 +1438,7 @@ static int tape_read_one(struct hsm_tape *tape, const char *location,
 	ret = tape_acquire_read_volume(tape, loc.label, &local, &vol);
 	if (ret)
 		return ret;
-	ret = tape_reader_open(&rd, tape, vol, loc.segment, loc.offset);
+	ret = tape_reader_open_at(&rd, tape, vol, &loc);
 	if (!ret) {
 		ret = tape_read_copy(&rd, cr);
 		tape_reader_close(&rd);
@@ -1376,8 +1610,9 @@ static void tape_recall_segment(struct hsm_tape *tape, struct tape_volume *vol,
 	size_t j;
 	int ret;
 
-	ret = tape_reader_open(&rd, tape, vol, slots[from].loc.segment,
-			       slots[from].loc.offset);
+	uint64_t end = 0;
+
+	ret = tape_reader_open_at(&rd, tape, vol, &slots[from].loc);
 	is_open = ret == 0;
 	for (i = from; i < to; i = j) {
 		for (j = i + 1; j < to && tape_same_location(&slots[i].loc,
@@ -1385,6 +1620,16 @@ static void tape_recall_segment(struct hsm_tape *tape, struct tape_volume *vol,
 			;
 		run.slots = &slots[i];
 		run.nr = j - i;
+		/* far ahead: locating is cheaper than reading through */
+		if (i > from && slots[i].loc.has_block &&
+		    slots[i].loc.offset > end + TAPE_READ_THROUGH_MAX) {
+			if (is_open)
+				tape_reader_close(&rd);
+			ret = tape_reader_open_at(&rd, tape, vol,
+						  &slots[i].loc);
+			is_open = ret == 0;
+		}
+		end = slots[i].loc.offset + slots[i].loc.length;
 		if (is_open) {
 			memset(cr, 0, sizeof(*cr));
 			cr->loc = &slots[i].loc;
@@ -1480,22 +1725,87 @@ int hsm_tape_recall_batch(struct hsm_backend *be,
 }
 
 /*
+ * Position order for callers that recall one by one
+ */
+
+struct tape_order_key {
+	struct tape_location loc;
+	bool is_valid;
+	bool is_mounted;	/* on the volume in the drive now */
+	size_t index;
+};
+
+static int tape_order_cmp(const void *a, const void *b)
+{
+	const struct tape_order_key *x = a;
+	const struct tape_order_key *y = b;
+	uint64_t px;
+	uint64_t py;
+	int ret;
+
+	if (x->is_valid != y->is_valid)
+		return x->is_valid ? -1 : 1;
+	if (!x->is_valid)
+		goto by_index;
+	if (x->is_mounted != y->is_mounted)
+		return x->is_mounted ? -1 : 1;
+	ret = strcmp(x->loc.label, y->loc.label);
+	if (ret)
+		return ret;
+	if (x->loc.segment != y->loc.segment)
+		return x->loc.segment < y->loc.segment ? -1 : 1;
+	/* block addresses grow with offsets inside a segment */
+	px = x->loc.offset;
+	py = y->loc.offset;
+	if (px != py)
+		return px < py ? -1 : 1;
+by_index:
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+int hsm_tape_order(struct hsm_backend *be, const char *const *locations,
+		   size_t nr, size_t *order)
+{
+	struct hsm_tape *tape = tape_from_be(be);
+	struct tape_order_key *keys;
+	const char *mounted;
+	size_t i;
+
+	if (tape_check_be(be))
+		return -EINVAL;
+	keys = calloc(nr ? nr : 1, sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	mounted = tape->is_device ? tape->loaded_label :
+		  tape->has_changer ? tape->mounted_label :
+		  tape->sim_drive.label;
+	for (i = 0; i < nr; i++) {
+		keys[i].index = i;
+		keys[i].is_valid = locations[i] &&
+			tape_location_parse(locations[i], &keys[i].loc) == 0;
+		keys[i].is_mounted = keys[i].is_valid && mounted[0] &&
+			!strcmp(keys[i].loc.label, mounted);
+	}
+	qsort(keys, nr, sizeof(*keys), tape_order_cmp);
+	for (i = 0; i < nr; i++)
+		order[i] = keys[i].index;
+	free(keys);
+	return 0;
+}
+
+/*
  * Scanning a volume without the catalog
  */
 
-static int tape_scan_report(const char *label,
-			    uint64_t segment, uint64_t offset,
+static int tape_scan_report(const struct tape_location *where,
 			    const struct tape_entry_meta *data,
 			    const struct tape_entry_meta *seal,
 			    hsm_tape_scan_fn fn, void *arg)
 {
 	struct hsm_tape_scan_entry ent;
-	struct tape_location loc;
+	struct tape_location loc = *where;
 
 	memset(&ent, 0, sizeof(ent));
-	snprintf(loc.label, sizeof(loc.label), "%s", label);
-	loc.segment = segment;
-	loc.offset = offset;
 	loc.length = data->size;
 	tape_location_format(&loc, ent.location, sizeof(ent.location));
 	snprintf(ent.info.fsid, sizeof(ent.info.fsid), "%s", data->fsid);
@@ -1514,7 +1824,7 @@ static int tape_scan_report(const char *label,
 struct tape_scan_state {
 	struct tape_entry_meta data;	/* last DATA entry, unsealed */
 	struct tape_entry_meta other;
-	uint64_t data_pos;
+	struct tape_location data_loc;	/* where it is */
 	bool has_data;
 };
 
@@ -1523,7 +1833,7 @@ static int tape_scan_segment(struct tape_reader *rd,
 			     struct tape_scan_state *st, hsm_tape_scan_fn fn,
 			     void *arg, int *cb_ret)
 {
-	const char *label = rd->vol->label;
+	struct tape_location *dl = &st->data_loc;
 	uint64_t pos;
 	int ret;
 
@@ -1533,29 +1843,32 @@ static int tape_scan_segment(struct tape_reader *rd,
 		if (ret)
 			break;
 		if (st->other.kind == TAPE_ENTRY_SEAL && st->has_data &&
-		    st->other.data_offset == st->data_pos &&
+		    st->other.data_offset == dl->offset &&
 		    st->other.ino == st->data.ino &&
 		    st->other.data_version == st->data.data_version) {
 			st->has_data = false;
-			*cb_ret = tape_scan_report(label, rd->segment,
-						   st->data_pos, &st->data,
-						   &st->other, fn, arg);
+			*cb_ret = tape_scan_report(dl, &st->data, &st->other,
+						   fn, arg);
 		} else if (st->other.kind == TAPE_ENTRY_DATA) {
 			if (st->has_data)
-				*cb_ret = tape_scan_report(label,
-					rd->segment, st->data_pos, &st->data,
-					NULL, fn, arg);
+				*cb_ret = tape_scan_report(dl, &st->data, NULL,
+							   fn, arg);
 			st->data = st->other;
-			st->data_pos = pos;
+			memset(dl, 0, sizeof(*dl));
+			snprintf(dl->label, sizeof(dl->label), "%s",
+				 rd->vol->label);
+			dl->segment = rd->segment;
+			dl->offset = pos;
+			/* the block it starts in was read just now */
+			dl->has_block = tape_volume_read_position(rd->vol, pos,
+					&dl->block, &dl->block_skip) == 0;
 			st->has_data = true;
 		}
 		if (*cb_ret)
 			return 1;
 	}
 	if (st->has_data) {
-		*cb_ret = tape_scan_report(label, rd->segment,
-					   st->data_pos, &st->data, NULL, fn,
-					   arg);
+		*cb_ret = tape_scan_report(dl, &st->data, NULL, fn, arg);
 		if (*cb_ret)
 			return 1;
 	}
@@ -1630,6 +1943,8 @@ static void tape_destroy(struct hsm_backend *be)
 	free(tape->slots);
 	free(tape->wbuf);
 	free(tape->iobuf);
+	free(tape->pending);
+	free(tape->lost);
 	free(tape);
 }
 
@@ -1640,6 +1955,7 @@ static const struct hsm_backend_ops tape_ops = {
 	.del = tape_del,
 	.stat = tape_stat,
 	.verify = tape_verify,
+	.committed = tape_committed,
 	.destroy = tape_destroy,
 };
 
@@ -1699,12 +2015,14 @@ static int tape_configure(struct hsm_tape *tape,
 		return -EINVAL;
 	}
 	if (cfg->durability != HSM_TAPE_SYNC_EACH_PUT &&
-	    cfg->durability != HSM_TAPE_SYNC_ON_FLUSH) {
+	    cfg->durability != HSM_TAPE_SYNC_ON_SEGMENT) {
 		snprintf(why, why_len, "unknown durability %d",
 			 (int)cfg->durability);
 		return -EINVAL;
 	}
 	tape->durability = cfg->durability;
+	tape->sim = cfg->sim;
+	tape->ready_timeout_ms = cfg->ready_timeout_ms;
 
 	tape->slots = calloc(cfg->nr_volumes ? cfg->nr_volumes : 1,
 			     sizeof(*tape->slots));

@@ -6,14 +6,21 @@
  * durability rule are described at the top of backend_tape.c and
  * tape_format.c.
  *
- * Locations: "tape:<label>:<segment>:<offset>:<length>" (tape_format.c).
+ * Locations: "tape:<label>:<segment>:<offset>:<length>:<block>:<skip>"
+ * (tape_format.c); older ones without block and skip are still read.
  *
- * Durability: with HSM_TAPE_SYNC_EACH_PUT (the default) a put() that
- * returns 0 has its copy on stable storage and the caller may record it.
- * With HSM_TAPE_SYNC_ON_FLUSH a put() returns a *pending* location: the
- * caller must not record it (nor release anything) until a later
- * hsm_tape_flush() returns 0; if the flush fails, every put since the
- * previous successful flush failed and must be redone.
+ * Durability: by default (HSM_TAPE_SYNC_ON_SEGMENT) put() returns a
+ * *pending* copy: its bytes stream into the open segment and nothing is
+ * flushed per file, so a drive keeps streaming.  A pending copy becomes
+ * committable only when its segment's file mark is written (the segment
+ * fills up, hsm_tape_flush(), a volume change).  The caller may record
+ * the location (catalog state 'writing') but must not count, verify or
+ * release anything on it before hsm_backend_committed() returns 1 or the
+ * commit callback (hsm_tape_set_commit_fn()) reported 0 for it; if the
+ * segment could not be ended, the callback reports an error and the put
+ * must be redone.  HSM_TAPE_SYNC_EACH_PUT flushes the drive after every
+ * file (slow on a real drive: it stops streaming) and returns durable
+ * copies.
  */
 #ifndef SCOUTFS_HSM_BACKEND_TAPE_H
 #define SCOUTFS_HSM_BACKEND_TAPE_H
@@ -25,6 +32,7 @@
 #include "backend.h"
 #include "tape_changer.h"
 #include "tape_format.h"
+#include "tape_volume.h"
 
 /* Defaults for zero fields of struct hsm_tape_config. */
 #define HSM_TAPE_DEFAULT_BLOCK_SIZE (256 * 1024)
@@ -37,9 +45,11 @@ struct hsm_tape_volume_config {
 };
 
 enum hsm_tape_durability {
-	HSM_TAPE_SYNC_EACH_PUT = 0,	/* put() returns a durable copy */
-	HSM_TAPE_SYNC_ON_FLUSH,		/* put() copies wait for flush */
+	HSM_TAPE_SYNC_ON_SEGMENT = 0,	/* default: committed at the file mark */
+	HSM_TAPE_SYNC_EACH_PUT,		/* put() returns a durable copy */
 };
+/* the same as the default: a flush ends the segment early */
+#define HSM_TAPE_SYNC_ON_FLUSH HSM_TAPE_SYNC_ON_SEGMENT
 
 struct hsm_tape_config {
 	/* a no-rewind st(4) node "/dev/nst0", or NULL for file-backed */
@@ -63,6 +73,10 @@ struct hsm_tape_config {
 	enum hsm_tape_durability durability;
 	/* changer.mtx_path NULL: no changer, the loaded volume is used */
 	struct hsm_tape_changer_config changer;
+	/* file-backed: simulated drive timing and faults (tape_volume.h) */
+	struct hsm_tape_sim sim;
+	/* device: how long a drive may take to be ready; 0: 10 minutes */
+	unsigned int ready_timeout_ms;
 };
 
 /*
@@ -75,9 +89,25 @@ int hsm_tape_create(const struct hsm_tape_config *cfg,
 /*
  * Close the open segment (end of archive, fsync / file mark) so that
  * every put() since the last flush is durable.  0 means all of them can
- * be recorded; an error means none of them may be.
+ * be committed; an error means none of them may be.
  */
 int hsm_tape_flush(struct hsm_backend *be);
+
+/*
+ * Called once for every pending copy put() returned (SYNC_ON_SEGMENT),
+ * after that put() returned, when its segment's fate is known: result 0
+ * once the file mark is written (commit it), or a negative errno when the
+ * segment could not be ended (the copy is void; redo the put).  Runs
+ * inside whichever call ends the segment (a later put, a flush, a read
+ * on the drive, destroy).  fn NULL turns it off.
+ */
+typedef void (*hsm_tape_commit_fn)(void *arg, const char *location,
+				   int result);
+void hsm_tape_set_commit_fn(struct hsm_backend *be, hsm_tape_commit_fn fn,
+			    void *arg);
+
+/* What the drive was asked to do so far (counters since create). */
+void hsm_tape_get_stats(struct hsm_backend *be, struct hsm_tape_stats *out);
 
 /*
  * Recall many copies in one pass per volume.  Items are grouped by volume
@@ -104,6 +134,19 @@ struct hsm_tape_recall_ops {
 int hsm_tape_recall_batch(struct hsm_backend *be,
 			  struct hsm_tape_recall *items, size_t nr_items,
 			  const struct hsm_tape_recall_ops *ops);
+
+/*
+ * The order to recall copies in one by one (a stager that stages each
+ * file as it goes): order[] gets the indexes of locations[] so that the
+ * volume in the drive comes first, then each other volume once, and on
+ * each volume the copies in position order (segment, then offset, which
+ * is block address order), so a drive loads each volume once and only
+ * ever moves forward.  Equal or unparseable locations keep their request
+ * order (the unparseable ones last).  0, -ENOMEM, or -EINVAL when be is
+ * not a tape backend.
+ */
+int hsm_tape_order(struct hsm_backend *be, const char *const *locations,
+		   size_t nr, size_t *order);
 
 /*
  * Read a volume without the catalog: one callback per archived file, in

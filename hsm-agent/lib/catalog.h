@@ -33,7 +33,7 @@
 #include "checksum.h"
 
 /* The schema version this code writes; older catalogs are migrated. */
-#define HSM_CATALOG_SCHEMA_VERSION 4
+#define HSM_CATALOG_SCHEMA_VERSION 6
 #define HSM_CATALOG_BUSY_TIMEOUT_MS 10000
 #define HSM_CATALOG_DEFAULT_MAX_ATTEMPTS 5
 #define HSM_CATALOG_FSID_MAX 33		/* hex fsid + NUL */
@@ -69,6 +69,13 @@ enum hsm_request_state {
 	HSM_REQ_STATE_ANY = -1,	/* for count: every state */
 };
 
+/* Where an inode's file data is, as the indexer last saw it. */
+enum hsm_inode_state {
+	HSM_INODE_ONLINE = 0,	/* every block is on the filesystem */
+	HSM_INODE_OFFLINE,	/* released: data only in archive copies */
+	HSM_INODE_PARTIAL,	/* some blocks released, some online */
+};
+
 enum hsm_volume_state {
 	HSM_VOL_EMPTY = 0,
 	HSM_VOL_ACTIVE,		/* being appended to */
@@ -87,6 +94,33 @@ struct hsm_catalog_fs {
 	uint64_t data_seq;	/* last stable data_seq the indexer walked */
 };
 
+/*
+ * One inode of an indexed filesystem as the indexer last saw it: the
+ * catalog's mirror of the namespace, one row per (fsid, ino).  path is
+ * one of its paths (the first INO_PATH gave), "" when unknown.
+ */
+struct hsm_catalog_inode {
+	uint64_t ino;
+	uint64_t data_version;
+	uint64_t size;
+	int64_t mtime_sec;
+	uint32_t mtime_nsec;
+	uint32_t mode;
+	uint32_t uid;
+	uint32_t gid;
+	uint64_t meta_seq;	/* the inode's meta_seq when seen */
+	uint64_t data_seq;	/* the inode's data_seq when seen */
+	enum hsm_inode_state state;
+	char path[PATH_MAX];
+};
+
+/*
+ * Called by hsm_catalog_inode_foreach() for each row, in ino order; a
+ * non-zero return stops the walk and is returned by foreach.
+ */
+typedef int (*hsm_catalog_inode_fn)(void *arg,
+				    const struct hsm_catalog_inode *inode);
+
 struct hsm_catalog_file {
 	int64_t id;		/* set by record and get */
 	char fsid[HSM_CATALOG_FSID_MAX];
@@ -99,7 +133,7 @@ struct hsm_catalog_file {
 };
 
 struct hsm_catalog_copy {
-	int64_t id;
+	int64_t id;		/* > 0, opaque; ordered by file, then begin */
 	int64_t file_id;
 	unsigned int copy_num;	/* 1..N: which of the policy's copies */
 	char backend[HSM_CATALOG_NAME_MAX];
@@ -174,6 +208,8 @@ int hsm_catalog_backup(struct hsm_catalog *cat, const char *dest);
  * the batch open with that call undone; end(false) undoes the whole batch.
  * A crash before end(true) returns leaves the state before the batch.
  * The batch holds the write lock: keep batches to a few thousand calls.
+ * If an error made sqlite drop the whole transaction (I/O error, disk
+ * full), later calls fail with -EIO until the batch is ended.
  */
 int hsm_catalog_batch_begin(struct hsm_catalog *cat);
 int hsm_catalog_batch_end(struct hsm_catalog *cat, bool is_commit);
@@ -183,7 +219,8 @@ int hsm_catalog_schema_version(struct hsm_catalog *cat, int *version);
 /*
  * SQL that migrates a catalog from version to_version - 1 to to_version
  * (1 creates it), NULL past HSM_CATALOG_SCHEMA_VERSION.  For tests and
- * upgrade drills that need a catalog of an older version.
+ * upgrade drills that need a catalog of an older version.  Step 6 calls
+ * hsm_checksum_blob(), which only catalog connections define.
  */
 const char *hsm_catalog_migration_sql(int to_version);
 
@@ -218,11 +255,43 @@ void hsm_catalog_set_max_attempts(struct hsm_catalog *cat,
 /* Add the filesystem, or update its mount path; seqs are kept. */
 int hsm_catalog_fs_upsert(struct hsm_catalog *cat, const char *fsid,
 			  const char *mount_path);
-/* Record how far the indexer walked; -EINVAL if a seq went backwards. */
+/*
+ * Record how far the indexer walked; -EINVAL if a seq went backwards.
+ * Inside a batch it commits with the batch's inode rows.
+ */
 int hsm_catalog_fs_set_seqs(struct hsm_catalog *cat, const char *fsid,
 			    uint64_t meta_seq, uint64_t data_seq);
 int hsm_catalog_fs_get(struct hsm_catalog *cat, const char *fsid,
 		       struct hsm_catalog_fs *out);
+
+/* ---- inodes: the indexer's mirror of the namespace ---- */
+
+/*
+ * Add or replace the row of inode->ino in filesystem fsid (which must
+ * exist: -ENOENT).  Meant to be called many times inside a batch, with
+ * hsm_catalog_fs_set_seqs() in the same batch recording how far the walk
+ * got, so the rows and the resume point commit together or not at all.
+ */
+int hsm_catalog_inode_upsert(struct hsm_catalog *cat, const char *fsid,
+			     const struct hsm_catalog_inode *inode);
+/* Remove the row; -ENOENT if there was none. */
+int hsm_catalog_inode_delete(struct hsm_catalog *cat, const char *fsid,
+			     uint64_t ino);
+int hsm_catalog_inode_get(struct hsm_catalog *cat, const char *fsid,
+			  uint64_t ino, struct hsm_catalog_inode *out);
+/*
+ * Call fn for every inode row of fsid with ino >= first_ino, in ino
+ * order (foreach: from the first).  fn must not change the inode rows of
+ * this filesystem while the walk runs; collect and change afterwards.
+ */
+int hsm_catalog_inode_foreach(struct hsm_catalog *cat, const char *fsid,
+			      hsm_catalog_inode_fn fn, void *arg);
+int hsm_catalog_inode_foreach_from(struct hsm_catalog *cat, const char *fsid,
+				   uint64_t first_ino,
+				   hsm_catalog_inode_fn fn, void *arg);
+/* How many inode rows fsid has, from a maintained counter (O(1)). */
+int hsm_catalog_inode_count(struct hsm_catalog *cat, const char *fsid,
+			    uint64_t *count);
 
 /* ---- file versions ---- */
 
@@ -369,5 +438,6 @@ const char *hsm_copy_state_name(enum hsm_copy_state state);
 const char *hsm_request_kind_name(enum hsm_request_kind kind);
 const char *hsm_request_state_name(enum hsm_request_state state);
 const char *hsm_volume_state_name(enum hsm_volume_state state);
+const char *hsm_inode_state_name(enum hsm_inode_state state);
 
 #endif

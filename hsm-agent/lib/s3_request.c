@@ -2,8 +2,10 @@
 /*
  * s3_request.c: signed HTTP requests to an S3 service, with retries.
  *
- * Owns everything the S3 backend says on the wire: the bucket's URL (path
- * or virtual-host style), SigV4 signing, the retry policy and turning an
+ * Owns everything the S3 backend says on the wire: the bucket's URL
+ * (virtual-host style by default, path style for IP and localhost
+ * endpoints and buckets that are no DNS name, or as configured), SigV4
+ * signing, the retry policy and turning an
  * S3 error answer into an errno and a message that names the object and
  * S3's own error code.
  *
@@ -31,8 +33,9 @@
  * Clock: S3 refuses a request signed more than 15 minutes away from its
  * clock with RequestTimeTooSkewed, naming its time.  The client keeps the
  * difference and signs every later request at the service's time (an
- * X-Amz-Date header that curl signs with), so a host with a wrong clock
- * keeps working instead of retrying the same refusal.
+ * X-Amz-Date header that curl signs with) and tries the refused request
+ * again, once: a host with a wrong clock keeps working instead of
+ * retrying the same refusal.
  *
  * Credentials: each attempt asks s3_client_credentials() for the key to
  * sign with, which renews temporary credentials shortly before they
@@ -80,6 +83,13 @@ int s3_check_libcurl(char *err, size_t err_len)
 	return -ENOTSUP;
 }
 
+bool s3_libcurl_sorts_prefix_headers(void)
+{
+	const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+
+	return v && v->version_num >= S3_LIBCURL_PREFIX_SORT_VERSION_NUM;
+}
+
 /* ---- client: bucket URL and credentials ---- */
 
 static char *dup_printf(const char *fmt, ...)
@@ -95,6 +105,45 @@ static char *dup_printf(const char *fmt, ...)
 	ret = vasprintf(&s, fmt, ap);
 	va_end(ap);
 	return ret < 0 ? NULL : s;
+}
+
+static bool is_ip_literal(const char *host)
+{
+	return host[0] == '[' || strchr(host, ':') ||
+	       strspn(host, "0123456789.") == strlen(host);
+}
+
+/* Can bucket be the first label of a host name (and of a certificate's)? */
+static bool is_dns_bucket(const char *bucket, bool is_https)
+{
+	size_t i, len = strlen(bucket);
+
+	if (len < 3 || len > 63 || bucket[0] == '-' || bucket[len - 1] == '-')
+		return false;
+	for (i = 0; i < len; i++) {
+		char c = bucket[i];
+
+		if (c == '.' && is_https)
+			return false;
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '.'))
+			return false;
+	}
+	return true;
+}
+
+bool s3_is_path_style(const struct hsm_s3_config *cfg, const char *scheme,
+		      const char *host)
+{
+	switch (cfg->addressing) {
+	case HSM_S3_ADDRESSING_PATH:
+		return true;
+	case HSM_S3_ADDRESSING_VIRTUAL_HOST:
+		return false;
+	default:
+		return is_ip_literal(host) || strcasecmp(host, "localhost") == 0 ||
+		       !is_dns_bucket(cfg->bucket, strcmp(scheme, "https") == 0);
+	}
 }
 
 /*
@@ -131,13 +180,13 @@ static int build_base_url(struct s3_client *cl, const struct hsm_s3_config *cfg,
 	while (path_len && path[path_len - 1] == '/')
 		path_len--;
 
-	if (cfg->path_style) {
+	if (s3_is_path_style(cfg, scheme, host)) {
 		cl->base_url = dup_printf("%s://%s%s%s%.*s/%s", scheme, host,
 					  port ? ":" : "", port ? port : "",
 					  (int)path_len, path ? path : "",
 					  cfg->bucket);
 	} else {
-		if (host[0] == '[' || strspn(host, "0123456789.") == strlen(host)) {
+		if (is_ip_literal(host)) {
 			snprintf(err, err_len,
 				 "s3: endpoint \"%s\": virtual-host addressing needs a host name, use path style",
 				 cfg->endpoint);
@@ -414,7 +463,7 @@ static bool is_retryable_answer(long status, const char *code)
 {
 	static const char *const transient_codes[] = {
 		"SlowDown", "Throttling", "ThrottlingException",
-		"RequestTimeout", "RequestTimeTooSkewed", "InternalError",
+		"RequestTimeout", "InternalError",
 		"ServiceUnavailable", "OperationAborted",
 	};
 	size_t i;
@@ -443,6 +492,7 @@ static bool is_retryable_curl(CURLcode cc)
 	case CURLE_RECV_ERROR:
 	case CURLE_GOT_NOTHING:
 	case CURLE_PARTIAL_FILE:
+	case CURLE_SEND_FAIL_REWIND:
 	case CURLE_SSL_CONNECT_ERROR:
 	case CURLE_HTTP2:
 	case CURLE_HTTP2_STREAM:
@@ -509,6 +559,17 @@ static size_t read_body(char *out, size_t size, size_t nmemb, void *arg)
 	memcpy(out, br->buf + br->pos, n);
 	br->pos += n;
 	return n;
+}
+
+/* curl rewinds the body when it must send it again (a redirect, a reset). */
+static int seek_body(void *arg, curl_off_t offset, int origin)
+{
+	struct body_reader *br = arg;
+
+	if (origin != SEEK_SET || offset < 0 || (size_t)offset > br->len)
+		return CURL_SEEKFUNC_CANTSEEK;
+	br->pos = (size_t)offset;
+	return CURL_SEEKFUNC_OK;
 }
 
 struct attempt {
@@ -737,6 +798,13 @@ static void setup_common(CURL *curl, const struct s3_client *cl,
 	curl_easy_setopt(curl, CURLOPT_HEADERDATA, at->req);
 	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
 			 (long)cl->connect_timeout_ms);
+	/*
+	 * Send a body at once instead of waiting for "100 Continue" (curl
+	 * holds bodies over 1 MiB for it, a round trip or up to a second):
+	 * a refusal costs the bytes sent.  (Dropping the Expect header
+	 * instead would break the signature: curl signs an emptied header.)
+	 */
+	curl_easy_setopt(curl, CURLOPT_EXPECT_100_TIMEOUT_MS, 0L);
 	if (cl->stall_timeout_s) {
 		curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
 		curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME,
@@ -792,6 +860,8 @@ static CURLcode attempt_once(CURL *curl, struct s3_client *cl,
 		curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
 		curl_easy_setopt(curl, CURLOPT_READFUNCTION, read_body);
 		curl_easy_setopt(curl, CURLOPT_READDATA, &br);
+		curl_easy_setopt(curl, CURLOPT_SEEKFUNCTION, seek_body);
+		curl_easy_setopt(curl, CURLOPT_SEEKDATA, &br);
 		curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE,
 				 (curl_off_t)req->body_len);
 	} else if (strcmp(req->method, "POST") == 0) {
@@ -848,7 +918,7 @@ int s3_request_perform(CURL *curl, struct s3_client *cl,
 	char message[256];
 	char *ekey = NULL, *url = NULL;
 	unsigned int attempt, seed;
-	bool is_expired = false;
+	bool is_expired = false, is_skew_learnt = false;
 	int ret = 0;
 	CURLcode cc;
 
@@ -936,10 +1006,16 @@ int s3_request_perform(CURL *curl, struct s3_client *cl,
 			is_expired = is_expired_token(req->code);
 			if (is_expired && !is_last)
 				continue;
-			/* our clock is off: sign at the service's and go again */
+			/*
+			 * Our clock is off: sign at the service's and go again,
+			 * once; a second refusal will not get better by asking.
+			 */
 			if (strcmp(req->code, "RequestTimeTooSkewed") == 0 &&
-			    !is_last && learn_clock_offset(cl, req))
+			    !is_skew_learnt && !is_last &&
+			    learn_clock_offset(cl, req)) {
+				is_skew_learnt = true;
 				continue;
+			}
 			if (!is_retryable_answer(req->status, req->code) || is_last)
 				break;
 		}

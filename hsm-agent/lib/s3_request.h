@@ -35,6 +35,16 @@
 int s3_check_libcurl(char *err, size_t err_len);
 
 /*
+ * Before 8.10.0 curl's SigV4 sorts canonical headers by whole "name:value"
+ * line, not by name, so a header whose name is a prefix of another's
+ * ("x-amz-server-side-encryption" and "...-aws-kms-key-id") lands after
+ * it and S3 refuses the signature.  SSE-KMS with a key id needs 8.10.
+ */
+#define S3_LIBCURL_PREFIX_SORT_VERSION_NUM 0x080a00
+#define S3_LIBCURL_PREFIX_SORT_VERSION "8.10.0"
+bool s3_libcurl_sorts_prefix_headers(void);
+
+/*
  * What every request of one backend shares.  Read-only once set up,
  * except the credentials, which cred_lock covers: any request thread may
  * renew them (s3_client_credentials()).
@@ -62,6 +72,10 @@ struct s3_client {
 	unsigned int stall_timeout_s;
 	unsigned int request_timeout_ms;
 };
+
+/* Does cfg name its bucket in the path, for this endpoint scheme and host? */
+bool s3_is_path_style(const struct hsm_s3_config *cfg, const char *scheme,
+		      const char *host);
 
 int s3_client_init(struct s3_client *cl, const struct hsm_s3_config *cfg,
 		   const struct hsm_s3_credentials *creds, const char *region,

@@ -45,18 +45,26 @@
  *
  * Location strings, stored verbatim by the catalog:
  *
- *   tape:<label>:<segment>:<offset>:<length>
+ *   tape:<label>:<segment>:<offset>:<length>:<block>:<skip>
  *
  * all numbers decimal; segment = file mark number on the volume (data
  * segments start at 1); offset = byte offset of the DATA entry's first
  * header byte from the start of the segment, where a tar reader can start
- * reading; length = bytes of file data.  Labels never contain ':'.
+ * reading; length = bytes of file data; block = the block address (as
+ * MTIOCPOS reports it, and MTSEEK takes it) of the tape block holding the
+ * DATA entry's first byte, and skip = that byte's offset inside the block,
+ * so a reader locates straight to the copy instead of reading its segment
+ * from the start.  Locations written before block addresses were recorded
+ * have only the first four fields and are read by spacing over file marks
+ * and reading through.  Labels never contain ':'.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define TAPE_LOCATION_FIELDS_MAX 6
 
 #include "tape_format.h"
 
@@ -104,9 +112,15 @@ int tape_location_format(const struct tape_location *loc, char *out,
 
 	if (!tape_label_is_valid(loc->label))
 		return -EINVAL;
-	len = snprintf(out, out_len, TAPE_LOCATION_PREFIX "%s:%" PRIu64
-		       ":%" PRIu64 ":%" PRIu64, loc->label, loc->segment,
-		       loc->offset, loc->length);
+	if (loc->has_block)
+		len = snprintf(out, out_len, TAPE_LOCATION_PREFIX "%s:%" PRIu64
+			       ":%" PRIu64 ":%" PRIu64 ":%" PRIu64 ":%" PRIu64,
+			       loc->label, loc->segment, loc->offset,
+			       loc->length, loc->block, loc->block_skip);
+	else
+		len = snprintf(out, out_len, TAPE_LOCATION_PREFIX "%s:%" PRIu64
+			       ":%" PRIu64 ":%" PRIu64, loc->label,
+			       loc->segment, loc->offset, loc->length);
 	if (len < 0 || (size_t)len >= out_len)
 		return -ENAMETOOLONG;
 	return 0;
@@ -136,26 +150,30 @@ static int tape_parse_u64(const char *text, size_t len, uint64_t *val)
 
 int tape_location_parse(const char *text, struct tape_location *loc)
 {
-	const char *fields[4];
-	size_t lens[4];
+	const char *fields[TAPE_LOCATION_FIELDS_MAX];
+	size_t lens[TAPE_LOCATION_FIELDS_MAX];
 	const char *p;
-	int i;
+	const char *end;
+	size_t nr = 0;
 
 	if (!text || strncmp(text, TAPE_LOCATION_PREFIX,
 			     strlen(TAPE_LOCATION_PREFIX)) != 0)
 		return -EINVAL;
 	p = text + strlen(TAPE_LOCATION_PREFIX);
-	for (i = 0; i < 4; i++) {
-		const char *end = i < 3 ? strchr(p, ':') : p + strlen(p);
-
-		if (!end)
+	for (;;) {
+		if (nr == TAPE_LOCATION_FIELDS_MAX)
 			return -EINVAL;
-		fields[i] = p;
-		lens[i] = (size_t)(end - p);
-		p = i < 3 ? end + 1 : end;
+		end = strchr(p, ':');
+		fields[nr] = p;
+		lens[nr++] = end ? (size_t)(end - p) : strlen(p);
+		if (!end)
+			break;
+		p = end + 1;
 	}
-	if (lens[0] > TAPE_LABEL_MAX)
+	/* label, segment, offset, length [, block, skip] */
+	if ((nr != 4 && nr != 6) || lens[0] > TAPE_LABEL_MAX)
 		return -EINVAL;
+	memset(loc, 0, sizeof(*loc));
 	memcpy(loc->label, fields[0], lens[0]);
 	loc->label[lens[0]] = '\0';
 	if (!tape_label_is_valid(loc->label) ||
@@ -163,6 +181,13 @@ int tape_location_parse(const char *text, struct tape_location *loc)
 	    tape_parse_u64(fields[2], lens[2], &loc->offset) ||
 	    tape_parse_u64(fields[3], lens[3], &loc->length))
 		return -EINVAL;
+	if (nr == 6) {
+		if (tape_parse_u64(fields[4], lens[4], &loc->block) ||
+		    tape_parse_u64(fields[5], lens[5], &loc->block_skip) ||
+		    loc->block_skip > loc->offset)
+			return -EINVAL;
+		loc->has_block = true;
+	}
 	return 0;
 }
 

@@ -56,12 +56,15 @@ struct tape_entry_meta {
 	struct hsm_checksum checksum;		/* SEAL */
 };
 
-/* A parsed "tape:LABEL:SEGMENT:OFFSET:LENGTH" location. */
+/* A parsed "tape:LABEL:SEGMENT:OFFSET:LENGTH[:BLOCK:SKIP]" location. */
 struct tape_location {
 	char label[TAPE_LABEL_MAX + 1];
 	uint64_t segment;
 	uint64_t offset;	/* of the DATA entry's first header byte */
 	uint64_t length;	/* bytes of file data */
+	bool has_block;		/* block and block_skip are known */
+	uint64_t block;		/* block address of the block holding offset */
+	uint64_t block_skip;	/* bytes in that block before offset */
 };
 
 bool tape_label_is_valid(const char *label);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * data.c: regular file data: extent items, page cache I/O through iomap,
- * truncate, fallocate, SEEK_DATA/SEEK_HOLE, and the hooks for offline
- * extents.
+ * truncate, fallocate, SEEK_DATA/SEEK_HOLE, FIEMAP, and the archive
+ * operations on offline extents (release, stage, punch-offline), and
+ * move-blocks (extents from one file to another, MOVE_BLOCKS below).
  *
  * EXTENTS
  *
@@ -15,8 +16,9 @@
  *   UNWRITTEN  blocks are allocated but read as zeros: fallocate's, and
  *              every block a write allocates until its data is on disk.
  *   OFFLINE    released: no blocks (blkno 0), the data lives only in the
- *              archive.  Nothing here creates them (release and stage are
- *              the ioctls' job); readers and writers of an offline range
+ *              archive.  Only the archive operations at the end of this
+ *              file make them (release, setattr_more) and take them away
+ *              (stage, punch-offline); readers and writers of an offline range
  *              wait in data_wait.c until a stage brings it back (THE RULE
  *              at the top of data_wait.c says where, and with which locks
  *              dropped).
@@ -39,7 +41,9 @@
  * takes a hold, and a hole or offline extent under a dirty page is an
  * error it reports.  There is no delayed allocation: sequential small
  * appends each allocate, and the allocator hands out the end of its first
- * free extent, so they are often not contiguous and do not merge.
+ * free extent, so they are often not contiguous and do not merge, unless
+ * the data_prealloc_* mount options ask for preallocation (PREALLOCATION
+ * above map_for_write()).
  *
  * STALE DATA: NOBODY READS BYTES THAT ARE NOT THEIRS
  *
@@ -64,7 +68,9 @@
  *    new size is in the inode item (scoutfs_data_truncate()).
  *
  * A buffered write then stamps the inode (mtime, ctime, i_size, data_seq,
- * data_version) once more after copying, in one hold per write(2).  i_size
+ * data_version) once more after copying, in one hold per write(2); only
+ * that stamp bumps data_version (the allocations stamp data_seq alone),
+ * so a write(2) or a fallocate(2) moves it by one, as upstream's does.  i_size
  * only ever reaches disk through scoutfs_inode_update().  Content changes
  * by mmap are stamped once per page_mkwrite (the first write to a clean
  * page), before the page is dirtied.  fsync and O_DIRECT/O_SYNC writes
@@ -110,6 +116,7 @@
 #include <linux/mm.h>
 #include <linux/pagemap.h>
 #include <linux/falloc.h>
+#include <linux/fiemap.h>
 #include <linux/sched/mm.h>
 #include <linux/uio.h>
 #include <linux/writeback.h>
@@ -127,6 +134,7 @@
 #include "ioctl.h"
 #include "data_wait.h"
 #include "fault.h"
+#include "options.h"
 #include "libscoutfs/key.h"
 
 /* Most blocks one ->iomap_begin allocates: 32 MiB. */
@@ -432,14 +440,19 @@ static void unalloc_blocks(struct inode *inode, u64 blkno, u64 len)
 }
 
 /*
- * Allocate up to want blocks for the hole at iblock and insert them as
- * one extent with flags.  Returns the extent in *ext.  -ENOSPC when the
- * data device is full.  Inside a hold, extent_sem held for write.
+ * Allocate up to want blocks for the hole at [iblock, iblock + want) and
+ * insert them as one extent with flags; the extent always covers block
+ * must (iblock <= must < iblock + want).  When the allocator hands out
+ * too few blocks to reach must from iblock, the extent starts at must
+ * instead, trimmed to the hole.  Returns the extent in *ext.  -ENOSPC
+ * when the data device is full.  Inside a hold, extent_sem held for
+ * write.
  */
-static int extent_alloc(struct inode *inode, u64 iblock, u64 want, u32 flags,
-			struct data_ext *ext)
+static int extent_alloc_covering(struct inode *inode, u64 iblock, u64 want,
+				 u64 must, u32 flags, struct data_ext *ext)
 {
 	struct scoutfs_sb_info *sbi = SCOUTFS_SB(inode->i_sb);
+	u64 end = iblock + want;
 	u64 blkno, len;
 	int ret;
 
@@ -451,6 +464,14 @@ static int extent_alloc(struct inode *inode, u64 iblock, u64 want, u32 flags,
 	if (ret < 0)
 		return ret;
 
+	if (iblock + len <= must) {
+		iblock = must;
+		if (len > end - must) {
+			unalloc_blocks(inode, blkno + (end - must),
+				       len - (end - must));
+			len = end - must;
+		}
+	}
 	ext->iblock = iblock;
 	ext->len = len;
 	ext->blkno = blkno;
@@ -459,6 +480,17 @@ static int extent_alloc(struct inode *inode, u64 iblock, u64 want, u32 flags,
 	if (ret < 0)
 		unalloc_blocks(inode, blkno, len);
 	return ret;
+}
+
+/*
+ * Allocate up to want blocks for the hole at iblock and insert them as
+ * one extent with flags.  Returns the extent in *ext.  -ENOSPC when the
+ * data device is full.  Inside a hold, extent_sem held for write.
+ */
+static int extent_alloc(struct inode *inode, u64 iblock, u64 want, u32 flags,
+			struct data_ext *ext)
+{
+	return extent_alloc_covering(inode, iblock, want, iblock, flags, ext);
 }
 
 /*
@@ -492,8 +524,10 @@ static int remove_extents(struct inode *inode, u64 start, u64 end,
 		scoutfs_lock_release_ret(sb, &set, ret == -ENOBUFS ? 0 : ret,
 					 what, inode->i_ino);
 		/* the freed list is full: commit, then carry on */
-		if (ret == -ENOBUFS)
+		if (ret == -ENOBUFS) {
 			ret = scoutfs_trans_commit(sb);
+			scoutfs_fault_batch_pause();
+		}
 		if (ret == 0 && next < end && fatal_signal_pending(current))
 			ret = -EINTR;
 	} while (ret == 0 && next < end);
@@ -711,10 +745,10 @@ int scoutfs_data_relock_online(struct inode *inode, int op)
 }
 
 /*
- * Map the blocks at pos for reading, zeroing, reporting or writeback:
- * never changes anything.  Offline extents are data for SEEK and FIEMAP
- * (reported as delalloc: no known location), nothing to zero, and an
- * error for I/O.
+ * Map the blocks at pos for reading, zeroing, seeking or writeback:
+ * never changes anything.  Offline extents are data for SEEK_DATA and
+ * SEEK_HOLE (mapped as delalloc: no known location), nothing to zero,
+ * and an error for I/O.  FIEMAP has its own walk (scoutfs_fiemap()).
  */
 static int map_lookup(struct inode *inode, loff_t pos, loff_t length,
 		      unsigned int flags, struct iomap *iomap)
@@ -755,6 +789,89 @@ static int map_lookup(struct inode *inode, loff_t pos, loff_t length,
 }
 
 /*
+ * The end of the last extent before the hole at iblock (0 if none): where
+ * the hole starts.  Caller holds the cluster lock and extent_sem.
+ */
+static int hole_start(struct inode *inode, u64 iblock, u64 *start)
+{
+	struct scoutfs_data_extent dext;
+	struct scoutfs_key key, bound, found;
+	struct data_ext ext;
+	int ret;
+
+	*start = 0;
+	if (iblock == 0)
+		return 0;
+	scoutfs_key_init_data_extent(&key, inode->i_ino, iblock - 1);
+	scoutfs_key_init_data_extent(&bound, inode->i_ino, 0);
+	ret = scoutfs_item_prev(inode->i_sb, &key, &bound, &found, &dext,
+				sizeof(dext));
+	if (ret == -ENOENT)
+		return 0;
+	if (ret >= 0)
+		ret = ext_from_item(inode, &found, &dext, ret, &ext);
+	if (ret < 0)
+		return ret;
+	*start = min(ext_end(&ext), iblock);
+	return 0;
+}
+
+/*
+ * PREALLOCATION: which blocks a write into the hole [iblock, hole_end)
+ * (hole_end U64_MAX: no extent after it) that needs want blocks
+ * allocates, as upstream's data_prealloc_blocks (P) and
+ * data_prealloc_contig_only options ask (options.c):
+ *
+ *  - contig_only 1: a write that extends a file whose blocks before it
+ *    are all allocated (iblock == online_blocks, past its first two
+ *    blocks, nothing after it) allocates as many more blocks as the file
+ *    has, at most P: sequential writes, however small, double their
+ *    extents up to P.  Any other write allocates what it covers.
+ *  - contig_only 0: a write allocates all of the P-aligned region around
+ *    iblock that is hole, from the end of the extent before iblock.
+ *
+ * Never less than the write needs, never more than
+ * SCOUTFS_DATA_ALLOC_MAX_BLOCKS in one go.  The blocks beyond what the
+ * write covers are unwritten like all new blocks: they read as zeros,
+ * count in online_blocks and st_blocks, and stay past EOF until a
+ * truncate or unlink frees them.  P = 1 (the default here) preallocates
+ * nothing.  *start and *count are the range to allocate.
+ */
+static int prealloc_range(struct inode *inode, u64 iblock, u64 want,
+			  u64 hole_end, u64 *start, u64 *count)
+{
+	struct scoutfs_mount_options opts;
+	u64 s = iblock, e = iblock + want;
+	u64 p, rs, hs;
+	int ret;
+
+	scoutfs_options_read(inode->i_sb, &opts);
+	p = min(opts.data_prealloc_blocks, SCOUTFS_DATA_ALLOC_MAX_BLOCKS);
+	if (p <= 1) {
+		/* nothing to add */
+	} else if (opts.data_prealloc_contig_only) {
+		if (hole_end == U64_MAX && iblock > 1 &&
+		    iblock == SCOUTFS_I(inode)->online_blocks)
+			e = max(e, iblock + min(iblock, p));
+	} else {
+		div64_u64_rem(iblock, p, &rs);
+		rs = iblock - rs;
+		ret = hole_start(inode, iblock, &hs);
+		if (ret)
+			return ret;
+		s = max(rs, hs);
+		e = max(e, min(rs + p, hole_end));
+	}
+	if (e - s > SCOUTFS_DATA_ALLOC_MAX_BLOCKS) {
+		s = iblock;
+		e = min(e, iblock + SCOUTFS_DATA_ALLOC_MAX_BLOCKS);
+	}
+	*start = s;
+	*count = e - s;
+	return 0;
+}
+
+/*
  * Map the blocks at pos for a write (buffered, zeroing or page_mkwrite).
  * Written and unwritten extents are mapped as they are: no hold.  A hole
  * gets new blocks as an UNWRITTEN extent, in one transaction with the
@@ -773,6 +890,7 @@ static int map_for_write(struct inode *inode, loff_t pos, loff_t length,
 	u64 iblock = pos_to_block(pos);
 	u64 end = pos_end_block(pos, length);
 	struct data_ext ext, new;
+	u64 hole_end, start, count;
 	int ret;
 
 	ret = map_lookup(inode, pos, length, 0, iomap);
@@ -787,13 +905,23 @@ static int map_for_write(struct inode *inode, loff_t pos, loff_t length,
 	/* the hole may have been filled since the lookup */
 	ret = extent_lookup(inode, iblock, &ext);
 	if (ret == -ENOENT || (ret == 0 && ext.iblock > iblock)) {
-		ret = extent_alloc(inode, iblock,
-				   (ret == 0 ? min(ext.iblock, end) : end) - iblock,
-				   SCOUTFS_EXTENT_FLAG_UNWRITTEN, &new);
+		hole_end = ret == 0 ? ext.iblock : U64_MAX;
+		ret = prealloc_range(inode, iblock, min(hole_end, end) - iblock,
+				     hole_end, &start, &count) ?:
+		      extent_alloc_covering(inode, start, count, iblock,
+					    SCOUTFS_EXTENT_FLAG_UNWRITTEN,
+					    &new);
 		if (ret == 0) {
+			/*
+			 * Only what the write asked for is mapped, so
+			 * ->iomap_end gives back none of the preallocation.
+			 */
+			if (ext_end(&new) > end)
+				new.len = end - new.iblock;
 			map_extent(inode, iomap, &new, iblock, IOMAP_UNWRITTEN,
 				   IOMAP_F_NEW);
-			ret = scoutfs_inode_update(inode, true);
+			/* the write's own stamp bumps data_version, once */
+			ret = scoutfs_inode_update_alloc(inode);
 			if (ret)
 				scoutfs_err(sb, "inode %lu: updating the inode after allocating blocks failed (%d)",
 					    inode->i_ino, ret);
@@ -1281,6 +1409,9 @@ static ssize_t scoutfs_file_write_iter(struct kiocb *iocb,
 	ret = inode_lock_online(inode, SCOUTFS_IOC_DWO_WRITE);
 	if (ret)
 		return ret;
+	ret = scoutfs_inode_check_retention(inode);
+	if (ret)
+		goto out;
 	ret = generic_write_checks(iocb, from);
 	if (ret <= 0)
 		goto out;
@@ -1369,6 +1500,8 @@ static vm_fault_t scoutfs_page_mkwrite(struct vm_fault *vmf)
 	vm_fault_t vmret;
 	int ret;
 
+	if (scoutfs_inode_check_retention(inode))
+		return VM_FAULT_SIGBUS;
 	ret = wait_whole_file_online(inode, SCOUTFS_IOC_DWO_WRITE);
 	if (ret)
 		return wait_fault_error(ret);
@@ -1398,6 +1531,10 @@ static const struct vm_operations_struct scoutfs_file_vm_ops = {
 
 static int scoutfs_file_mmap(struct file *file, struct vm_area_struct *vma)
 {
+	if ((vma->vm_flags & (VM_SHARED | VM_MAYWRITE)) ==
+	    (VM_SHARED | VM_MAYWRITE) &&
+	    scoutfs_inode_check_retention(file_inode(file)))
+		return -EPERM;
 	file_accessed(file);
 	vma->vm_ops = &scoutfs_file_vm_ops;
 	return 0;
@@ -1459,7 +1596,8 @@ static int fallocate_blocks(struct inode *inode, u64 start, u64 end)
 					   &new);
 			if (ret == 0) {
 				iblock = ext_end(&new);
-				ret = update_inode_data(inode, false);
+				/* data_version moves once, at the end */
+				ret = scoutfs_inode_update_alloc(inode);
 			}
 		}
 
@@ -1492,6 +1630,9 @@ static long scoutfs_fallocate(struct file *file, int mode, loff_t offset,
 	ret = inode_lock_online(inode, SCOUTFS_IOC_DWO_CHANGE_SIZE);
 	if (ret)
 		return ret;
+	ret = scoutfs_inode_check_retention(inode);
+	if (ret)
+		goto out;
 	if (!(mode & FALLOC_FL_KEEP_SIZE)) {
 		ret = inode_newsize_ok(inode, end);
 		if (ret)
@@ -1520,20 +1661,104 @@ out:
 	return ret;
 }
 
+/*
+ * FIEMAP, as upstream reports it: one record per run of extents that
+ * continue each other (same flags, and for online blocks the next
+ * physical block), offline runs flagged FIEMAP_EXTENT_UNKNOWN with
+ * physical 0, unwritten ones FIEMAP_EXTENT_UNWRITTEN, the last record
+ * FIEMAP_EXTENT_LAST.  Dirty pages are written back first: their blocks
+ * are unwritten until their I/O completes (STALE DATA above), and a
+ * caller asking where a file's data is wants it shown as written.
+ *
+ * Each extent is looked up under the inode's READ lock and extent_sem,
+ * and records are copied out with neither held (a copy can fault, and a
+ * fault reads the file).  The VFS inode lock, shared, keeps truncate and
+ * release away; a stage may turn offline blocks online as we go, and the
+ * records then show some of each, as a racing stage would anyway.
+ */
+struct fiemap_run {
+	u64 iblock;
+	u64 len;
+	u64 blkno;
+	u32 flags;	/* FIEMAP_EXTENT_* */
+};
+
+static int fiemap_emit(struct fiemap_extent_info *fieinfo,
+		       const struct fiemap_run *run, u32 last)
+{
+	if (!run->len)
+		return 0;
+	return fiemap_fill_next_extent(fieinfo, block_to_pos(run->iblock),
+				       block_to_pos(run->blkno),
+				       block_to_pos(run->len),
+				       run->flags | last);
+}
+
 static int scoutfs_fiemap(struct inode *inode,
 			  struct fiemap_extent_info *fieinfo, u64 start,
 			  u64 len)
 {
+	struct fiemap_run run = { 0 }, next;
+	struct scoutfs_lock *lock;
+	struct data_ext ext;
+	u64 iblock, end;
 	int ret;
 
+	ret = fiemap_prep(inode, fieinfo, start, &len, FIEMAP_FLAG_SYNC);
+	if (ret || len == 0)
+		return ret;
+
 	inode_lock_shared(inode);
-	ret = iomap_fiemap(inode, fieinfo, start, len, &scoutfs_iomap_ops);
+	ret = filemap_write_and_wait(inode->i_mapping);
+	if (ret)
+		goto out;
+
+	iblock = pos_to_block(start);
+	end = start + len < start ? U64_MAX : pos_end_block(start, len);
+	while (iblock < end) {
+		ret = extents_read_lock(inode, &lock);
+		if (ret)
+			break;
+		ret = extent_lookup(inode, iblock, &ext);
+		extents_read_unlock(inode, lock);
+		if (ret == -ENOENT || (ret == 0 && ext.iblock >= end)) {
+			ret = 0;
+			break;
+		}
+		if (ret)
+			break;
+
+		next.iblock = ext.iblock;
+		next.len = ext.len;
+		next.blkno = ext_is_offline(&ext) ? 0 : ext.blkno;
+		next.flags = ext_is_offline(&ext) ? FIEMAP_EXTENT_UNKNOWN :
+			     ext_is_unwritten(&ext) ? FIEMAP_EXTENT_UNWRITTEN : 0;
+		iblock = ext_end(&ext);
+
+		if (run.len && run.iblock + run.len == next.iblock &&
+		    run.flags == next.flags &&
+		    (ext_is_offline(&ext) ||
+		     run.blkno + run.len == next.blkno)) {
+			run.len += next.len;
+			continue;
+		}
+		ret = fiemap_emit(fieinfo, &run, 0);
+		if (ret)
+			break;
+		run = next;
+	}
+	/* 1 from fill_next_extent: the user's array is full */
+	if (ret == 0)
+		ret = fiemap_emit(fieinfo, &run, FIEMAP_EXTENT_LAST);
+	if (ret > 0)
+		ret = 0;
+out:
 	inode_unlock_shared(inode);
 	return ret;
 }
 
 /*
- * ARCHIVE: RELEASE, STAGE, SETATTR_MORE
+ * ARCHIVE: RELEASE, STAGE, SETATTR_MORE (and PUNCH_OFFLINE, below)
  *
  * Release turns a range into offline extents and frees its blocks; stage
  * writes archived bytes back into offline extents; setattr_more makes an
@@ -1835,6 +2060,403 @@ ssize_t scoutfs_data_stage(struct inode *inode, u64 data_version,
 }
 
 /*
+ * PUNCH_OFFLINE: the offline blocks of a range become a hole.  Like
+ * release it holds the VFS inode lock, so no write, truncate or release
+ * runs meanwhile.  Stage does not take that lock, so each batch checks
+ * again, under extent_sem, that what it removes is still offline: the
+ * first pass refuses an online or unwritten block before anything
+ * changes, a later batch only if a racing stage brought blocks back.
+ * Offline extents have no blocks, so nothing is freed; each batch is a
+ * transaction of its own (using the reserve: it frees metadata).
+ */
+
+/* 1 if [start, end) holds only offline extents and holes, else 0. */
+static int range_only_offline(struct inode *inode, u64 start, u64 end)
+{
+	struct data_ext ext;
+	u64 iblock = start;
+	int ret;
+
+	while (iblock < end) {
+		ret = extent_lookup(inode, iblock, &ext);
+		if (ret == -ENOENT || (ret == 0 && ext.iblock >= end))
+			return 1;
+		if (ret)
+			return ret;
+		if (!ext_is_offline(&ext))
+			return 0;
+		iblock = ext_end(&ext);
+	}
+	return 1;
+}
+
+static int punch_offline_batch(struct inode *inode, u64 start, u64 end,
+			       u64 *next)
+{
+	struct super_block *sb = inode->i_sb;
+	struct scoutfs_inode_info *si = SCOUTFS_I(inode);
+	struct scoutfs_lock_set set;
+	int ret;
+
+	ret = scoutfs_lock_hold(sb, &set, SCOUTFS_HOLD_RESERVED,
+				inode->i_ino, 0, 0, 0);
+	if (ret)
+		return ret;
+	down_write(&si->extent_sem);
+	ret = range_only_offline(inode, start, end);
+	if (ret == 0)
+		ret = -EINVAL;
+	if (ret == 1)
+		ret = extent_remove_range(inode, start, end, 0, next);
+	if (ret == 0)
+		ret = scoutfs_inode_update(inode, false);
+	up_write(&si->extent_sem);
+	scoutfs_lock_release_ret(sb, &set, ret, "punch-offline", inode->i_ino);
+	return ret;
+}
+
+int scoutfs_data_punch_offline(struct inode *inode, u64 offset, u64 len,
+			       u64 data_version)
+{
+	struct scoutfs_lock *lock;
+	u64 start, end, iblock, next;
+	int ret;
+
+	if ((offset | len) & (SCOUTFS_DATA_BLOCK_SIZE - 1) || len == 0 ||
+	    offset + len < offset)
+		return -EOVERFLOW;
+	if (!S_ISREG(inode->i_mode))
+		return -EINVAL;
+
+	inode_lock(inode);
+	ret = scoutfs_inode_check_retention(inode);
+	if (ret)
+		goto out;
+	if (SCOUTFS_I(inode)->data_version != data_version) {
+		ret = -ESTALE;
+		goto out;
+	}
+	start = pos_to_block(offset);
+	end = min(pos_to_block(offset + len),
+		  pos_end_block(0, i_size_read(inode)));
+	if (start >= end) {
+		ret = 0;
+		goto out;
+	}
+
+	ret = extents_read_lock(inode, &lock);
+	if (ret)
+		goto out;
+	ret = range_only_offline(inode, start, end);
+	extents_read_unlock(inode, lock);
+	if (ret <= 0) {
+		ret = ret ?: -EINVAL;
+		goto out;
+	}
+
+	ret = 0;
+	for (iblock = start; iblock < end && ret == 0; iblock = next)
+		ret = punch_offline_batch(inode, iblock, end, &next);
+	/* the range reads as zeros now: its waiters need no stage */
+	scoutfs_data_wait_wake(inode->i_sb, inode->i_ino, start, end - 1);
+out:
+	inode_unlock(inode);
+	return ret;
+}
+
+/*
+ * MOVE_BLOCKS: the extents of a range of one file become the extents of
+ * a range of another, without copying or freeing a block.  Both VFS
+ * inode locks and both mappings' invalidate_locks are held throughout
+ * (lock_two_nondirectories(), filemap_invalidate_lock_two(): the VFS's
+ * own order between two inodes), so no write, truncate, release, read
+ * or fault brings pages into either range or changes the files' sizes
+ * while the source's pages are written back and both ranges' pages are
+ * dropped.  Stage takes no VFS lock, so each batch checks again under
+ * both extent_sems what it moves and where it moves it.
+ *
+ * Each batch is one transaction (both inodes' cluster locks, one hold):
+ * it looks up to SCOUTFS_MOVE_EXTENTS_PER_HOLD source extents, checks
+ * every destination (a hole, or with MB_STAGE inside one offline extent)
+ * before changing anything, then unmaps each piece from the source,
+ * (staging) removes the offline piece it replaces, and inserts it in the
+ * destination, and stamps both inodes.  A failure after its first change
+ * makes the mount read-only (scoutfs_lock_release_ret()); a check that
+ * fails refuses the batch whole, so after an error what moved in earlier
+ * batches stays moved (as upstream's) and nothing is half moved.  The
+ * work per hold is bounded whatever the range: holes are skipped by one
+ * lookup each.  Nothing is freed, so the freed list never fills.
+ *
+ * Stamps, as upstream's: each batch changes the source's ctime, mtime,
+ * data_seq and data_version, and, without MB_STAGE, the destination's;
+ * a staged destination keeps its times and data_version (its contents
+ * are what the archive had) and its waiters wake.
+ */
+
+/*
+ * Source extents one hold moves: a piece changes at most six extent
+ * items (trims at both ends of the source extent, of the offline
+ * destination extent, an insert that merges), and the two inode updates
+ * ten more (inode items and seq index moves): within
+ * SCOUTFS_HOLD_MAX_ITEMS (trans.c).
+ */
+#define SCOUTFS_MOVE_EXTENTS_PER_HOLD	5
+
+struct move_piece {
+	u64 from;	/* first source block */
+	u64 to;		/* first destination block */
+	u64 len;
+	u64 blkno;
+	u32 flags;
+};
+
+struct move_args {
+	struct inode *from;
+	struct inode *to;
+	u64 from_start;		/* first block of the source range */
+	u64 from_end;		/* block after it, clipped to its i_size */
+	u64 to_start;
+	loff_t from_size;
+	u64 data_version;
+	bool stage;
+};
+
+/* Two inodes' extent_sems: the lower inode number first (lock.c). */
+static void extent_sems_lock_two(struct inode *a, struct inode *b)
+{
+	if (a->i_ino > b->i_ino)
+		swap(a, b);
+	down_write(&SCOUTFS_I(a)->extent_sem);
+	down_write_nested(&SCOUTFS_I(b)->extent_sem, SINGLE_DEPTH_NESTING);
+}
+
+static void extent_sems_unlock_two(struct inode *a, struct inode *b)
+{
+	up_write(&SCOUTFS_I(a)->extent_sem);
+	up_write(&SCOUTFS_I(b)->extent_sem);
+}
+
+/*
+ * May a piece land on [iblock, iblock + len) of the destination: a hole,
+ * or when staging, a part of one offline extent?  0 or -EINVAL.
+ */
+static int move_dest_ok(struct inode *to, u64 iblock, u64 len, bool stage)
+{
+	struct data_ext ext;
+	int ret;
+
+	ret = extent_lookup(to, iblock, &ext);
+	if (ret == -ENOENT)
+		return stage ? -EINVAL : 0;
+	if (ret < 0)
+		return ret;
+	if (stage)
+		return ext_is_offline(&ext) && ext.iblock <= iblock &&
+		       ext_end(&ext) >= iblock + len ? 0 : -EINVAL;
+	return ext.iblock >= iblock + len ? 0 : -EINVAL;
+}
+
+/* The checks of the whole operation, repeated under the hold. */
+static int move_check_inodes(struct move_args *ma)
+{
+	struct scoutfs_inode_info *from_si = SCOUTFS_I(ma->from);
+	struct scoutfs_inode_info *to_si = SCOUTFS_I(ma->to);
+	int ret;
+
+	ret = scoutfs_inode_check_retention(ma->from) ?:
+	      scoutfs_inode_check_retention(ma->to);
+	if (ret)
+		return ret;
+	if (ma->stage && to_si->data_version != ma->data_version)
+		return -ESTALE;
+	if (from_si->offline_blocks || (!ma->stage && to_si->offline_blocks))
+		return -ENODATA;
+	return 0;
+}
+
+/* One transaction's worth of pieces from *cur on; *cur moves past them. */
+static int move_batch(struct move_args *ma, u64 *cur, u64 *moved)
+{
+	struct move_piece pieces[SCOUTFS_MOVE_EXTENTS_PER_HOLD];
+	struct inode *from = ma->from;
+	struct inode *to = ma->to;
+	struct super_block *sb = from->i_sb;
+	struct scoutfs_lock_set set;
+	struct move_piece *p;
+	struct data_ext ext;
+	struct timespec64 now;
+	loff_t end_pos, src_end;
+	u64 iblock = *cur, next;
+	int nr = 0, i;
+	int ret;
+
+	ret = scoutfs_lock_hold(sb, &set, 0, from->i_ino, to->i_ino, 0, 0);
+	if (ret)
+		return ret;
+	extent_sems_lock_two(from, to);
+
+	ret = move_check_inodes(ma);
+	if (ret)
+		goto out;
+
+	/* gather and check, changing nothing */
+	while (nr < SCOUTFS_MOVE_EXTENTS_PER_HOLD && iblock < ma->from_end) {
+		ret = extent_lookup(from, iblock, &ext);
+		if (ret == -ENOENT || (ret == 0 && ext.iblock >= ma->from_end)) {
+			iblock = ma->from_end;
+			ret = 0;
+			break;
+		}
+		if (ret < 0)
+			goto out;
+		p = &pieces[nr];
+		p->from = max(iblock, ext.iblock);
+		p->len = min(ext_end(&ext), ma->from_end) - p->from;
+		p->blkno = ext.blkno + (p->from - ext.iblock);
+		p->flags = ext.flags;
+		p->to = ma->to_start + (p->from - ma->from_start);
+		ret = move_dest_ok(to, p->to, p->len, ma->stage);
+		if (ret)
+			goto out;
+		iblock = p->from + p->len;
+		nr++;
+	}
+
+	/* from here a failure leaves the mount read-only */
+	for (i = 0; i < nr; i++) {
+		p = &pieces[i];
+		ret = extent_remove_range(from, p->from, p->from + p->len, 0,
+					  &next);
+		if (ret == 0 && ma->stage)
+			ret = extent_remove_range(to, p->to, p->to + p->len, 0,
+						  &next);
+		if (ret == 0) {
+			ext.iblock = p->to;
+			ext.len = p->len;
+			ext.blkno = p->blkno;
+			ext.flags = p->flags;
+			ret = extent_insert(to, &ext);
+		}
+		if (ret)
+			goto out;
+		/* the destination covers what moved; a partial last block stays partial */
+		end_pos = block_to_pos(p->to + p->len);
+		src_end = block_to_pos(p->from + p->len);
+		if (src_end > ma->from_size)
+			end_pos -= src_end - ma->from_size;
+		if (end_pos > i_size_read(to))
+			i_size_write(to, end_pos);
+		*moved += p->len;
+	}
+
+	if (nr) {
+		now = current_time(from);
+		from->i_mtime = from->i_ctime = now;
+		ret = scoutfs_inode_update(from, true);
+		if (ret == 0) {
+			if (!ma->stage)
+				to->i_mtime = to->i_ctime = now;
+			ret = scoutfs_inode_update(to, !ma->stage);
+		}
+	}
+	*cur = iblock;
+out:
+	extent_sems_unlock_two(from, to);
+	scoutfs_lock_release_ret(sb, &set, ret, "move-blocks", to->i_ino);
+	return ret;
+}
+
+int scoutfs_data_move_blocks(struct inode *from, u64 from_off, u64 len,
+			     struct inode *to, u64 to_off, bool stage,
+			     u64 data_version)
+{
+	struct super_block *sb = to->i_sb;
+	struct move_args ma = {
+		.from = from,
+		.to = to,
+		.stage = stage,
+		.data_version = data_version,
+	};
+	u64 cur, moved = 0;
+	int ret;
+
+	if (S_ISDIR(from->i_mode) || S_ISDIR(to->i_mode))
+		return -EISDIR;
+	if (!S_ISREG(from->i_mode) || !S_ISREG(to->i_mode) || from == to)
+		return -EINVAL;
+	if (len == 0)
+		return 0;
+
+	lock_two_nondirectories(from, to);
+	filemap_invalidate_lock_two(from->i_mapping, to->i_mapping);
+
+	ma.from_size = i_size_read(from);
+	if ((from_off | to_off) & (SCOUTFS_DATA_BLOCK_SIZE - 1) ||
+	    ((len & (SCOUTFS_DATA_BLOCK_SIZE - 1)) &&
+	     from_off + len != ma.from_size)) {
+		ret = -EINVAL;
+		goto out;
+	}
+	ret = inode_permission(&init_user_ns, from, MAY_WRITE) ?:
+	      inode_permission(&init_user_ns, to, MAY_WRITE);
+	if (ret)
+		goto out;
+	if (IS_IMMUTABLE(from) || IS_IMMUTABLE(to) || IS_APPEND(from) ||
+	    IS_APPEND(to)) {
+		ret = -EPERM;
+		goto out;
+	}
+	if (stage && SCOUTFS_I(to)->data_version != data_version) {
+		ret = -ESTALE;
+		goto out;
+	}
+	/* only blocks inside the source's i_size move */
+	if (from_off >= ma.from_size) {
+		ret = 0;
+		goto out;
+	}
+	ma.from_start = pos_to_block(from_off);
+	ma.from_end = pos_end_block(from_off,
+				    min_t(u64, len, ma.from_size - from_off));
+	ma.to_start = pos_to_block(to_off);
+	if (block_to_pos(ma.to_start + (ma.from_end - ma.from_start)) >
+	    sb->s_maxbytes) {
+		ret = -EFBIG;
+		goto out;
+	}
+
+	/* the source's dirty pages get their blocks converted, then go */
+	ret = filemap_write_and_wait_range(from->i_mapping,
+					   block_to_pos(ma.from_start),
+					   block_to_pos(ma.from_end) - 1) ?:
+	      filemap_write_and_wait_range(to->i_mapping,
+			block_to_pos(ma.to_start),
+			block_to_pos(ma.to_start + ma.from_end - ma.from_start) - 1);
+	if (ret)
+		goto out;
+	truncate_inode_pages_range(from->i_mapping, block_to_pos(ma.from_start),
+				   block_to_pos(ma.from_end) - 1);
+	truncate_inode_pages_range(to->i_mapping, block_to_pos(ma.to_start),
+			block_to_pos(ma.to_start + ma.from_end - ma.from_start) - 1);
+
+	for (cur = ma.from_start; cur < ma.from_end && ret == 0; ) {
+		ret = move_batch(&ma, &cur, &moved);
+		if (ret == 0 && cur < ma.from_end) {
+			scoutfs_fault_batch_pause();
+			if (fatal_signal_pending(current))
+				ret = -EINTR;
+		}
+	}
+	if (stage && moved)
+		scoutfs_data_wait_wake(sb, to->i_ino, ma.to_start,
+				ma.to_start + (ma.from_end - ma.from_start) - 1);
+out:
+	filemap_invalidate_unlock_two(from->i_mapping, to->i_mapping);
+	unlock_two_nondirectories(from, to);
+	return ret;
+}
+
+/*
  * On an empty regular file: set data_version and size, and with offline
  * make [0, size) one offline extent, so a namespace restored from the
  * archive reads (by staging) like the original.
@@ -1856,6 +2478,9 @@ int scoutfs_data_setattr_more(struct inode *inode, u64 data_version,
 		return -EFBIG;
 
 	inode_lock(inode);
+	ret = scoutfs_inode_check_retention(inode);
+	if (ret)
+		goto unlock;
 	/* upstream's rule: only a file that never had contents (version 0) */
 	if (si->data_version != 0 || i_size_read(inode) != 0 ||
 	    si->online_blocks || si->offline_blocks) {

@@ -30,6 +30,11 @@ int scoutfs_data_wait_check(struct inode *inode, loff_t pos, loff_t len,
 
 int scoutfs_data_release(struct inode *inode, u64 offset, u64 length,
 			 u64 data_version);
+int scoutfs_data_punch_offline(struct inode *inode, u64 offset, u64 len,
+			       u64 data_version);
+int scoutfs_data_move_blocks(struct inode *from, u64 from_off, u64 len,
+			     struct inode *to, u64 to_off, bool stage,
+			     u64 data_version);
 ssize_t scoutfs_data_stage(struct inode *inode, u64 data_version,
 			   const void __user *ubuf, u64 offset, s32 length);
 int scoutfs_data_setattr_more(struct inode *inode, u64 data_version,

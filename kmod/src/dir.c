@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * dir.c: directories, names and links: lookup, readdir, create, mknod,
- * mkdir, symlink, link, unlink, rmdir and rename.
+ * mkdir, symlink, O_TMPFILE, link, unlink, rmdir and rename.
  *
  * One link of inode I named N in directory D is three items carrying the
  * same struct scoutfs_dirent value (format.h):
@@ -385,22 +385,82 @@ static int scoutfs_symlink(struct user_namespace *mnt_userns,
 	return create_common(dir, dentry, S_IFLNK | 0777, 0, symname);
 }
 
+/*
+ * O_TMPFILE: a regular file with no name.  Its inode item is written
+ * with no links, beside its orphan item, in the transaction that creates
+ * it, so if it is never linked its last close frees it (evict), and a
+ * crash before that leaves an orphan the next mount frees.  The mode is
+ * what the VFS passes (umask already applied without ACLs), then the
+ * directory's default ACL, or the umask, as for create.  d_tmpfile()
+ * wants one link to drop and marks the inode dirty (its own hold), so it
+ * runs after ours.  linkat() of it (scoutfs_link()) deletes the orphan
+ * item in the transaction that adds the name.
+ */
+static int scoutfs_tmpfile(struct user_namespace *mnt_userns,
+			   struct inode *dir, struct file *file, umode_t mode)
+{
+	struct super_block *sb = dir->i_sb;
+	struct scoutfs_lock_set set;
+	struct inode *inode;
+	u64 ino;
+	int ret;
+
+	ino = scoutfs_alloc_ino(sb);
+	ret = scoutfs_lock_hold(sb, &set, 0, dir->i_ino, ino, 0, 0);
+	if (ret)
+		return ret;
+
+	inode = scoutfs_new_inode(sb, dir, ino, mode, 0);
+	if (IS_ERR(inode)) {
+		ret = PTR_ERR(inode);
+		scoutfs_lock_release_ret(sb, &set, ret, "tmpfile", ino);
+		return ret;
+	}
+	clear_nlink(inode);
+	ret = scoutfs_xattr_init_new_inode(inode, dir,
+					   &file->f_path.dentry->d_name) ?:
+	      scoutfs_inode_orphan_add(inode) ?:
+	      scoutfs_inode_update(inode, false);
+	if (ret) {
+		/* freed as an orphan by the iput after the hold, as create's */
+		scoutfs_inode_orphan_add(inode);
+		unlock_new_inode(inode);
+		scoutfs_lock_release_ret(sb, &set, ret, "tmpfile", ino);
+		iput(inode);
+		return ret;
+	}
+	scoutfs_lock_release_ret(sb, &set, ret, "tmpfile", ino);
+
+	set_nlink(inode, 1);
+	d_tmpfile(file, inode);
+	unlock_new_inode(inode);
+	return finish_open_simple(file, 0);
+}
+
 static int scoutfs_link(struct dentry *old_dentry, struct inode *dir,
 			struct dentry *dentry)
 {
 	struct inode *inode = d_inode(old_dentry);
 	struct super_block *sb = dir->i_sb;
 	struct scoutfs_lock_set set;
+	bool was_orphan;
 	int ret;
 
 	if (dentry->d_name.len > SCOUTFS_NAME_LEN)
 		return -ENAMETOOLONG;
 	if (inode->i_nlink >= SCOUTFS_LINK_MAX)
 		return -EMLINK;
+	ret = scoutfs_inode_check_retention(inode);
+	if (ret)
+		return ret;
 	ret = scoutfs_lock_hold(sb, &set, 0, dir->i_ino, inode->i_ino, 0, 0);
 	if (ret)
 		return ret;
+	/* an O_TMPFILE file (the VFS allows only a linkable one) */
+	was_orphan = inode->i_nlink == 0;
 	ret = add_link_items(dir, &dentry->d_name, inode, NULL);
+	if (!ret && was_orphan)
+		ret = scoutfs_inode_orphan_del(inode);
 	if (!ret) {
 		inc_nlink(inode);
 		inode->i_ctime = current_time(inode);
@@ -478,6 +538,9 @@ static int scoutfs_unlink(struct inode *dir, struct dentry *dentry)
 	struct scoutfs_lock_set set;
 	int ret;
 
+	ret = scoutfs_inode_check_retention(d_inode(dentry));
+	if (ret)
+		return ret;
 	/* frees space, so it may use the reserve: a full fs can be emptied */
 	ret = scoutfs_lock_hold(sb, &set, SCOUTFS_HOLD_RESERVED, dir->i_ino,
 				d_inode(dentry)->i_ino, 0, 0);
@@ -556,6 +619,10 @@ static int scoutfs_rename(struct user_namespace *mnt_userns,
 		return -EINVAL;
 	if (new_dentry->d_name.len > SCOUTFS_NAME_LEN)
 		return -ENAMETOOLONG;
+	ret = scoutfs_inode_check_retention(old_inode) ?:
+	      (new_inode ? scoutfs_inode_check_retention(new_inode) : 0);
+	if (ret)
+		return ret;
 	/* the VFS checked NOREPLACE against the dcache under the locks */
 	if (new_inode && S_ISDIR(new_inode->i_mode) &&
 	    !(flags & RENAME_EXCHANGE)) {
@@ -660,6 +727,7 @@ const struct inode_operations scoutfs_dir_iops = {
 	.mkdir		= scoutfs_mkdir,
 	.symlink	= scoutfs_symlink,
 	.link		= scoutfs_link,
+	.tmpfile	= scoutfs_tmpfile,
 	.unlink		= scoutfs_unlink,
 	.rmdir		= scoutfs_rmdir,
 	.rename		= scoutfs_rename,

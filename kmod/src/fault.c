@@ -17,12 +17,17 @@
  * freed_data_max (read at each transaction's start) shrinks the
  * transaction's freed data extent list, so tests/kernel/bounded_work.bats
  * sees deletes span many commits with thousands of extents instead of
- * hundreds of thousands.
+ * hundreds of thousands; batch_pause_ms makes such a delete (or truncate,
+ * or release) sleep that long after each batch's commit and
+ * delete_batches counts the batches
+ * committed, so the test cuts the power between two commits however fast
+ * or slow the host is.
  */
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/sched.h>
 #include <linux/atomic.h>
+#include <linux/delay.h>
 
 #include "fault.h"
 
@@ -62,6 +67,27 @@ u32 scoutfs_fault_freed_data_cap(u32 cap)
 	int max = READ_ONCE(freed_data_max);
 
 	return max > 0 && max < cap ? max : cap;
+}
+
+static int batch_pause_ms;
+module_param(batch_pause_ms, int, 0644);
+MODULE_PARM_DESC(batch_pause_ms, "test only: sleep this long after each committed batch of a delete, truncate or release (0: none)");
+
+static int delete_batches;
+module_param(delete_batches, int, 0444);
+MODULE_PARM_DESC(delete_batches, "test only: batches of deletes, truncates and releases committed so far");
+
+/*
+ * Called outside any hold and lock after a full freed list's commit in
+ * the middle of freeing a file's extents (inode.c, data.c).
+ */
+void scoutfs_fault_batch_pause(void)
+{
+	int ms = READ_ONCE(batch_pause_ms);
+
+	WRITE_ONCE(delete_batches, delete_batches + 1);
+	if (ms > 0)
+		msleep(min(ms, 10000));
 }
 
 bool scoutfs_fault_hit(void)

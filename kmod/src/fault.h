@@ -12,6 +12,7 @@
 #ifdef SCOUTFS_FAULT_INJECT
 bool scoutfs_fault_hit(void);
 u32 scoutfs_fault_freed_data_cap(u32 cap);
+void scoutfs_fault_batch_pause(void);
 #else
 static inline bool scoutfs_fault_hit(void)
 {
@@ -21,6 +22,10 @@ static inline bool scoutfs_fault_hit(void)
 static inline u32 scoutfs_fault_freed_data_cap(u32 cap)
 {
 	return cap;
+}
+
+static inline void scoutfs_fault_batch_pause(void)
+{
 }
 #endif
 

@@ -318,7 +318,12 @@ struct scoutfs_timespec {
 	__u8 _pad[4];
 };
 
-#define SCOUTFS_INO_FLAG_RESERVED	0	/* no flags defined yet */
+/*
+ * RETENTION: a regular file that nothing may change or delete until the
+ * flag is cleared (SET_ATTR_X, ioctl.h; enforced in inode.c).
+ */
+#define SCOUTFS_INO_FLAG_RETENTION	(1ULL << 0)
+#define SCOUTFS_INO_FLAGS_ALL		SCOUTFS_INO_FLAG_RETENTION
 
 struct scoutfs_inode {
 	__le64 size;

@@ -19,10 +19,12 @@
  * instead of the namespace.
  *
  * Orphans: when the last link goes, an orphan item (ino) is created in the
- * same transaction as the unlink; the inode's items and blocks are freed
+ * same transaction as the unlink (an O_TMPFILE inode is born with one,
+ * which linkat deletes, dir.c); the inode's items and blocks are freed
  * when the last reference is dropped (evict), which also deletes the
  * orphan item.  A crash in between leaves the orphan item, and the next
- * mount frees those inodes (scoutfs_orphan_scan()).
+ * mount frees those inodes (scoutfs_orphan_scan()); while mounted, a
+ * periodic scan retries orphans nobody has open (THE PERIODIC ORPHAN SCAN).
  *
  * Locks: every change takes the inode's cluster lock and its hold with
  * scoutfs_lock_hold() (lock.c), reads take the inode's lock for READ.
@@ -54,8 +56,10 @@
 #include "trans.h"
 #include "lock.h"
 #include "data.h"
+#include "fault.h"
 #include "xattr.h"
 #include "ioctl.h"
+#include "options.h"
 #include "libscoutfs/key.h"
 
 static struct kmem_cache *scoutfs_inode_cachep;
@@ -286,6 +290,16 @@ int scoutfs_inode_update(struct inode *inode, bool data_changed)
 }
 
 /*
+ * Blocks allocated for a change of contents whose own stamp, later in
+ * the same system call, bumps data_version: data_seq moves, the version
+ * does not, so one write(2) or fallocate(2) moves it by one.
+ */
+int scoutfs_inode_update_alloc(struct inode *inode)
+{
+	return inode_write_item(inode, true, false);
+}
+
+/*
  * st_blocks counts online and offline blocks, as upstream's does: a
  * released file keeps its block count, so du over an archived tree shows
  * what it would take to stage it all back.  STAT_MORE tells them apart.
@@ -404,6 +418,15 @@ int scoutfs_inode_orphan_add(struct inode *inode)
 	return scoutfs_item_force(inode->i_sb, &key, NULL, 0);
 }
 
+/* An unlinked inode got a name again (linkat of an O_TMPFILE file). */
+int scoutfs_inode_orphan_del(struct inode *inode)
+{
+	struct scoutfs_key key;
+
+	scoutfs_key_init_orphan(&key, inode->i_ino);
+	return scoutfs_item_delete(inode->i_sb, &key);
+}
+
 struct key_batch {
 	struct scoutfs_key keys[64];
 	struct scoutfs_data_extent exts[64];
@@ -496,6 +519,7 @@ static int delete_inode_items(struct super_block *sb, u64 ino, u64 meta_seq,
 		if (ret == -ENOBUFS) {
 			ret = scoutfs_trans_commit(sb);
 			full = true;
+			scoutfs_fault_batch_pause();
 		}
 	} while (ret == 0 && full);
 	kfree(kb);
@@ -554,35 +578,45 @@ int scoutfs_drop_inode(struct inode *inode)
 }
 
 /*
+ * The first orphan item at or after ino: its inode number in *found_ino.
+ * -ENOENT when there are no more.
+ */
+static int next_orphan(struct super_block *sb, u64 ino, u64 *found_ino)
+{
+	struct scoutfs_lock *lock;
+	struct scoutfs_key key, last, found;
+	int ret;
+
+	scoutfs_key_init(&key, SCOUTFS_ORPHAN_ZONE, ino, 0, 0, 0);
+	scoutfs_key_init(&last, SCOUTFS_ORPHAN_ZONE, U64_MAX, U8_MAX,
+			 U64_MAX, U64_MAX);
+	ret = scoutfs_lock_zone(sb, SCOUTFS_LOCK_READ, SCOUTFS_ORPHAN_ZONE,
+				&lock);
+	if (ret)
+		return ret;
+	ret = scoutfs_item_next(sb, &key, &last, &found, NULL, 0);
+	scoutfs_unlock(sb, lock, SCOUTFS_LOCK_READ);
+	if (ret >= 0)
+		*found_ino = scoutfs_key_first(&found);
+	return ret < 0 ? ret : 0;
+}
+
+/*
  * Free the inodes whose last link went before a crash.  Runs at mount,
  * before anything else can look them up.
  */
 int scoutfs_orphan_scan(struct super_block *sb)
 {
 	struct scoutfs_lock *lock;
-	struct scoutfs_key key, last, found;
 	struct scoutfs_inode sinode;
+	struct scoutfs_key key;
+	u64 ino = 0;
 	int nr = 0;
-	u64 ino;
 	int ret;
 
 	if (sb_rdonly(sb))
 		return 0;
-	scoutfs_key_init(&key, SCOUTFS_ORPHAN_ZONE, 0, 0, 0, 0);
-	scoutfs_key_init(&last, SCOUTFS_ORPHAN_ZONE, U64_MAX, U8_MAX,
-			 U64_MAX, U64_MAX);
-	for (;;) {
-		ret = scoutfs_lock_zone(sb, SCOUTFS_LOCK_READ,
-					SCOUTFS_ORPHAN_ZONE, &lock);
-		if (ret)
-			return ret;
-		ret = scoutfs_item_next(sb, &key, &last, &found, NULL, 0);
-		scoutfs_unlock(sb, lock, SCOUTFS_LOCK_READ);
-		if (ret == -ENOENT)
-			break;
-		if (ret < 0)
-			return ret;
-		ino = scoutfs_key_first(&found);
+	while ((ret = next_orphan(sb, ino, &ino)) == 0) {
 		scoutfs_key_init_inode(&key, ino);
 		ret = scoutfs_lock_ino(sb, SCOUTFS_LOCK_READ, ino, &lock);
 		if (ret)
@@ -601,14 +635,173 @@ int scoutfs_orphan_scan(struct super_block *sb)
 			return ret;
 		}
 		nr++;
-		key = found;
-		scoutfs_key_inc(&key);
+		ino++;
 	}
-	if (nr) {
+	if (ret == -ENOENT)
+		ret = 0;
+	if (nr && ret == 0) {
 		scoutfs_info(sb, "freed %d orphaned inodes", nr);
 		ret = scoutfs_trans_commit(sb);
 	}
-	return ret == -ENOENT ? 0 : ret;
+	return ret;
+}
+
+/*
+ * THE PERIODIC ORPHAN SCAN
+ *
+ * Every orphan_scan_delay_ms (options.c) a worker walks the orphan items
+ * and gets each one's inode: one still open here is in the inode cache
+ * and is left to its last close (counted as orphan_scan_cached); one
+ * that nobody has open is evicted by the worker's own iput, which frees
+ * it as the last close would (scoutfs_evict_inode()).  So an orphan left
+ * behind by an eviction that failed (out of space, an I/O error) is
+ * retried without a remount.  iget cannot race eviction or creation:
+ * it waits for an inode being freed (and then finds no inode item) and
+ * for a new inode until it is set up.
+ *
+ * Each run looks at most ORPHAN_SCAN_BATCH items and the next run goes
+ * on from there (a user with very many open unlinked files cannot make
+ * one run long); orphan_scan counts the passes that reached the end.
+ *
+ * Locking: the worker holds nothing across iget and iput, which take
+ * their own cluster locks and holds.  orphan_lock (a leaf spinlock)
+ * covers orphan_scan_stopped and the queueing, so unmount's
+ * scoutfs_orphan_scan_stop() leaves no run queued or running.
+ */
+#define ORPHAN_SCAN_BATCH	1024
+
+void scoutfs_orphan_scan_schedule(struct super_block *sb, bool rearm)
+{
+	struct scoutfs_sb_info *sbi = SCOUTFS_SB(sb);
+	struct scoutfs_mount_options opts;
+	unsigned long delay;
+
+	scoutfs_options_read(sb, &opts);
+	delay = msecs_to_jiffies(opts.orphan_scan_delay_ms);
+	spin_lock(&sbi->orphan_lock);
+	if (!sbi->orphan_scan_stopped) {
+		if (rearm)
+			mod_delayed_work(system_unbound_wq, &sbi->orphan_work,
+					 delay);
+		else
+			queue_delayed_work(system_unbound_wq,
+					   &sbi->orphan_work, delay);
+	}
+	spin_unlock(&sbi->orphan_lock);
+}
+
+static void orphan_scan_worker(struct work_struct *work)
+{
+	struct scoutfs_sb_info *sbi = container_of(to_delayed_work(work),
+						   struct scoutfs_sb_info,
+						   orphan_work);
+	struct super_block *sb = sbi->sb;
+	struct inode *inode;
+	u64 ino = sbi->orphan_scan_next;
+	int nr = 0;
+	int ret = 0;
+
+	if (sb_rdonly(sb) || READ_ONCE(sbi->read_only_after_error))
+		goto out;
+	while (nr++ < ORPHAN_SCAN_BATCH &&
+	       (ret = next_orphan(sb, ino, &ino)) == 0) {
+		atomic64_inc(&sbi->counters.orphan_scan_item);
+		inode = scoutfs_iget(sb, ino);
+		if (!IS_ERR(inode)) {
+			if (atomic_read(&inode->i_count) > 1 || inode->i_nlink)
+				atomic64_inc(&sbi->counters.orphan_scan_cached);
+			iput(inode);
+		}
+		ino++;
+		cond_resched();
+	}
+	if (ret == -ENOENT) {
+		atomic64_inc(&sbi->counters.orphan_scan);
+		ino = 0;
+	} else if (ret < 0) {
+		scoutfs_err(sb, "orphan scan: reading the orphan items failed (%d)",
+			    ret);
+		ino = 0;
+	}
+	sbi->orphan_scan_next = ino;
+out:
+	scoutfs_orphan_scan_schedule(sb, false);
+}
+
+void scoutfs_orphan_scan_setup(struct super_block *sb)
+{
+	struct scoutfs_sb_info *sbi = SCOUTFS_SB(sb);
+
+	spin_lock_init(&sbi->orphan_lock);
+	INIT_DELAYED_WORK(&sbi->orphan_work, orphan_scan_worker);
+}
+
+/* Unmount, or a failed mount: no scan runs or is queued after this. */
+void scoutfs_orphan_scan_stop(struct super_block *sb)
+{
+	struct scoutfs_sb_info *sbi = SCOUTFS_SB(sb);
+
+	if (!sbi)
+		return;
+	spin_lock(&sbi->orphan_lock);
+	sbi->orphan_scan_stopped = true;
+	spin_unlock(&sbi->orphan_lock);
+	cancel_delayed_work_sync(&sbi->orphan_work);
+}
+
+/*
+ * RETENTION (SCOUTFS_INO_FLAG_RETENTION, ioctl.h SET_ATTR_X): every path
+ * that would change a retained file's contents, attributes, ACLs, user.
+ * xattrs or names calls this first and fails with its EPERM: setattr,
+ * write, page_mkwrite and shared writable mmap, fallocate, punch-offline,
+ * move-blocks, setattr_more (data.c), link, unlink, rename (dir.c),
+ * user. xattrs and ACLs (xattr.c).  The flag only changes under the VFS
+ * inode lock (scoutfs_inode_set_retention()), which those paths hold
+ * when they check, except page_mkwrite and mmap, which check what was
+ * set when they ran.
+ */
+int scoutfs_inode_check_retention(struct inode *inode)
+{
+	return READ_ONCE(SCOUTFS_I(inode)->flags) & SCOUTFS_INO_FLAG_RETENTION ?
+	       -EPERM : 0;
+}
+
+/* Set or clear a regular file's retention mark (SET_ATTR_X); root only. */
+int scoutfs_inode_set_retention(struct inode *inode, bool retain)
+{
+	struct scoutfs_inode_info *si = SCOUTFS_I(inode);
+	struct super_block *sb = inode->i_sb;
+	struct scoutfs_lock_set set;
+	struct timespec64 old_ctime;
+	u64 old_flags;
+	int ret;
+
+	if (!S_ISREG(inode->i_mode))
+		return -EINVAL;
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+
+	inode_lock(inode);
+	ret = scoutfs_lock_hold(sb, &set, 0, inode->i_ino, 0, 0, 0);
+	if (ret)
+		goto out;
+	old_flags = si->flags;
+	old_ctime = inode->i_ctime;
+	if (retain)
+		WRITE_ONCE(si->flags, old_flags | SCOUTFS_INO_FLAG_RETENTION);
+	else
+		WRITE_ONCE(si->flags, old_flags & ~SCOUTFS_INO_FLAG_RETENTION);
+	inode->i_ctime = current_time(inode);
+	ret = scoutfs_inode_update(inode, false);
+	if (ret) {
+		WRITE_ONCE(si->flags, old_flags);
+		inode->i_ctime = old_ctime;
+	}
+	scoutfs_lock_release_ret(sb, &set, ret, "setting retention",
+				 inode->i_ino);
+out:
+	inode_unlock(inode);
+	return ret;
 }
 
 int scoutfs_setattr(struct user_namespace *mnt_userns, struct dentry *dentry,
@@ -625,6 +818,10 @@ int scoutfs_setattr(struct user_namespace *mnt_userns, struct dentry *dentry,
 	} old;
 	int ret;
 
+	ret = scoutfs_inode_check_retention(inode);
+	if (ret)
+		return ret;
+
 	/*
 	 * A size change waits until the whole file is online.  The VFS calls
 	 * us with its inode lock held (notify_change()), and no task may
@@ -640,9 +837,24 @@ int scoutfs_setattr(struct user_namespace *mnt_userns, struct dentry *dentry,
 			return ret;
 	}
 
-	ret = setattr_prepare(mnt_userns, dentry, attr);
+	/* again: the wait above dropped the inode lock */
+	ret = scoutfs_inode_check_retention(inode) ?:
+	      setattr_prepare(mnt_userns, dentry, attr);
 	if (ret)
 		return ret;
+
+	/*
+	 * A size change is a change of contents: truncate(2) by path asks
+	 * for no times (ftruncate(2) asks for both), so mark mtime and ctime
+	 * here, as ext4 and XFS do.  They land in the hold below, after the
+	 * size's own transactions.
+	 */
+	if ((attr->ia_valid & ATTR_SIZE) && S_ISREG(inode->i_mode) &&
+	    attr->ia_size != i_size_read(inode) &&
+	    !(attr->ia_valid & (ATTR_MTIME | ATTR_CTIME))) {
+		attr->ia_mtime = attr->ia_ctime = current_time(inode);
+		attr->ia_valid |= ATTR_MTIME | ATTR_CTIME;
+	}
 
 	if ((attr->ia_valid & ATTR_SIZE) && S_ISREG(inode->i_mode)) {
 		ret = scoutfs_data_truncate(inode, attr->ia_size);

@@ -62,9 +62,16 @@ u64 scoutfs_alloc_ino(struct super_block *sb);
 struct inode *scoutfs_new_inode(struct super_block *sb, struct inode *dir,
 				u64 ino, umode_t mode, dev_t rdev);
 int scoutfs_inode_update(struct inode *inode, bool data_changed);
+int scoutfs_inode_update_alloc(struct inode *inode);
 void scoutfs_inode_set_blocks(struct inode *inode);
 int scoutfs_inode_orphan_add(struct inode *inode);
+int scoutfs_inode_orphan_del(struct inode *inode);
 int scoutfs_orphan_scan(struct super_block *sb);
+void scoutfs_orphan_scan_setup(struct super_block *sb);
+void scoutfs_orphan_scan_schedule(struct super_block *sb, bool rearm);
+void scoutfs_orphan_scan_stop(struct super_block *sb);
+int scoutfs_inode_check_retention(struct inode *inode);
+int scoutfs_inode_set_retention(struct inode *inode, bool retain);
 
 int scoutfs_setattr(struct user_namespace *mnt_userns, struct dentry *dentry,
 		    struct iattr *attr);

@@ -15,9 +15,15 @@
  *
  * INO_PATH follows LINK_BACKREF items upwards from the inode to the root,
  * one hard link per call; (dir_ino, dir_pos) is the cursor over links.
+ * GET_REFERRING_ENTRIES returns the same backref items themselves, as
+ * many as fit, from the same kind of cursor.
+ *
+ * MOVE_BLOCKS is called on the destination with the source's fd; the
+ * work and its locking (two inodes) are in data.c.
  *
  * Locks: READ cluster locks (lock.c) around the item reads, the index
- * zone's for WALK_INODES and each inode's for INO_PATH; results are
+ * zone's for WALK_INODES and each inode's for INO_PATH and
+ * GET_REFERRING_ENTRIES; results are
  * gathered into kernel buffers first and copied out with no lock held,
  * because a copy to user memory can fault.
  */
@@ -26,6 +32,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/mount.h>
+#include <linux/file.h>
 
 #include "super.h"
 #include "inode.h"
@@ -273,6 +280,199 @@ out:
 	return ret;
 }
 
+/*
+ * Gather into buf (bytes long) the backref items of ino from the cursor
+ * on, as packed scoutfs_ioctl_dirent records, under ino's READ lock.
+ * Returns the number of records, -EINVAL if even the first does not fit.
+ */
+static int gather_referring_entries(struct super_block *sb, u64 ino,
+				    u64 dir_ino, u64 dir_pos, void *buf,
+				    size_t bytes)
+{
+	struct scoutfs_ioctl_dirent *ent, *prev = NULL;
+	struct scoutfs_key key, last, found;
+	struct scoutfs_dirent *dent;
+	struct scoutfs_lock *lock;
+	size_t used = 0, ent_bytes;
+	int name_len;
+	int nr = 0;
+	int ret;
+
+	dent = kmalloc(sizeof(*dent) + SCOUTFS_NAME_LEN, GFP_KERNEL);
+	if (!dent)
+		return -ENOMEM;
+	ret = scoutfs_lock_ino(sb, SCOUTFS_LOCK_READ, ino, &lock);
+	if (ret)
+		goto out;
+
+	scoutfs_key_init_backref(&key, ino, dir_ino, dir_pos);
+	scoutfs_key_init_backref(&last, ino, U64_MAX, U64_MAX);
+	for (;;) {
+		ret = scoutfs_item_next(sb, &key, &last, &found, dent,
+					sizeof(*dent) + SCOUTFS_NAME_LEN);
+		if (ret == -ENOENT) {
+			if (prev)
+				prev->flags |= SCOUTFS_IOCTL_DIRENT_FLAG_LAST;
+			ret = 0;
+			break;
+		}
+		if (ret < 0)
+			break;
+		name_len = ret - (int)sizeof(*dent);
+		if (name_len <= 0 || name_len > SCOUTFS_NAME_LEN) {
+			ret = -EIO;
+			break;
+		}
+		ent_bytes = ALIGN(offsetof(struct scoutfs_ioctl_dirent, name) +
+				  name_len + 1, SCOUTFS_IOCTL_DIRENT_ALIGN);
+		if (used + ent_bytes > bytes) {
+			ret = nr ? 0 : -EINVAL;
+			break;
+		}
+		ent = buf + used;
+		memset(ent, 0, ent_bytes);
+		ent->dir_ino = scoutfs_key_second(&found);
+		ent->dir_pos = scoutfs_key_third(&found);
+		ent->ino = ino;
+		ent->entry_bytes = ent_bytes;
+		ent->d_type = dent->type;
+		ent->name_len = name_len;
+		memcpy(ent->name, dent->name, name_len);
+		used += ent_bytes;
+		prev = ent;
+		nr++;
+
+		if (ent->dir_pos == U64_MAX && ent->dir_ino == U64_MAX) {
+			prev->flags |= SCOUTFS_IOCTL_DIRENT_FLAG_LAST;
+			break;
+		}
+		scoutfs_key_init_backref(&key, ino,
+					 ent->dir_ino + (ent->dir_pos == U64_MAX),
+					 ent->dir_pos + 1);
+	}
+	scoutfs_unlock(sb, lock, SCOUTFS_LOCK_READ);
+out:
+	kfree(dent);
+	return ret < 0 ? ret : nr;
+}
+
+static long ioc_get_referring_entries(struct file *file, void __user *uarg)
+{
+	struct super_block *sb = file_inode(file)->i_sb;
+	struct scoutfs_ioctl_get_referring_entries args;
+	size_t bytes;
+	void *buf;
+	int ret;
+
+	if (!capable(CAP_DAC_READ_SEARCH))
+		return -EPERM;
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		return -EFAULT;
+	if (args.entries_ptr & (SCOUTFS_IOCTL_DIRENT_ALIGN - 1) ||
+	    args.entries_bytes < sizeof(struct scoutfs_ioctl_dirent))
+		return -EINVAL;
+
+	bytes = min_t(u64, args.entries_bytes,
+		      SCOUTFS_IOC_REFERRING_ENTRIES_MAX_BYTES);
+	buf = kvmalloc(bytes, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	ret = gather_referring_entries(sb, args.ino, args.dir_ino,
+				       args.dir_pos, buf, bytes);
+	if (ret > 0) {
+		struct scoutfs_ioctl_dirent *ent = buf;
+		size_t used = 0;
+		int i;
+
+		for (i = 0; i < ret; i++) {
+			used += ent->entry_bytes;
+			ent = buf + used;
+		}
+		if (copy_to_user((void __user *)(uintptr_t)args.entries_ptr,
+				 buf, used))
+			ret = -EFAULT;
+	}
+	kvfree(buf);
+	return ret;
+}
+
+static long ioc_punch_offline(struct file *file, void __user *uarg)
+{
+	struct scoutfs_ioctl_punch_offline args;
+	int ret;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		return -EFAULT;
+	if (args.flags)
+		return -EINVAL;
+	ret = mnt_want_write_file(file);
+	if (ret)
+		return ret;
+	ret = scoutfs_data_punch_offline(file_inode(file), args.offset,
+					 args.len, args.data_version);
+	mnt_drop_write_file(file);
+	return ret;
+}
+
+/*
+ * MOVE_BLOCKS, called on the destination: the argument checks that need
+ * no inode lock, then data.c.  Both files must be open for writing.
+ */
+static long ioc_move_blocks(struct file *file, void __user *uarg)
+{
+	struct scoutfs_ioctl_move_blocks args;
+	struct inode *to = file_inode(file);
+	struct inode *from;
+	struct fd from_fd;
+	long ret;
+
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		return -EFAULT;
+	if (args.flags & SCOUTFS_IOC_MB_UNKNOWN)
+		return -EINVAL;
+	if (args.from_off + args.len < args.from_off ||
+	    args.to_off + args.len < args.to_off)
+		return -EOVERFLOW;
+	if (args.from_fd > INT_MAX)
+		return -EBADF;
+	from_fd = fdget(args.from_fd);
+	if (!from_fd.file)
+		return -EBADF;
+	from = file_inode(from_fd.file);
+	if (from->i_sb != to->i_sb) {
+		ret = -EXDEV;
+		goto out;
+	}
+	if (S_ISDIR(from->i_mode) || S_ISDIR(to->i_mode)) {
+		ret = -EISDIR;
+		goto out;
+	}
+	if (from == to) {
+		ret = -EINVAL;
+		goto out;
+	}
+	if (!(file->f_mode & FMODE_WRITE) ||
+	    !(from_fd.file->f_mode & FMODE_WRITE)) {
+		ret = -EBADF;
+		goto out;
+	}
+	ret = mnt_want_write_file(file);
+	if (ret)
+		goto out;
+	ret = scoutfs_data_move_blocks(from, args.from_off, args.len, to,
+				       args.to_off,
+				       args.flags & SCOUTFS_IOC_MB_STAGE,
+				       args.data_version);
+	mnt_drop_write_file(file);
+out:
+	fdput(from_fd);
+	return ret;
+}
+
 static long ioc_stat_more(struct file *file, void __user *uarg)
 {
 	struct inode *inode = file_inode(file);
@@ -291,6 +491,77 @@ static long ioc_stat_more(struct file *file, void __user *uarg)
 	inode_unlock_shared(inode);
 
 	return copy_to_user(uarg, &stm, sizeof(stm)) ? -EFAULT : 0;
+}
+
+/* GET_ATTR_X: every field x_mask asks for (ioctl.h). */
+static long ioc_get_attr_x(struct file *file, void __user *uarg)
+{
+	struct inode *inode = file_inode(file);
+	struct scoutfs_inode_info *si = SCOUTFS_I(inode);
+	struct scoutfs_ioctl_inode_attr_x iax;
+	u64 mask;
+
+	if (copy_from_user(&iax, uarg, sizeof(iax)))
+		return -EFAULT;
+	if ((iax.x_mask & SCOUTFS_IOC_IAX__UNKNOWN) ||
+	    (iax.x_flags & SCOUTFS_IOC_IAX_F__UNKNOWN))
+		return -EINVAL;
+	mask = iax.x_mask;
+	memset(&iax, 0, sizeof(iax));
+	iax.x_mask = mask;
+
+	inode_lock_shared(inode);
+	if (mask & SCOUTFS_IOC_IAX_META_SEQ)
+		iax.meta_seq = si->meta_seq;
+	if (mask & SCOUTFS_IOC_IAX_DATA_SEQ)
+		iax.data_seq = si->data_seq;
+	if (mask & SCOUTFS_IOC_IAX_DATA_VERSION)
+		iax.data_version = si->data_version;
+	if (mask & SCOUTFS_IOC_IAX_ONLINE_BLOCKS)
+		iax.online_blocks = si->online_blocks;
+	if (mask & SCOUTFS_IOC_IAX_OFFLINE_BLOCKS)
+		iax.offline_blocks = si->offline_blocks;
+	if (mask & SCOUTFS_IOC_IAX_CTIME) {
+		iax.ctime_sec = inode->i_ctime.tv_sec;
+		iax.ctime_nsec = inode->i_ctime.tv_nsec;
+	}
+	if (mask & SCOUTFS_IOC_IAX_CRTIME) {
+		iax.crtime_sec = si->crtime.tv_sec;
+		iax.crtime_nsec = si->crtime.tv_nsec;
+	}
+	if (mask & SCOUTFS_IOC_IAX_SIZE)
+		iax.size = i_size_read(inode);
+	if ((mask & SCOUTFS_IOC_IAX_RETENTION) &&
+	    scoutfs_inode_check_retention(inode))
+		iax.bits |= SCOUTFS_IOC_IAX_B_RETENTION;
+	inode_unlock_shared(inode);
+
+	return copy_to_user(uarg, &iax, sizeof(iax)) ? -EFAULT : 0;
+}
+
+/* SET_ATTR_X: only the retention mark here (ioctl.h). */
+static long ioc_set_attr_x(struct file *file, void __user *uarg)
+{
+	struct scoutfs_ioctl_inode_attr_x iax;
+	int ret;
+
+	if (copy_from_user(&iax, uarg, sizeof(iax)))
+		return -EFAULT;
+	if ((iax.x_mask & SCOUTFS_IOC_IAX__UNKNOWN) ||
+	    (iax.x_flags & SCOUTFS_IOC_IAX_F__UNKNOWN) ||
+	    (iax.bits & ~SCOUTFS_IOC_IAX_B_RETENTION))
+		return -EINVAL;
+	if (iax.x_mask & ~SCOUTFS_IOC_IAX_RETENTION)
+		return -EOPNOTSUPP;
+	if (!iax.x_mask)
+		return 0;
+	ret = mnt_want_write_file(file);
+	if (ret)
+		return ret;
+	ret = scoutfs_inode_set_retention(file_inode(file),
+				iax.bits & SCOUTFS_IOC_IAX_B_RETENTION);
+	mnt_drop_write_file(file);
+	return ret;
 }
 
 static long ioc_statfs_more(struct file *file, void __user *uarg)
@@ -554,6 +825,16 @@ long scoutfs_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return ioc_data_waiting(file, uarg);
 	case SCOUTFS_IOC_DATA_WAIT_ERR:
 		return ioc_data_wait_err(file, uarg);
+	case SCOUTFS_IOC_GET_REFERRING_ENTRIES:
+		return ioc_get_referring_entries(file, uarg);
+	case SCOUTFS_IOC_PUNCH_OFFLINE:
+		return ioc_punch_offline(file, uarg);
+	case SCOUTFS_IOC_GET_ATTR_X:
+		return ioc_get_attr_x(file, uarg);
+	case SCOUTFS_IOC_SET_ATTR_X:
+		return ioc_set_attr_x(file, uarg);
+	case SCOUTFS_IOC_MOVE_BLOCKS:
+		return ioc_move_blocks(file, uarg);
 	}
 	return -ENOTTY;
 }

@@ -265,6 +265,170 @@ SCOUTFS_IOCTL_SIZE_IS(scoutfs_ioctl_data_wait_err, 48);
 	_IOW(SCOUTFS_IOCTL_MAGIC, 11, struct scoutfs_ioctl_data_wait_err)
 
 /*
+ * Move the extents of [from_off, from_off + len) of the file from_fd
+ * into the file the ioctl is called on, at to_off, without copying data:
+ * the blocks change owner.  Called on the destination; both files are
+ * regular files of the same mount open for writing.  from_off, to_off and
+ * len are multiples of 4 KiB, except that the range may end at the
+ * source's i_size (its last, partial block moves whole).  Only extents
+ * below the source's i_size move; holes in the source range move nothing.
+ * The destination's i_size grows to cover what was moved (keeping the
+ * source's partial last block partial).  A len of 0 returns 0.
+ *
+ * Without MB_STAGE the destination range under each moved extent must be
+ * a hole, and neither file may have offline blocks (ENODATA); both files'
+ * ctime, mtime, data_seq and data_version change.  With MB_STAGE (an
+ * archive agent staging from a file it wrote) data_version must equal
+ * the destination's (ESTALE) and the destination range under each moved
+ * extent must be offline; only the source's times and version change,
+ * and readers waiting on the range wake.
+ *
+ * EINVAL: unaligned offsets or length, the same file, not regular files,
+ * the destination range not a hole (or, with MB_STAGE, not offline),
+ * unknown flags; EOVERFLOW: an end beyond 64 bits; EBADF: from_fd is not
+ * an open file (or either file is not open for writing); EXDEV: another
+ * filesystem; EISDIR: a directory.  Big ranges move in several
+ * transactions: an error part way leaves what moved before it moved.
+ */
+#define SCOUTFS_IOC_MB_STAGE		(1ULL << 0)
+#define SCOUTFS_IOC_MB_UNKNOWN		(~1ULL)
+
+struct scoutfs_ioctl_move_blocks {
+	__u64 from_fd;
+	__u64 from_off;
+	__u64 len;
+	__u64 to_off;
+	__u64 data_version;
+	__u64 flags;
+};
+SCOUTFS_IOCTL_SIZE_IS(scoutfs_ioctl_move_blocks, 48);
+
+#define SCOUTFS_IOC_MOVE_BLOCKS \
+	_IOW(SCOUTFS_IOCTL_MAGIC, 13, struct scoutfs_ioctl_move_blocks)
+
+/*
+ * The directory entries that refer to ino, in (dir_ino, dir_pos) order
+ * from the cursor (dir_ino, dir_pos) on, packed into entries_ptr
+ * (aligned to 16 bytes) as struct scoutfs_ioctl_dirent records of
+ * entry_bytes each: the struct, the name and its NUL, padded to 16
+ * bytes.  Returns the number of entries, 0 when there are none; the
+ * record after which there are no more carries DIRENT_FLAG_LAST.  To go
+ * on, pass the last record's (dir_ino, dir_pos) plus one (dir_pos
+ * wrapping into dir_ino).  EINVAL when entries_ptr is not aligned or the
+ * buffer cannot hold the first entry.  Needs CAP_DAC_READ_SEARCH.
+ */
+struct scoutfs_ioctl_get_referring_entries {
+	__u64 ino;
+	__u64 dir_ino;
+	__u64 dir_pos;
+	__u64 entries_ptr;
+	__u64 entries_bytes;
+};
+SCOUTFS_IOCTL_SIZE_IS(scoutfs_ioctl_get_referring_entries, 40);
+
+struct scoutfs_ioctl_dirent {
+	__u64 dir_ino;
+	__u64 dir_pos;
+	__u64 ino;
+	__u16 entry_bytes;
+	__u8 flags;
+	__u8 d_type;		/* DT_* */
+	__u8 name_len;		/* without the NUL */
+	__u8 name[3];		/* name_len + 1 bytes in the buffer */
+};
+SCOUTFS_IOCTL_SIZE_IS(scoutfs_ioctl_dirent, 32);
+
+#define SCOUTFS_IOCTL_DIRENT_FLAG_LAST	(1 << 0)
+#define SCOUTFS_IOCTL_DIRENT_ALIGN	16
+
+#define SCOUTFS_IOC_GET_REFERRING_ENTRIES \
+	_IOW(SCOUTFS_IOCTL_MAGIC, 17, struct scoutfs_ioctl_get_referring_entries)
+
+/*
+ * Turn the offline blocks of [offset, offset + len) into a hole, which
+ * reads as zeros and needs no staging.  offset and len are multiples of
+ * 4 KiB and len is not 0 (EOVERFLOW otherwise, as upstream's); flags
+ * must be 0; data_version must equal the file's (ESTALE); the range may
+ * hold only offline blocks and holes (EINVAL if any block is online or
+ * unwritten, before anything changes).  Blocks beyond i_size are left
+ * alone.  data_version, size and times are unchanged; readers waiting on
+ * the range wake and read zeros.  CAP_SYS_ADMIN and a file open for
+ * writing.
+ */
+struct scoutfs_ioctl_punch_offline {
+	__u64 offset;
+	__u64 len;
+	__u64 data_version;
+	__u64 flags;
+};
+SCOUTFS_IOCTL_SIZE_IS(scoutfs_ioctl_punch_offline, 32);
+
+#define SCOUTFS_IOC_PUNCH_OFFLINE \
+	_IOW(SCOUTFS_IOCTL_MAGIC, 24, struct scoutfs_ioctl_punch_offline)
+
+/*
+ * GET_ATTR_X (18) and SET_ATTR_X (19): upstream's extensible inode
+ * attributes.  x_mask names the fields a call fills (get) or changes
+ * (set), SCOUTFS_IOC_IAX_* below; single-bit attributes travel in bits
+ * (SCOUTFS_IOC_IAX_B_*).  Unknown x_mask or x_flags bits: EINVAL.
+ *
+ * Get fills every field it is asked for (project_id is always 0: this
+ * module has no project ids yet).  Set changes only RETENTION here (any
+ * other field: EOPNOTSUPP, before anything changes; SETATTR_MORE sets
+ * data_version, size and times).
+ *
+ * RETENTION: a retained regular file cannot be written, truncated,
+ * fallocated, punched, moved from or to, have its attributes, ACLs or
+ * user. xattrs changed, be linked, renamed or unlinked (all EPERM) until
+ * the mark is cleared.  It can be read, released and staged (its
+ * contents stay the same), and its xattrs outside user. (the scoutfs.
+ * ones) can change.  Setting or clearing it needs CAP_SYS_ADMIN (EPERM)
+ * and a regular file (EINVAL).
+ */
+struct scoutfs_ioctl_inode_attr_x {
+	__u64 x_mask;
+	__u64 x_flags;
+	__u64 meta_seq;
+	__u64 data_seq;
+	__u64 data_version;
+	__u64 online_blocks;
+	__u64 offline_blocks;
+	__u64 ctime_sec;
+	__u32 ctime_nsec;
+	__u32 crtime_nsec;
+	__u64 crtime_sec;
+	__u64 size;
+	__u64 bits;
+	__u64 project_id;
+};
+SCOUTFS_IOCTL_SIZE_IS(scoutfs_ioctl_inode_attr_x, 104);
+
+/* x_flags */
+#define SCOUTFS_IOC_IAX_F_SIZE_OFFLINE	(1ULL << 0)
+#define SCOUTFS_IOC_IAX_F__UNKNOWN	(~0ULL << 1)
+
+/* bits */
+#define SCOUTFS_IOC_IAX_B_RETENTION	(1ULL << 0)
+
+/* x_mask */
+#define SCOUTFS_IOC_IAX_META_SEQ	(1ULL << 0)
+#define SCOUTFS_IOC_IAX_DATA_SEQ	(1ULL << 1)
+#define SCOUTFS_IOC_IAX_DATA_VERSION	(1ULL << 2)
+#define SCOUTFS_IOC_IAX_ONLINE_BLOCKS	(1ULL << 3)
+#define SCOUTFS_IOC_IAX_OFFLINE_BLOCKS	(1ULL << 4)
+#define SCOUTFS_IOC_IAX_CTIME		(1ULL << 5)
+#define SCOUTFS_IOC_IAX_CRTIME		(1ULL << 6)
+#define SCOUTFS_IOC_IAX_SIZE		(1ULL << 7)
+#define SCOUTFS_IOC_IAX_RETENTION	(1ULL << 8)
+#define SCOUTFS_IOC_IAX_PROJECT_ID	(1ULL << 9)
+#define SCOUTFS_IOC_IAX__UNKNOWN	(~0ULL << 10)
+
+#define SCOUTFS_IOC_GET_ATTR_X \
+	_IOW(SCOUTFS_IOCTL_MAGIC, 18, struct scoutfs_ioctl_inode_attr_x)
+#define SCOUTFS_IOC_SET_ATTR_X \
+	_IOW(SCOUTFS_IOCTL_MAGIC, 19, struct scoutfs_ioctl_inode_attr_x)
+
+/*
  * statfs(2) reports f_ffree as the free metadata blocks times this bound
  * on the inodes one block holds, so `scoutfs df` can give the free
  * metadata blocks (upstream reads them with an ALLOC_DETAIL ioctl, 12,
@@ -281,5 +445,7 @@ SCOUTFS_IOCTL_SIZE_IS(scoutfs_ioctl_data_wait_err, 48);
 #define SCOUTFS_IOC_SEARCH_XATTRS_MAX_INODES	4096
 #define SCOUTFS_IOC_INO_PATH_MAX_BYTES		4096
 #define SCOUTFS_IOC_LISTXATTR_HIDDEN_MAX_BYTES	65536
+/* entries one GET_REFERRING_ENTRIES call gathers, whatever the buffer */
+#define SCOUTFS_IOC_REFERRING_ENTRIES_MAX_BYTES	65536
 
 #endif

@@ -43,7 +43,8 @@
  *        (orphan, meta_seq, data_seq, srch zones) before inode groups, and
  *        inode groups by number (scoutfs_lock_hold() sorts them)
  *   -> transaction hold (trans_rwsem, read; commit takes it for write)
- *   -> per-inode extent_sem (data.c)
+ *   -> per-inode extent_sem (data.c; two inodes, as move-blocks takes
+ *        them: the lower inode number first)
  *   -> per-inode update_mutex (inode.c, scoutfs_inode_update())
  *   -> meta_mutex (items, btrees, allocator, block cache)
  *   -> the spinlocks: this file's lock tree, data waiting (data_wait.c)

@@ -28,12 +28,12 @@
 #include <linux/blkdev.h>
 #include <linux/buffer_head.h>
 #include <linux/err.h>
-#include <linux/parser.h>
 #include <linux/slab.h>
 #include <linux/statfs.h>
 #include <linux/seq_file.h>
 #include <linux/random.h>
 
+#include "export.h"
 #include "format.h"
 #include "super.h"
 #include "ioctl.h"
@@ -44,62 +44,9 @@
 #include "lock.h"
 #include "inode.h"
 #include "data_wait.h"
+#include "options.h"
+#include "sysfs.h"
 #include "libscoutfs/block.h"
-
-enum {
-	Opt_metadev_path,
-	Opt_quorum_slot_nr,
-	Opt_err,
-};
-
-static const match_table_t scoutfs_mount_tokens = {
-	{ Opt_metadev_path, "metadev_path=%s" },
-	{ Opt_quorum_slot_nr, "quorum_slot_nr=%u" },
-	{ Opt_err, NULL },
-};
-
-static int parse_options(const char *dev_name, char *options,
-			 struct scoutfs_mount_options *opts)
-{
-	substring_t args[MAX_OPT_ARGS];
-	char *p;
-	int nr;
-
-	opts->quorum_slot_nr = -1;
-
-	while (options && (p = strsep(&options, ",")) != NULL) {
-		if (!*p)
-			continue;
-		switch (match_token(p, scoutfs_mount_tokens, args)) {
-		case Opt_metadev_path:
-			kfree(opts->metadev_path);
-			opts->metadev_path = match_strdup(&args[0]);
-			if (!opts->metadev_path)
-				return -ENOMEM;
-			break;
-		case Opt_quorum_slot_nr:
-			if (match_int(&args[0], &nr) || nr < 0 ||
-			    nr >= SCOUTFS_QUORUM_MAX_SLOTS) {
-				pr_err("scoutfs: mount of %s: quorum_slot_nr must be 0..%d\n",
-				       dev_name, SCOUTFS_QUORUM_MAX_SLOTS - 1);
-				return -EINVAL;
-			}
-			opts->quorum_slot_nr = nr;
-			break;
-		default:
-			pr_err("scoutfs: mount of %s: unknown mount option '%s'\n",
-			       dev_name, p);
-			return -EINVAL;
-		}
-	}
-
-	if (!opts->metadev_path) {
-		pr_err("scoutfs: mount of %s: the metadev_path=PATH option naming the metadata device is required\n",
-		       dev_name);
-		return -EINVAL;
-	}
-	return 0;
-}
 
 /*
  * Read both super slots and keep the valid one with the greater seq.
@@ -279,16 +226,6 @@ static int scoutfs_sync_fs(struct super_block *sb, int wait)
 	return scoutfs_trans_commit(sb);
 }
 
-static int scoutfs_show_options(struct seq_file *seq, struct dentry *root)
-{
-	struct scoutfs_sb_info *sbi = SCOUTFS_SB(root->d_sb);
-
-	seq_show_option(seq, "metadev_path", sbi->opts.metadev_path);
-	if (sbi->opts.quorum_slot_nr >= 0)
-		seq_printf(seq, ",quorum_slot_nr=%d", sbi->opts.quorum_slot_nr);
-	return 0;
-}
-
 static void free_sbi(struct scoutfs_sb_info *sbi)
 {
 	if (!sbi)
@@ -335,7 +272,7 @@ static const struct super_operations scoutfs_super_ops = {
 	.put_super	= scoutfs_put_super,
 	.sync_fs	= scoutfs_sync_fs,
 	.statfs		= scoutfs_statfs,
-	.show_options	= scoutfs_show_options,
+	.show_options	= scoutfs_options_show,
 };
 
 static int scoutfs_fill_super(struct super_block *sb, void *data, int silent)
@@ -353,6 +290,7 @@ static int scoutfs_fill_super(struct super_block *sb, void *data, int silent)
 	mutex_init(&sbi->meta_mutex);
 	init_rwsem(&sbi->trans_rwsem);
 	scoutfs_data_wait_setup(sb);
+	scoutfs_orphan_scan_setup(sb);
 
 	sb->s_magic = SCOUTFS_SUPER_MAGIC;
 	sb->s_op = &scoutfs_super_ops;
@@ -360,8 +298,9 @@ static int scoutfs_fill_super(struct super_block *sb, void *data, int silent)
 	sb->s_time_gran = 1;
 	sb->s_flags |= SB_POSIXACL;
 	sb->s_xattr = scoutfs_xattr_handlers;
+	sb->s_export_op = &scoutfs_export_ops;
 
-	ret = parse_options(sb->s_id, data, &sbi->opts);
+	ret = scoutfs_options_parse(sb, data);
 	if (ret)
 		return ret;
 	if (!sb_set_blocksize(sb, SCOUTFS_DATA_BLOCK_SIZE)) {
@@ -395,9 +334,11 @@ static int scoutfs_fill_super(struct super_block *sb, void *data, int silent)
 	if (!sb->s_root)
 		return -ENOMEM;
 
-	ret = scoutfs_orphan_scan(sb);
+	ret = scoutfs_orphan_scan(sb) ?:
+	      scoutfs_sysfs_setup(sb);
 	if (ret)
 		return ret;
+	scoutfs_orphan_scan_schedule(sb, false);
 
 	scoutfs_info(sb, "mounted fsid %016llx seq %llu meta %s data %s%s",
 		     sbi->fsid, sbi->committed_seq, sbi->opts.metadev_path,
@@ -421,6 +362,9 @@ static void scoutfs_kill_sb(struct super_block *sb)
 {
 	struct scoutfs_sb_info *sbi;
 
+	/* nothing may start work on the mount while it goes */
+	scoutfs_sysfs_destroy(sb);
+	scoutfs_orphan_scan_stop(sb);
 	kill_block_super(sb);
 	/* put_super ran and freed it if the mount had succeeded */
 	sbi = SCOUTFS_SB(sb);
@@ -444,15 +388,24 @@ static int __init scoutfs_module_init(void)
 	ret = scoutfs_inode_init();
 	if (ret)
 		return ret;
+	ret = scoutfs_sysfs_init();
+	if (ret)
+		goto out_inode;
 	ret = register_filesystem(&scoutfs_fs_type);
 	if (ret)
-		scoutfs_inode_exit();
+		goto out_sysfs;
+	return 0;
+out_sysfs:
+	scoutfs_sysfs_exit();
+out_inode:
+	scoutfs_inode_exit();
 	return ret;
 }
 
 static void __exit scoutfs_module_exit(void)
 {
 	unregister_filesystem(&scoutfs_fs_type);
+	scoutfs_sysfs_exit();
 	scoutfs_inode_exit();
 }
 

@@ -10,23 +10,20 @@
 #include <linux/wait.h>
 
 #include "format.h"
+#include "options.h"
 #include "libscoutfs/alloc.h"
 #include "libscoutfs/btree.h"
 
 struct scoutfs_block_cache;
 struct scoutfs_item_log;
 struct scoutfs_lock_info;
+struct scoutfs_sysfs_info;
 
 /* statfs reports this many possible inodes per free metadata block */
 
 /* most links one inode may have */
 #define SCOUTFS_LINK_MAX			65000
 
-/* Mount options (super.c). */
-struct scoutfs_mount_options {
-	char *metadev_path;
-	int quorum_slot_nr;	/* -1: not a quorum member */
-};
 
 /*
  * Everything one mount keeps, reached from sb->s_fs_info.
@@ -39,6 +36,8 @@ struct scoutfs_mount_options {
 struct scoutfs_sb_info {
 	struct super_block *sb;
 	struct scoutfs_mount_options opts;
+	seqlock_t opts_seqlock;		/* the changeable options (options.c) */
+	struct scoutfs_sysfs_info *sysfs;	/* sysfs.c */
 	struct block_device *meta_bdev;
 	fmode_t meta_mode;
 	u64 fsid;
@@ -72,6 +71,19 @@ struct scoutfs_sb_info {
 	spinlock_t dw_lock;
 	struct rb_root dw_tree;		/* data_wait.c */
 	u64 dw_nr;
+
+	/* the periodic orphan scan (inode.c) */
+	struct delayed_work orphan_work;
+	bool orphan_scan_stopped;	/* unmounting: no more scans */
+	u64 orphan_scan_next;		/* where the next run starts */
+	spinlock_t orphan_lock;		/* orphan_scan_stopped, (re)queueing */
+
+	/* counters, shown in sysfs counters/ (sysfs.c) */
+	struct {
+		atomic64_t orphan_scan;
+		atomic64_t orphan_scan_item;
+		atomic64_t orphan_scan_cached;
+	} counters;
 };
 
 static inline struct scoutfs_sb_info *SCOUTFS_SB(struct super_block *sb)

@@ -583,9 +583,17 @@ static int scoutfs_xattr_handler_set(const struct xattr_handler *handler,
 				     const char *name, const void *value,
 				     size_t size, int flags)
 {
+	int ret;
+
 	if ((handler->flags & XATTR_HANDLER_NEEDS_ADMIN) &&
 	    !capable(CAP_SYS_ADMIN))
 		return -EPERM;
+	/* a retained file's user. xattrs are its user's data: frozen */
+	if (!strcmp(handler->prefix, XATTR_USER_PREFIX)) {
+		ret = scoutfs_inode_check_retention(inode);
+		if (ret)
+			return ret;
+	}
 	return xattr_set_trans(inode, xattr_full_name(handler, name), value,
 			       size, flags, NULL);
 }
@@ -1021,6 +1029,9 @@ int scoutfs_set_acl(struct user_namespace *mnt_userns, struct inode *inode,
 
 	if (!name)
 		return -EINVAL;
+	ret = scoutfs_inode_check_retention(inode);
+	if (ret)
+		return ret;
 	if (type == ACL_TYPE_ACCESS && acl) {
 		/* may decide the ACL is just a mode and drop it */
 		ret = posix_acl_update_mode(mnt_userns, inode, &mode, &acl);

@@ -61,8 +61,23 @@ biggest() {
 	[ "$status" -eq 0 ]
 }
 
-@test "a missing log means the power cut came first: nothing to check" {
-	run crashtest verify --root "$ROOT" --log "$BATS_TEST_TMPDIR/none"
+@test "an empty log means the power cut came first: nothing to check" {
+	: > "$BATS_TEST_TMPDIR/empty"
+	run crashtest verify --root "$ROOT" --log "$BATS_TEST_TMPDIR/empty"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"nothing to check"* ]]
+}
+
+@test "a missing log is an error, not nothing to check (a path the guest cannot see)" {
+	run crashtest verify --root "$ROOT" --log "$BATS_TEST_TMPDIR/none"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"$BATS_TEST_TMPDIR/none"* ]]
+	[[ "$output" != *"nothing to check"* ]]
+}
+
+@test "run-cycles refuses a CRASH_OUT the guest covers with tmpfs" {
+	CRASH_OUT=/tmp/crash-out-$$ run "$TOP/tests/crash/run-cycles"
+	rmdir /tmp/crash-out-$$ 2> /dev/null || true
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"tmpfs"* ]]
 }

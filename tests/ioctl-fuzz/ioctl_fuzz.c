@@ -46,7 +46,8 @@ static const unsigned long fuzz_cmds[] = {
 	SCOUTFS_IOC_STAGE, SCOUTFS_IOC_STAT_MORE, SCOUTFS_IOC_DATA_WAITING,
 	SCOUTFS_IOC_SETATTR_MORE, SCOUTFS_IOC_LISTXATTR_HIDDEN,
 	SCOUTFS_IOC_SEARCH_XATTRS, SCOUTFS_IOC_STATFS_MORE,
-	SCOUTFS_IOC_DATA_WAIT_ERR,
+	SCOUTFS_IOC_DATA_WAIT_ERR, SCOUTFS_IOC_GET_REFERRING_ENTRIES,
+	SCOUTFS_IOC_PUNCH_OFFLINE, SCOUTFS_IOC_MOVE_BLOCKS,
 };
 
 static uint8_t *big_buf;
@@ -155,6 +156,45 @@ static void fill_args(unsigned long cmd, uint8_t *args, size_t size)
 		x->name_bytes = (uint16_t)fuzz_count();
 		x->inodes_ptr = fuzz_ptr();
 		x->nr_inodes = fuzz_count();
+		break;
+	}
+	case SCOUTFS_IOC_GET_REFERRING_ENTRIES: {
+		struct scoutfs_ioctl_get_referring_entries *g = (void *)args;
+
+		g->ino = rnd() % 4 ? 1 + rnd() % 64 : fuzz_count();
+		g->entries_ptr = fuzz_ptr();
+		g->entries_bytes = fuzz_count();
+		break;
+	}
+	case SCOUTFS_IOC_PUNCH_OFFLINE: {
+		struct scoutfs_ioctl_punch_offline *o = (void *)args;
+
+		/*
+		 * Never the file's data_version: a real punch would turn a
+		 * random release into a hole, and the test checks the
+		 * contents of a file with no offline blocks left.
+		 */
+		o->offset = rnd() % 2 ? fuzz_count() & ~4095ULL : fuzz_count();
+		o->len = fuzz_count();
+		o->data_version = 1000 + rnd() % 8;
+		o->flags = rnd() % 3 ? 0 : rnd();
+		break;
+	}
+	case SCOUTFS_IOC_MOVE_BLOCKS: {
+		struct scoutfs_ioctl_move_blocks *m = (void *)args;
+
+		/*
+		 * from_fd: stdio, the FILE (the same file as the target, or
+		 * the DIR's target: EINVAL/EISDIR), the DIR, closed or huge
+		 * numbers; never a second file, so nothing really moves and
+		 * the FILE's contents stay as the test wrote them.
+		 */
+		m->from_fd = rnd() % 4 ? rnd() % 8 : fuzz_count();
+		m->from_off = rnd() % 2 ? fuzz_count() & ~4095ULL : fuzz_count();
+		m->len = fuzz_count();
+		m->to_off = rnd() % 2 ? fuzz_count() & ~4095ULL : fuzz_count();
+		m->data_version = rnd() % 8;
+		m->flags = rnd() % 3 ? rnd() % 2 : rnd();
 		break;
 	}
 	case SCOUTFS_IOC_DATA_WAIT_ERR: {

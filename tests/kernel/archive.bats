@@ -90,7 +90,7 @@ wait_for_waiters() {
 	wait_for_waiters 1
 	run scoutfs data-wait-err -p "$MNT" -I "$ino" -V "$DV" -F 0 -C "$SIZE" -O read -E -5
 	[ "$status" -eq 0 ]
-	[[ "$output" == "1 waiters given error -5" ]]
+	[[ "$output" == "data_wait_err found 1 waiters." ]]
 	wait "$reader"
 	[ "$(cat /tmp/cat-rc)" -ne 0 ]
 	grep -q "Input/output error" /tmp/cat-err
@@ -219,7 +219,7 @@ wait_for_waiters() {
 	[[ "$output" == *"Operation not permitted"* ]]
 	run as_user scoutfs stage -V "$DV" /tmp/archive "$MNT/f"
 	[[ "$output" == *"Operation not permitted"* ]]
-	run as_user scoutfs data-wait-err -p "$MNT" -I 1 -F 0 -C 4096 -O read -E -5
+	run as_user scoutfs data-wait-err -p "$MNT" -I 1 -V 1 -F 0 -C 4096 -O read -E -5
 	[[ "$output" == *"Operation not permitted"* ]]
 	as_user touch "$MNT/mine"
 	run as_user scoutfs setattr -V 1 -s 10 -o "$MNT/mine"

@@ -9,7 +9,8 @@
 # these tests run on the test-only module (kmod/src/fault.c) with its
 # freed_data_max set to BOUNDED_FREED_MAX (default 1,000) and files of
 # BOUNDED_EXTENTS scattered 4 KiB extents (default 5,000; the power cut
-# uses twice as many).  The issue's size on the real list is
+# uses twice as many, and sleeps after each batch's commit so its cut lands
+# between two).  The issue's size on the real list is
 # BOUNDED_FREED_MAX=0 BOUNDED_EXTENTS=1000000 (about half an hour here).
 load helpers
 
@@ -35,21 +36,32 @@ setup() {
 teardown() {
 	mountpoint -q "$MNT" && umount "$MNT"
 	echo 0 > "$FAULT_PARAMS/freed_data_max"
+	echo 0 > "$FAULT_PARAMS/batch_pause_ms"
 	for dm in "$DM_META" "$DM_DATA"; do
 		dmsetup info "$dm" > /dev/null 2>&1 && dmsetup remove --force "$dm"
 	done
 	return 0
 }
 
-# $1: a file of ${2:-N} unwritten 4 KiB extents at every other block
+# $1: a file of ${2:-N} unwritten 4 KiB extents at every other block of
+# the file and of the device: each block of it is allocated between two
+# of $1.fill's, so neither the file's extents nor the freed list's can
+# merge (blocks come from the start of the first free extent)
 scattered_file() {
 	python3 - "$1" "${2:-$N}" <<-'PY'
 	import os, sys
 	fd = os.open(sys.argv[1], os.O_CREAT | os.O_RDWR, 0o644)
+	fill = os.open(sys.argv[1] + ".fill", os.O_CREAT | os.O_RDWR, 0o644)
 	for i in range(int(sys.argv[2])):
 	    os.posix_fallocate(fd, i * 8192, 4096)
+	    os.posix_fallocate(fill, i * 4096, 4096)
 	os.close(fd)
+	os.close(fill)
 	PY
+}
+
+batches() {
+	cat "$FAULT_PARAMS/delete_batches"
 }
 
 extents_of() {
@@ -62,24 +74,32 @@ extents_of() {
 	scattered_file "$MNT/t"
 	truncate -s 0 "$MNT/t"
 	sync
-	[ "$(free_data_blocks)" -eq "$free0" ]
+	# the filler's blocks stay
+	[ "$(free_data_blocks)" -eq $((free0 - N)) ]
 	[ "$(extents_of "$MNT/t")" -eq 0 ]
+	rm "$MNT/t.fill"
 	scattered_file "$MNT/r"
 	dv=$(scoutfs stat -s data_version "$MNT/r")
 	scoutfs release -V "$dv" "$MNT/r"
 	sync
-	[ "$(free_data_blocks)" -eq "$free0" ]
+	[ "$(free_data_blocks)" -eq $((free0 - N)) ]
 	[ "$(scoutfs stat -s online_blocks "$MNT/r")" -eq 0 ]
 	umount_and_fsck
 }
 
 @test "a power cut in the middle of deleting $((2 * N)) extents: the next mount finishes it" {
 	dm_mkfs_and_mount "$DM_META" "$DM_DATA"
-	free0=$(free_data_blocks)
+	# each committed batch of the delete sleeps 5 s, so the cut below
+	# lands between the first commit and the second however slow the
+	# host
+	echo 5000 > "$FAULT_PARAMS/batch_pause_ms"
 	echo kept > "$MNT/keep"
 	scattered_file "$MNT/f" $((2 * N))
 	sync
 	full=$(free_data_blocks)
+	batches0=$(batches)
+	dm_load_drop_writes "$DM_META"
+	dm_load_drop_writes "$DM_DATA"
 	# a holder keeps it open across the unlink, so the orphan item is
 	# committed before the deletion starts at the holder's close
 	rm -f /tmp/close-now
@@ -96,28 +116,29 @@ extents_of() {
 	rm "$MNT/f"
 	sync
 	touch /tmp/close-now
-	# cut the power once some batches are committed and not all
-	for _ in $(seq 1 3000); do
-		now=$(free_data_blocks)
-		[ "$now" -gt "$full" ] && break
+	# cut the power in the pause after the first batch's commit
+	for _ in $(seq 1 600); do
+		[ "$(batches)" -gt "$batches0" ] && break
 		sleep 0.05
 	done
-	dm_drop_writes "$DM_META"
-	dm_drop_writes "$DM_DATA"
-	cut=$(free_data_blocks)
-	echo "# power cut with $((cut - full)) of $((2 * N)) blocks freed"
+	[ "$(batches)" -gt "$batches0" ] || echo "# no batch of the delete committed" >&2
+	dm_cut "$DM_META"
+	dm_cut "$DM_DATA"
+	echo 0 > "$FAULT_PARAMS/batch_pause_ms"
 	wait "$rmpid"
 	umount "$MNT"
 	dmsetup remove "$DM_META"
 	dmsetup remove "$DM_DATA"
-	# the cut came after the first batch's commit and before the last
+	# what reached the disk: the first batch's commit, not the last
+	cut=$(disk_free_data_blocks "$META")
+	echo "# power cut with $((cut - full)) of $((2 * N)) blocks freed on disk"
 	[ "$cut" -gt "$full" ]
-	[ "$cut" -lt $((free0 - 1)) ]
+	[ "$cut" -lt $((full + 2 * N)) ]
 	scoutfs fsck "$META" "$DATA"
 	mount_scoutfs
 	kmsg_since_mark | grep -q "freed 1 orphaned inodes"
-	[ "$(free_data_blocks)" -eq $((free0 - 1)) ]
+	[ "$(free_data_blocks)" -eq $((full + 2 * N)) ]
 	[ "$(cat "$MNT/keep")" = kept ]
-	[ "$(ls "$MNT")" = keep ]
+	[ "$(ls "$MNT" | tr '\n' ' ')" = "f.fill keep " ]
 	umount_and_fsck
 }

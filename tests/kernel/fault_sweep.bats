@@ -10,13 +10,19 @@
 # one before or the one after the operation.
 #
 # FAULT_SWEEP_MAX caps N per operation (default 40, more than any of
-# these operations allocates).  The CI size tries every N up to 8, then
-# every other one (each try is a remount and an fsck under TCG);
-# FAULT_SWEEP_FULL=1 tries every N.
+# these operations allocates).  Each try is a remount and an fsck under
+# TCG, so the CI size tries every N up to 4, then one N in every
+# FAULT_SWEEP_STRIDE (4): those with N % 4 equal to an offset drawn at
+# random per operation and printed, so successive runs cover every N
+# (FAULT_SWEEP_OFFSET=K repeats a run's choice); FAULT_SWEEP_FULL=1
+# tries every N.  FAULT_SWEEP_ONLY=TEXT skips the tests whose names do
+# not contain TEXT.
 load helpers
 
 P=$FAULT_PARAMS
 MAXN=${FAULT_SWEEP_MAX:-40}
+STRIDE=${FAULT_SWEEP_STRIDE:-4}
+[ "${FAULT_SWEEP_FULL:-0}" = 1 ] && STRIDE=1
 # operations made of several transactions
 MULTI_TXN="unlink truncate release stage"
 
@@ -29,6 +35,10 @@ teardown_file() {
 }
 
 setup() {
+	if [ -n "${FAULT_SWEEP_ONLY:-}" ] &&
+	   [[ "$BATS_TEST_DESCRIPTION" != *"$FAULT_SWEEP_ONLY"* ]]; then
+		skip "FAULT_SWEEP_ONLY=$FAULT_SWEEP_ONLY"
+	fi
 	kmsg_mark
 	mkfs_and_mount
 	head -c $((256 * 1024)) /dev/urandom > /tmp/sweep-data
@@ -78,7 +88,7 @@ run_with_fault() {
 
 # sweep OP: prep_OP DIR makes the starting state, op_OP runs in DIR.
 sweep() {
-	local op=$1 n dir want_before want_after got ro
+	local op=$1 n dir want_before want_after got ro offset
 	mkdir "$MNT/ref"
 	"prep_$op" "$MNT/ref"
 	want_before=$(snapshot "$MNT/ref")
@@ -86,9 +96,10 @@ sweep() {
 	want_after=$(snapshot "$MNT/ref")
 	[ "$want_before" != "$want_after" ]
 	rm -rf "$MNT/ref"
+	offset=${FAULT_SWEEP_OFFSET:-$((RANDOM % STRIDE))}
+	echo "# $op: every N up to 4, then N % $STRIDE = $offset (FAULT_SWEEP_OFFSET=$offset repeats it)"
 	for n in $(seq 1 "$MAXN"); do
-		if [ "${FAULT_SWEEP_FULL:-0}" != 1 ] && [ "$n" -gt 8 ] &&
-		   [ $((n % 2)) -eq 1 ]; then
+		if [ "$n" -gt 4 ] && [ $((n % STRIDE)) -ne $((offset % STRIDE)) ]; then
 			continue
 		fi
 		dir=$MNT/w$n
@@ -167,6 +178,31 @@ prep_stage() {
 }
 op_stage() { fx scoutfs stage -V "$(scoutfs stat -s data_version a)" /tmp/sweep-data a; }
 
+# three one-block extents after holes (the same bytes in every
+# directory): one batch, one transaction
+prep_move_blocks() {
+	python3 - "$1/a" <<'PYEOF'
+import os, sys
+data = open("/tmp/sweep-data", "rb").read()
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o644)
+for i in range(3):
+    os.pwrite(fd, data[i * 4096:(i + 1) * 4096], i * 8192)
+os.close(fd)
+PYEOF
+	: > "$1/b"
+}
+op_move_blocks() { fx scoutfs move-blocks a -f 0 -l 20K b -t 0; }
+
+prep_move_blocks_stage() {
+	cp /tmp/sweep-data "$1/b"
+	sync
+	scoutfs release -V "$(scoutfs stat -s data_version "$1/b")" "$1/b"
+	cp /tmp/sweep-data "$1/a"
+}
+op_move_blocks_stage() {
+	fx scoutfs move-blocks a -f 0 -l 256K b -t 0 -s -V "$(scoutfs stat -s data_version b)"
+}
+
 @test "fault sweep: create with inherited default ACLs" { sweep create; umount_and_fsck; }
 @test "fault sweep: rename over an existing target" { sweep rename; umount_and_fsck; }
 @test "fault sweep: link" { sweep link; umount_and_fsck; }
@@ -176,3 +212,5 @@ op_stage() { fx scoutfs stage -V "$(scoutfs stat -s data_version a)" /tmp/sweep-
 @test "fault sweep: xattr set" { sweep xattr; umount_and_fsck; }
 @test "fault sweep: release" { sweep release; umount_and_fsck; }
 @test "fault sweep: stage" { sweep stage; umount_and_fsck; }
+@test "fault sweep: move-blocks into a hole" { sweep move_blocks; umount_and_fsck; }
+@test "fault sweep: move-blocks --stage into an offline range" { sweep move_blocks_stage; umount_and_fsck; }

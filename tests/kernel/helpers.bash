@@ -66,21 +66,44 @@ dm_linear() {
 	echo "/dev/dm-$(dmsetup info -c --noheadings -o minor "$1")"
 }
 
-# From now on every write to dm device $1 is dropped; reads still work.
-dm_drop_writes() {
+# Load into dm device $1's inactive slot a table that drops every write
+# (reads still work); dm_cut makes it live.  Loaded ahead, the cut itself
+# is one quick ioctl, so it lands where a test wants it.
+dm_load_drop_writes() {
 	local size dev
 	size=$(dmsetup table "$1" | awk '{ print $2 }')
 	dev=$(dmsetup table "$1" | awk '{ print $4 }')
-	dmsetup suspend --nolockfs "$1"
 	dmsetup load "$1" --table "0 $size flakey $dev 0 0 1 1 drop_writes"
-	dmsetup resume "$1"
+}
+
+# Swap in dm device $1's loaded table (without freezing the filesystem).
+dm_cut() {
+	dmsetup resume --nolockfs "$1"
+}
+
+# From now on every write to dm device $1 is dropped; reads still work.
+dm_drop_writes() {
+	dm_load_drop_writes "$1"
+	dm_cut "$1"
+}
+
+# The current super's free data block count, read off metadata device $1.
+disk_free_data_blocks() {
+	scoutfs print "$1" | sed -n 's/.*data blocks [0-9]* free \([0-9]*\),.*/\1/p'
+}
+
+# Device-mapper target $1 (flakey, linear, ...) is there: its module
+# loaded, or built in (the debug kernel has no modules to load).
+have_dm_target() {
+	modprobe "dm-$1" 2> /dev/null
+	dmsetup targets 2> /dev/null | grep -q "^$1 "
 }
 
 # A fresh filesystem on dm-linear devices $1 (metadata) and $2 (data) over
 # $META and $DATA, mounted at $MNT: dm_drop_writes can then cut the power.
 dm_mkfs_and_mount() {
 	local meta data
-	modprobe dm-flakey || skip "no dm-flakey module for this kernel"
+	have_dm_target flakey || skip "no dm-flakey in this kernel"
 	meta=$(dm_linear "$1" "$META")
 	data=$(dm_linear "$2" "$DATA")
 	scoutfs mkfs -f -Q 0,127.0.0.1,12345 "$meta" "$data" > /dev/null
@@ -91,8 +114,9 @@ dm_mkfs_and_mount() {
 # The test-only fault-injection module (kmod/src/fault.c), built into
 # build/fault-kmod by make: a test file's setup_file loads it in place of
 # the shipped module, its teardown_file unloads it (the harness loads the
-# shipped one again for the next file).
-FAULT_KO=$SCOUTFS_TOP/build/fault-kmod/scoutfs.ko
+# shipped one again for the next file).  The debug-kernel pass points
+# SCOUTFS_FAULT_KO at the variant built against its kernel.
+FAULT_KO=${SCOUTFS_FAULT_KO:-$SCOUTFS_TOP/build/fault-kmod/scoutfs.ko}
 FAULT_PARAMS=/sys/module/scoutfs/parameters
 
 load_fault_module() {

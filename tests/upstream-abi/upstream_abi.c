@@ -40,6 +40,7 @@
 #define UP_SEARCH_XATTRS	_IOC(_IOC_WRITE, UP_MAGIC, 9, 56)
 #define UP_STATFS_MORE		_IOC(_IOC_READ, UP_MAGIC, 10, 48)
 #define UP_DATA_WAIT_ERR	_IOC(_IOC_WRITE, UP_MAGIC, 11, 48)
+#define UP_MOVE_BLOCKS		_IOC(_IOC_WRITE, UP_MAGIC, 13, 48)
 
 #define FILE_BYTES	(3 * 4096)
 
@@ -247,6 +248,52 @@ static void check_xattr_ioctls(int fd, const char *dir, uint64_t ino)
 	      dir, ret);
 }
 
+/*
+ * move_blocks: from_fd 0, from_off 8, len 16, to_off 24, data_version
+ * 32, flags 40 (MB_STAGE 1); called on the destination.
+ */
+static void check_move_blocks(const char *dir, const uint8_t *data)
+{
+	uint8_t mb[48], got[FILE_BYTES];
+	char path[4096];
+	int from, to;
+	long ret;
+
+	snprintf(path, sizeof(path), "%s/abi-mb-from", dir);
+	from = open_or_die(path, O_RDWR | O_CREAT | O_TRUNC);
+	snprintf(path, sizeof(path), "%s/abi-mb-to", dir);
+	to = open_or_die(path, O_RDWR | O_CREAT | O_TRUNC);
+	if (write(from, data, FILE_BYTES) != FILE_BYTES) {
+		printf("Bail out! writing %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+
+	memset(mb, 0, sizeof(mb));
+	put64(mb, 0, from);
+	put64(mb, 8, 0);
+	put64(mb, 16, FILE_BYTES);
+	put64(mb, 24, 4096);
+	ret = ioctl(to, UP_MOVE_BLOCKS, mb);
+	check(ret == 0 && pread(to, got, FILE_BYTES, 4096) == FILE_BYTES &&
+	      memcmp(got, data, FILE_BYTES) == 0,
+	      "MOVE_BLOCKS (48 bytes) moves the extents to to_off (ret %ld)", ret);
+	check(stat_more(from, 24) == 0,
+	      "MOVE_BLOCKS leaves the source without online blocks");
+
+	put64(mb, 24, 1);
+	ret = ioctl(to, UP_MOVE_BLOCKS, mb);
+	check(ret < 0 && errno == EINVAL,
+	      "MOVE_BLOCKS of an unaligned to_off is EINVAL (ret %ld)", ret);
+	put64(mb, 24, 0);
+	put64(mb, 32, 12345);
+	put64(mb, 40, 1);
+	ret = ioctl(to, UP_MOVE_BLOCKS, mb);
+	check(ret < 0 && errno == ESTALE,
+	      "MOVE_BLOCKS with MB_STAGE and a wrong data_version is ESTALE (ret %ld)", ret);
+	close(from);
+	close(to);
+}
+
 int main(int argc, char **argv)
 {
 	static uint8_t data[FILE_BYTES];
@@ -281,6 +328,7 @@ int main(int argc, char **argv)
 	check_release_and_stage(fd, data);
 	check_setattr_more(argv[1]);
 	check_xattr_ioctls(fd, argv[1], st.st_ino);
+	check_move_blocks(argv[1], data);
 
 	close(fd);
 	close(dirfd);

@@ -4,7 +4,8 @@
 # itself, a test that exits non-zero and a test that hangs, and still
 # report the tests that follow a hang; and its power cut (--kill-after),
 # kept and snapshot images (--disk-file, --disk-file-snapshot) and --env
-# must do what tests/crash relies on.
+# must do what tests/crash relies on; a report from the kernel's own boot
+# is booted again once, never more.
 
 setup_file() {
 	export RUN_OUT="$BATS_FILE_TMPDIR/vm"
@@ -27,6 +28,13 @@ setup_file() {
 		tests/vm/selftest/clean.sh tests/vm/selftest/kill-me.sh
 	echo "$status" > "$BATS_FILE_TMPDIR/kill-status"
 	echo "$output" > "$BATS_FILE_TMPDIR/kill-output"
+
+	# a report in the kernel's own boot (the kernel echoes its command
+	# line there, so a word of it looks like one to the harness)
+	run "$BATS_TEST_DIRNAME/run" -q --timeout 20 --out "$BATS_FILE_TMPDIR/vm-early" \
+		--cmdline "harness_selftest=KASAN:" tests/vm/selftest/clean.sh
+	echo "$status" > "$BATS_FILE_TMPDIR/early-status"
+	echo "$output" > "$BATS_FILE_TMPDIR/early-output"
 }
 
 result_line() {
@@ -89,4 +97,13 @@ result_line() {
 @test "--disk-file keeps the guest's writes, --disk-file-snapshot drops them" {
 	[ "$(head -c 12 "$BATS_FILE_TMPDIR/kept.img")" = "persisted-42" ]
 	[ "$(tr -d '\0' < "$BATS_FILE_TMPDIR/snap.img" | wc -c)" -eq 0 ]
+}
+
+@test "a report in the kernel's own boot is booted again once, and a second one fails the run" {
+	out=$(cat "$BATS_FILE_TMPDIR/early-output")
+	grep -q "^# vm: boot 0: the kernel reported a problem in its own boot, before scoutfs.ko was loaded; booting again once" <<< "$out"
+	grep -q "^ok - vm tests/vm/selftest/clean.sh" <<< "$out"
+	grep -q "^# vm: boot 0 was booted again" <<< "$out"
+	grep -q "^not ok - vm boot 1 console outside tests shows: .*KASAN:" <<< "$out"
+	[ "$(cat "$BATS_FILE_TMPDIR/early-status")" -ne 0 ]
 }

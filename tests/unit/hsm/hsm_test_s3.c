@@ -161,7 +161,7 @@ void hsm_test_s3_config(const struct hsm_test_s3_server *srv,
 	hsm_s3_config_init(cfg);
 	cfg->endpoint = srv->endpoint;
 	cfg->bucket = HSM_TEST_S3_BUCKET;
-	cfg->path_style = true;
+	/* addressing left to auto: path style, as the endpoint is an IP */
 	cfg->access_key = srv->access_key;
 	cfg->secret_key = srv->secret_key;
 	cfg->key_prefix = HSM_TEST_S3_KEY_PREFIX;

@@ -2,8 +2,10 @@
 /*
  * test_backend_dir.c: the directory backend keeps the promises of
  * backend.h: round trips of every awkward size, range reads, checksum
- * mismatch detection, no visible partial object after a failed put, and
- * -ENOENT after del.  Each test gets its own temporary root.
+ * mismatch detection, no visible partial object after a failed put,
+ * -ENOENT after del, copies of one version that never share a file (so
+ * recycling one, through the real catalog, cannot remove another), and a
+ * listing that finds orphans.  Each test gets its own temporary root.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -19,6 +21,7 @@
 #include <cmocka.h>
 
 #include "backend_dir.h"
+#include "catalog.h"
 #include "hsm_test_util.h"
 
 #define TEST_FSID "0123456789abcdef0123456789abcdef"
@@ -546,6 +549,208 @@ static void open_refuses_missing_or_non_directory_root(void **state)
 	hsm_backend_destroy(be);
 }
 
+/* put copy copy_num of (ino, data_version 1) with the seed's bytes */
+static void put_copy(struct hsm_backend *be, uint64_t ino,
+		     unsigned int copy_num, uint64_t seed, uint64_t size,
+		     struct hsm_put_result *res)
+{
+	struct hsm_object_info info;
+	struct hsm_test_reader rd;
+
+	test_info(&info, ino, 1, size);
+	info.copy_num = copy_num;
+	hsm_test_reader_init(&rd, seed, HSM_TEST_PATTERN_RANDOM, size);
+	if (be->ops->put(be, &info, hsm_test_read, &rd, res))
+		fail_msg("put copy %u: %s", copy_num, hsm_backend_error(be));
+}
+
+/*
+ * Copies 1 and 2 of one version on one backend, copy 2 again on a second
+ * backend over the same root, and copy 1 written twice (a retry): four
+ * files, each its own, and deleting any one leaves the others intact.
+ */
+static void copies_of_one_version_never_share_a_file(void **state)
+{
+	struct dir_fixture *fx = *state;
+	struct hsm_backend *be = fx->be;
+	struct hsm_backend *other = NULL;
+	struct hsm_put_result res[4];
+	struct hsm_stat_result st;
+	char name[32];
+	size_t i;
+	size_t j;
+
+	assert_int_equal(hsm_backend_dir_open(fx->dir.path, &other, NULL, 0),
+			 0);
+	put_copy(be, 21, 1, 5, 5000, &res[0]);
+	put_copy(be, 21, 2, 5, 5000, &res[1]);
+	put_copy(other, 21, 2, 5, 5000, &res[2]);
+	put_copy(be, 21, 1, 5, 5000, &res[3]);
+	for (i = 0; i < 4; i++)
+		for (j = i + 1; j < 4; j++)
+			assert_string_not_equal(res[i].location,
+						res[j].location);
+	assert_int_equal(hsm_test_count_files(fx->dir.path), 4);
+
+	/* the name and the trailer say which copy it is */
+	snprintf(name, sizeof(name), "-%08x-", 2);
+	assert_non_null(strstr(res[1].location, name));
+	assert_int_equal(be->ops->stat(be, res[1].location, &st), 0);
+	assert_int_equal(st.info.copy_num, 2);
+	assert_int_equal(be->ops->stat(be, res[0].location, &st), 0);
+	assert_int_equal(st.info.copy_num, 1);
+
+	assert_int_equal(be->ops->del(be, res[0].location), 0);
+	assert_int_equal(other->ops->del(other, res[2].location), 0);
+	assert_int_equal(be->ops->verify(be, res[1].location), 0);
+	assert_int_equal(be->ops->verify(be, res[3].location), 0);
+	assert_int_equal(hsm_test_count_files(fx->dir.path), 2);
+	hsm_backend_destroy(other);
+}
+
+/*
+ * Through the real catalog: copy 1 is written, then goes bad (a failed
+ * verify); copy 1 is written again and verified.  The recycler deletes
+ * every copy list_to_recycle names; the valid copy must survive it.
+ */
+static void recycling_a_bad_copy_never_removes_the_valid_one(void **state)
+{
+	struct dir_fixture *fx = *state;
+	struct hsm_backend *be = fx->be;
+	struct hsm_catalog_copy copies[4];
+	struct hsm_catalog_file file = { 0 };
+	struct hsm_put_result bad;
+	struct hsm_put_result good;
+	struct hsm_catalog *cat = NULL;
+	char catalog[PATH_MAX];
+	char root[PATH_MAX];
+	char err[HSM_ERROR_MAX];
+	int64_t bad_id;
+	int64_t good_id;
+	size_t count;
+	size_t i;
+	bool is_safe;
+
+	/* the catalog lives outside the backend's root */
+	hsm_test_path(root, sizeof(root), fx->dir.path, "archive");
+	assert_int_equal(mkdir(root, 0700), 0);
+	hsm_backend_destroy(fx->be);
+	assert_int_equal(hsm_backend_dir_open(root, &fx->be, NULL, 0), 0);
+	be = fx->be;
+	hsm_test_path(catalog, sizeof(catalog), fx->dir.path, "catalog.db");
+	if (hsm_catalog_open(catalog, HSM_CATALOG_CREATE, &cat, err,
+			     sizeof(err)))
+		fail_msg("catalog: %s", err);
+	assert_int_equal(hsm_catalog_fs_upsert(cat, TEST_FSID, "/mnt"), 0);
+	strcpy(file.fsid, TEST_FSID);
+	file.ino = 31;
+	file.data_version = 1;
+	file.size = 7000;
+	assert_int_equal(hsm_catalog_file_record(cat, &file), 0);
+
+	assert_int_equal(hsm_catalog_copy_begin(cat, file.id, 1,
+						HSM_BACKEND_DIR_NAME, &bad_id),
+			 0);
+	put_copy(be, 31, 1, 8, 7000, &bad);
+	assert_int_equal(hsm_catalog_copy_written(cat, bad_id, bad.location,
+						  &bad.checksum), 0);
+	assert_int_equal(hsm_catalog_copy_mark_bad(cat, bad_id), 0);
+
+	assert_int_equal(hsm_catalog_copy_begin(cat, file.id, 1,
+						HSM_BACKEND_DIR_NAME, &good_id),
+			 0);
+	put_copy(be, 31, 1, 8, 7000, &good);
+	assert_int_equal(hsm_catalog_copy_written(cat, good_id, good.location,
+						  &good.checksum), 0);
+	assert_int_equal(be->ops->verify(be, good.location), 0);
+	assert_int_equal(hsm_catalog_copy_verified(cat, good_id), 0);
+
+	/* the recycler's pass */
+	assert_int_equal(hsm_catalog_copy_list_to_recycle(cat,
+			 HSM_BACKEND_DIR_NAME, 0, copies, 4, &count), 0);
+	assert_int_equal(count, 1);
+	for (i = 0; i < count; i++) {
+		assert_int_equal(be->ops->del(be, copies[i].location), 0);
+		assert_int_equal(hsm_catalog_copy_mark_deleted(cat,
+							       copies[i].id), 0);
+	}
+
+	assert_int_equal(be->ops->verify(be, good.location), 0);
+	assert_int_equal(hsm_catalog_release_is_safe(cat, TEST_FSID, 31, 1, 1,
+						     &is_safe), 0);
+	assert_true(is_safe);
+	assert_int_equal(hsm_test_count_files(root), 1);
+	hsm_catalog_close(cat);
+}
+
+struct list_seen {
+	size_t nr;
+	char locations[8][HSM_LOCATION_MAX];
+	uint64_t bytes[8];
+};
+
+static int list_collect(void *arg, const char *location, uint64_t bytes)
+{
+	struct list_seen *ls = arg;
+
+	if (ls->nr == 8)
+		return -E2BIG;
+	snprintf(ls->locations[ls->nr], HSM_LOCATION_MAX, "%s", location);
+	ls->bytes[ls->nr++] = bytes;
+	return 0;
+}
+
+static bool list_has(const struct list_seen *ls, const char *location,
+		     uint64_t bytes)
+{
+	size_t i;
+
+	for (i = 0; i < ls->nr; i++)
+		if (!strcmp(ls->locations[i], location) && ls->bytes[i] == bytes)
+			return true;
+	return false;
+}
+
+/* list() sees every copy (orphans too) but never an unfinished put. */
+static void list_finds_every_copy_but_no_temporary(void **state)
+{
+	struct dir_fixture *fx = *state;
+	struct hsm_backend *be = fx->be;
+	struct list_seen *ls = calloc(1, sizeof(*ls));
+	struct hsm_put_result res[3];
+	char path[PATH_MAX];
+	char prefix[8];
+	char *slash;
+
+	assert_non_null(ls);
+	put_copy(be, 41, 1, 1, 100, &res[0]);
+	put_copy(be, 42, 1, 2, 0, &res[1]);
+	put_copy(be, 43, 2, 3, 3000, &res[2]);
+	/* what a crash in the middle of a put leaves */
+	full_path(fx, res[2].location, path);
+	slash = strrchr(path, '/');
+	snprintf(slash + 1, (size_t)(path + sizeof(path) - slash - 1),
+		 ".%s.abcdef", "0123456789abcdef0123456789abcdef-00");
+	assert_int_equal(hsm_test_write_file(path, "partial", 7), 0);
+
+	assert_int_equal(hsm_backend_list(be, "", list_collect, ls), 0);
+	assert_int_equal(ls->nr, 3);
+	assert_true(list_has(ls, res[0].location, 100));
+	assert_true(list_has(ls, res[1].location, 0));
+	assert_true(list_has(ls, res[2].location, 3000));
+
+	memset(ls, 0, sizeof(*ls));
+	snprintf(prefix, sizeof(prefix), "%.5s", res[2].location);
+	assert_int_equal(hsm_backend_list(be, prefix, list_collect, ls), 0);
+	assert_true(ls->nr >= 1);
+	assert_true(list_has(ls, res[2].location, 3000));
+	memset(ls, 0, sizeof(*ls));
+	assert_int_equal(hsm_backend_list(be, res[0].location, list_collect,
+					  ls), 0);
+	assert_int_equal(ls->nr, 1);
+	free(ls);
+}
+
 #define DIR_TEST(fn) \
 	cmocka_unit_test_setup_teardown(fn, fixture_setup, fixture_teardown)
 
@@ -571,6 +776,9 @@ int main(void)
 		DIR_TEST(invalid_locations_are_refused),
 		DIR_TEST(writer_error_aborts_get),
 		DIR_TEST(put_refuses_non_hex_fsid),
+		DIR_TEST(copies_of_one_version_never_share_a_file),
+		DIR_TEST(recycling_a_bad_copy_never_removes_the_valid_one),
+		DIR_TEST(list_finds_every_copy_but_no_temporary),
 		cmocka_unit_test_setup_teardown(
 			open_refuses_missing_or_non_directory_root,
 			hsm_test_dir_setup, hsm_test_dir_teardown),

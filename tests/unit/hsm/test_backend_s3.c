@@ -24,6 +24,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -43,6 +44,7 @@
 #include "checksum.h"
 #include "hsm_test_s3.h"
 #include "hsm_test_util.h"
+#include "s3_request.h"
 
 #define TEST_BUCKET HSM_TEST_S3_BUCKET
 #define TEST_ACCESS_KEY "S3RVER"	/* s3rver's built-in account */
@@ -778,15 +780,236 @@ static void bad_configuration_is_refused(void **state)
 	assert_non_null(strstr(err, "http"));
 	/* virtual-host style puts the bucket in the host name: not an IP */
 	cfg.endpoint = "http://127.0.0.1:9/";
-	cfg.path_style = false;
+	cfg.addressing = HSM_S3_ADDRESSING_VIRTUAL_HOST;
 	assert_int_equal(hsm_s3_backend_create(&cfg, &be, err, sizeof(err)),
 			 -EINVAL);
 	assert_non_null(strstr(err, "path style"));
-	cfg.path_style = true;
+	cfg.addressing = HSM_S3_ADDRESSING_AUTO;
 	cfg.parallel_parts = 0;
 	assert_int_equal(hsm_s3_backend_create(&cfg, &be, err, sizeof(err)),
 			 -EINVAL);
 	assert_null(be);
+}
+
+/* The bucket's URL for endpoint and bucket with addressing (no request). */
+static void assert_base_url(const char *endpoint, const char *bucket,
+			    enum hsm_s3_addressing addressing, const char *want)
+{
+	struct hsm_s3_credentials creds;
+	struct hsm_s3_config cfg;
+	struct s3_client cl;
+	char err[HSM_ERROR_MAX];
+
+	memset(&creds, 0, sizeof(creds));
+	hsm_s3_config_init(&cfg);
+	cfg.endpoint = endpoint;
+	cfg.bucket = bucket;
+	cfg.addressing = addressing;
+	assert_int_equal(s3_client_init(&cl, &cfg, &creds, "eu-west-1", err,
+					sizeof(err)), 0);
+	assert_string_equal(cl.base_url, want);
+	s3_client_release(&cl);
+}
+
+static void addressing_is_virtual_host_except_where_it_cannot_be(void **state)
+{
+	(void)state;
+	/* AWS and other named endpoints: the bucket in the host name */
+	assert_base_url("https://s3.eu-west-1.amazonaws.com", "archive",
+			HSM_S3_ADDRESSING_AUTO,
+			"https://archive.s3.eu-west-1.amazonaws.com");
+	assert_base_url("https://s3.example.org:8443/gw/", "archive",
+			HSM_S3_ADDRESSING_AUTO,
+			"https://archive.s3.example.org:8443/gw");
+	/* loopback servers by address or as localhost: path style */
+	assert_base_url("http://127.0.0.1:9000", "archive",
+			HSM_S3_ADDRESSING_AUTO, "http://127.0.0.1:9000/archive");
+	assert_base_url("http://[::1]:9000", "archive",
+			HSM_S3_ADDRESSING_AUTO, "http://[::1]:9000/archive");
+	assert_base_url("http://localhost:9000", "archive",
+			HSM_S3_ADDRESSING_AUTO, "http://localhost:9000/archive");
+	/* buckets that are no host name label (or would break TLS) */
+	assert_base_url("https://s3.eu-west-1.amazonaws.com", "Old_Bucket",
+			HSM_S3_ADDRESSING_AUTO,
+			"https://s3.eu-west-1.amazonaws.com/Old_Bucket");
+	assert_base_url("https://s3.eu-west-1.amazonaws.com", "a.b.c",
+			HSM_S3_ADDRESSING_AUTO,
+			"https://s3.eu-west-1.amazonaws.com/a.b.c");
+	assert_base_url("http://s3.internal", "a.b.c", HSM_S3_ADDRESSING_AUTO,
+			"http://a.b.c.s3.internal");
+	/* what is configured wins */
+	assert_base_url("https://s3.eu-west-1.amazonaws.com", "archive",
+			HSM_S3_ADDRESSING_PATH,
+			"https://s3.eu-west-1.amazonaws.com/archive");
+	assert_base_url("http://localhost:9000", "archive",
+			HSM_S3_ADDRESSING_VIRTUAL_HOST,
+			"http://archive.localhost:9000");
+}
+
+/* ---- batches ---- */
+
+/*
+ * A gate opens once `want` callers are waiting at it at the same time:
+ * the proof that a batch has that many objects in flight.  A caller
+ * that waits 20 s in vain reports it (a batch that runs items one at a
+ * time never gets there) rather than hanging the test.
+ */
+struct gate {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	unsigned int inside;
+	unsigned int want;
+	bool is_open;
+	bool is_timed_out;
+};
+
+static void gate_pass(struct gate *g)
+{
+	struct timespec deadline;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 20;
+	pthread_mutex_lock(&g->lock);
+	if (++g->inside >= g->want) {
+		g->is_open = true;
+		pthread_cond_broadcast(&g->cond);
+	}
+	while (!g->is_open && !g->is_timed_out)
+		if (pthread_cond_timedwait(&g->cond, &g->lock, &deadline))
+			g->is_timed_out = true;
+	pthread_mutex_unlock(&g->lock);
+}
+
+struct gated_reader {
+	struct hsm_test_reader rd;
+	struct gate *gate;
+	bool has_passed;
+};
+
+static ssize_t gated_read(void *arg, void *buf, size_t len)
+{
+	struct gated_reader *gr = arg;
+
+	if (!gr->has_passed) {
+		gr->has_passed = true;
+		gate_pass(gr->gate);
+	}
+	return hsm_test_read(&gr->rd, buf, len);
+}
+
+struct gated_writer {
+	struct hsm_test_writer wr;
+	struct gate *gate;
+	bool has_passed;
+};
+
+static int gated_write(void *arg, const void *buf, size_t len)
+{
+	struct gated_writer *gw = arg;
+
+	if (!gw->has_passed) {
+		gw->has_passed = true;
+		gate_pass(gw->gate);
+	}
+	return hsm_test_write(&gw->wr, buf, len);
+}
+
+#define BATCH_NR 10
+#define BATCH_PARALLEL 4
+
+static void batch_keeps_several_objects_in_flight(void **state)
+{
+	/* small objects and two multipart ones, one of them empty-tailed */
+	static const uint64_t sizes[BATCH_NR] = {
+		100, 4096, 1, 70000, 3 * MiB + 7, 5000, 0, 2 * MiB, 9, 123456,
+	};
+	struct gate put_gate = { PTHREAD_MUTEX_INITIALIZER,
+				 PTHREAD_COND_INITIALIZER, 0, BATCH_PARALLEL,
+				 false, false };
+	struct gate get_gate = { PTHREAD_MUTEX_INITIALIZER,
+				 PTHREAD_COND_INITIALIZER, 0, BATCH_PARALLEL,
+				 false, false };
+	struct hsm_object_info infos[BATCH_NR];
+	struct gated_reader readers[BATCH_NR];
+	struct gated_writer writers[BATCH_NR];
+	struct hsm_s3_put_item puts[BATCH_NR];
+	struct hsm_s3_get_item gets[BATCH_NR];
+	struct hsm_s3_config cfg;
+	struct hsm_backend *be;
+	unsigned int i, j;
+
+	(void)state;
+	REQUIRE_S3RVER();
+	hsm_test_s3_config(&s3rver, &cfg);
+	cfg.parallel_objects = BATCH_PARALLEL;
+	be = hsm_test_s3_create(&cfg);
+
+	memset(puts, 0, sizeof(puts));
+	for (i = 0; i < BATCH_NR; i++) {
+		hsm_test_s3_info(&infos[i], 1500 + i, sizes[i]);
+		memset(&readers[i], 0, sizeof(readers[i]));
+		hsm_test_reader_init(&readers[i].rd, 15000 + i,
+				     HSM_TEST_PATTERN_RANDOM, sizes[i]);
+		readers[i].gate = &put_gate;
+		puts[i].info = &infos[i];
+		puts[i].reader = gated_read;
+		puts[i].reader_arg = &readers[i];
+	}
+	if (hsm_s3_put_batch(be, puts, BATCH_NR))
+		fail_msg("put batch: %s", hsm_backend_error(be));
+	/* BATCH_PARALLEL readers were inside put() at the same moment */
+	assert_false(put_gate.is_timed_out);
+	assert_true(put_gate.is_open);
+	for (i = 0; i < BATCH_NR; i++) {
+		struct hsm_test_pattern pat = { 15000 + i,
+						HSM_TEST_PATTERN_RANDOM };
+		struct hsm_checksum want;
+
+		assert_int_equal(puts[i].ret, 0);
+		hsm_test_pattern_checksum(&pat, sizes[i], &want);
+		assert_true(hsm_checksum_equal(&puts[i].res.checksum, &want));
+		for (j = 0; j < i; j++)
+			assert_string_not_equal(puts[i].res.location,
+						puts[j].res.location);
+	}
+
+	memset(gets, 0, sizeof(gets));
+	for (i = 0; i < BATCH_NR; i++) {
+		memset(&writers[i], 0, sizeof(writers[i]));
+		assert_int_equal(hsm_test_writer_init(&writers[i].wr, 15000 + i,
+						      HSM_TEST_PATTERN_RANDOM,
+						      0), 0);
+		/* an empty object's writer is never called: no gate for it */
+		writers[i].gate = &get_gate;
+		writers[i].has_passed = sizes[i] == 0;
+		gets[i].location = puts[i].res.location;
+		gets[i].length = UINT64_MAX;
+		gets[i].writer = gated_write;
+		gets[i].writer_arg = &writers[i];
+	}
+	if (hsm_s3_get_batch(be, gets, BATCH_NR))
+		fail_msg("get batch: %s", hsm_backend_error(be));
+	assert_false(get_gate.is_timed_out);
+	for (i = 0; i < BATCH_NR; i++) {
+		assert_int_equal(gets[i].ret, 0);
+		assert_int_equal(writers[i].wr.bytes, sizes[i]);
+		assert_int_equal(writers[i].wr.mismatches, 0);
+		hsm_test_writer_release(&writers[i].wr);
+	}
+
+	/* a failing item fails alone, and its error is the batch's */
+	gets[3].location = "t/no/such/key";
+	gets[5].offset = sizes[5] + 10;
+	gets[5].length = 1;
+	for (i = 0; i < BATCH_NR; i++)
+		gets[i].writer = NULL;
+	assert_int_equal(hsm_s3_get_batch(be, gets, BATCH_NR), -ENOENT);
+	hsm_test_s3_assert_error(be, "NoSuchKey");
+	for (i = 0; i < BATCH_NR; i++)
+		assert_int_equal(gets[i].ret, i == 3 ? -ENOENT :
+					      i == 5 ? -EINVAL : 0);
+	assert_non_null(strstr(gets[5].error, "past the end"));
+	hsm_backend_destroy(be);
 }
 
 int main(void)
@@ -811,6 +1034,8 @@ int main(void)
 						hsm_test_dir_teardown),
 		cmocka_unit_test(backend_works_with_credentials_from_environment),
 		cmocka_unit_test(bad_configuration_is_refused),
+		cmocka_unit_test(addressing_is_virtual_host_except_where_it_cannot_be),
+		cmocka_unit_test(batch_keeps_several_objects_in_flight),
 	};
 
 	return cmocka_run_group_tests_name("backend_s3", tests, group_setup,

@@ -4,9 +4,14 @@
  * promises of backend.h and backend_tape.h: round trips of awkward sizes,
  * range reads, thousands of small files aggregated into segments and
  * recalled in position order, moving on to the next volume when one is
- * full, reading a volume back with no catalog, and catching a corrupted
- * byte.  The same code drives a real st(4) drive; only the changer
- * invocation can be checked here, with a fake mtx.  Each test gets its
+ * full, reading a volume back with no catalog, catching a corrupted
+ * byte, copies committable only after their segment's file mark, copies
+ * located by block address, an injected drive error while spacing being
+ * an I/O error, the position-ordering helper loading each volume once on
+ * a simulated drive, and the changer: `mtx status` parsing and loads by
+ * barcode against a changer emulation (a stateful fake mtx on PATH).  The
+ * same code drives a real st(4) drive; its ioctls (MTSEEK, MTIOCPOS,
+ * MTSETBLK, MTOFFL, the ready wait) cannot run here.  Each test gets its
  * own temporary volume directory.
  */
 #include <errno.h>
@@ -624,9 +629,12 @@ static void put_returns_a_readable_copy_before_any_flush(void **state)
 	char err[HSM_ERROR_MAX];
 
 	assert_non_null(sr);
+	fx->cfg.durability = HSM_TAPE_SYNC_EACH_PUT;
 	fixture_open(fx);
 	put_ok(fx->be, 1, 1, 3000, &res[0]);
 	put_ok(fx->be, 2, 2, 300 * TEST_KIB, &res[1]);
+	assert_int_equal(hsm_backend_committed(fx->be, res[0].location), 1);
+	assert_int_equal(hsm_backend_committed(fx->be, res[1].location), 1);
 
 	assert_int_equal(hsm_tape_create(&fx->cfg, &other, err, sizeof(err)),
 			 0);
@@ -636,6 +644,243 @@ static void put_returns_a_readable_copy_before_any_flush(void **state)
 					      sr), 0);
 	assert_int_equal(sr->nr, 2);
 	hsm_backend_destroy(other);
+	free(sr);
+}
+
+struct commit_log {
+	size_t nr;
+	char locations[16][HSM_LOCATION_MAX];
+	int results[16];
+};
+
+static void commit_record(void *arg, const char *location, int result)
+{
+	struct commit_log *log = arg;
+
+	assert_true(log->nr < 16);
+	snprintf(log->locations[log->nr], HSM_LOCATION_MAX, "%s", location);
+	log->results[log->nr++] = result;
+}
+
+/*
+ * The default: no flush per file.  Copies of a segment without its file
+ * mark are not committable (not even on the volume yet: another instance
+ * sees none of them); they are reported, in put order, once the segment
+ * ends, and a segment whose file mark fails reports them lost.
+ */
+static void copies_commit_only_after_their_file_mark(void **state)
+{
+	struct tape_fixture *fx = *state;
+	struct commit_log *log = calloc(1, sizeof(*log));
+	struct scan_result *sr = calloc(1, sizeof(*sr));
+	struct hsm_backend *other = NULL;
+	struct hsm_put_result res[4];
+	struct hsm_tape_stats st;
+	char err[HSM_ERROR_MAX];
+	size_t i;
+
+	assert_non_null(log);
+	assert_non_null(sr);
+	fx->cfg.segment_bytes = 64 * TEST_KIB;
+	fixture_open(fx);
+	hsm_tape_set_commit_fn(fx->be, commit_record, log);
+	for (i = 0; i < 3; i++) {
+		put_ok(fx->be, i + 1, i + 1, 10 * TEST_KIB, &res[i]);
+		assert_int_equal(hsm_backend_committed(fx->be,
+						       res[i].location), 0);
+	}
+	assert_int_equal(log->nr, 0);
+	hsm_tape_get_stats(fx->be, &st);
+	assert_int_equal(st.syncs, 0);
+	assert_int_equal(st.file_marks, 1);	/* the label segment's */
+	assert_int_equal(hsm_tape_create(&fx->cfg, &other, err, sizeof(err)),
+			 0);
+	assert_int_equal(hsm_tape_scan_volume(other, "VOL001", scan_collect,
+					      sr), 0);
+	assert_int_equal(sr->nr, 0);
+
+	/* this one does not fit the segment: the first three commit */
+	put_ok(fx->be, 4, 4, 40 * TEST_KIB, &res[3]);
+	assert_int_equal(log->nr, 3);
+	for (i = 0; i < 3; i++) {
+		assert_string_equal(log->locations[i], res[i].location);
+		assert_int_equal(log->results[i], 0);
+		assert_int_equal(hsm_backend_committed(fx->be,
+						       res[i].location), 1);
+		assert_int_equal(other->ops->verify(other, res[i].location), 0);
+	}
+	assert_int_equal(hsm_backend_committed(fx->be, res[3].location), 0);
+	assert_int_equal(hsm_tape_flush(fx->be), 0);
+	assert_int_equal(log->nr, 4);
+	assert_string_equal(log->locations[3], res[3].location);
+	assert_int_equal(log->results[3], 0);
+	assert_int_equal(hsm_backend_committed(fx->be, res[3].location), 1);
+	hsm_tape_get_stats(fx->be, &st);
+	assert_int_equal(st.syncs, 0);
+	assert_int_equal(st.file_marks, 3);
+
+	/* a file mark that cannot be written: both copies are void */
+	fx->cfg.sim.mark_error = -EIO;
+	fixture_open(fx);
+	memset(log, 0, sizeof(*log));
+	hsm_tape_set_commit_fn(fx->be, commit_record, log);
+	put_ok(fx->be, 5, 5, 1000, &res[0]);
+	put_ok(fx->be, 6, 6, 1000, &res[1]);
+	assert_int_equal(hsm_tape_flush(fx->be), -EIO);
+	assert_int_equal(log->nr, 2);
+	assert_int_equal(log->results[0], -EIO);
+	assert_int_equal(log->results[1], -EIO);
+	assert_int_equal(hsm_backend_committed(fx->be, res[0].location), -EIO);
+	assert_int_equal(hsm_backend_committed(fx->be, res[1].location), -EIO);
+	hsm_backend_destroy(other);
+	free(sr);
+	free(log);
+}
+
+/* SYNC_EACH_PUT, asked for: one drive flush per file. */
+static void each_put_mode_flushes_every_file(void **state)
+{
+	struct tape_fixture *fx = *state;
+	struct hsm_put_result res;
+	struct hsm_tape_stats st;
+	size_t i;
+
+	fx->cfg.durability = HSM_TAPE_SYNC_EACH_PUT;
+	fixture_open(fx);
+	for (i = 0; i < 5; i++) {
+		put_ok(fx->be, i + 1, i + 1, 2000, &res);
+		assert_int_equal(hsm_backend_committed(fx->be, res.location),
+				 1);
+	}
+	hsm_tape_get_stats(fx->be, &st);
+	assert_int_equal(st.syncs, 5);
+}
+
+/* The same location without its block address, as older agents wrote. */
+static void strip_block(const char *location, char *out)
+{
+	struct tape_location loc;
+
+	assert_int_equal(tape_location_parse(location, &loc), 0);
+	assert_true(loc.has_block);
+	loc.has_block = false;
+	assert_int_equal(tape_location_format(&loc, out, HSM_LOCATION_MAX), 0);
+}
+
+/*
+ * A copy is reached by its block address: one locate, and only its own
+ * blocks read, where spacing to the segment reads through everything
+ * before it.  Block addresses of file-backed volumes count 512-byte
+ * records and one per file mark.
+ */
+static void copies_are_located_by_block_address(void **state)
+{
+	struct tape_fixture *fx = *state;
+	struct hsm_put_result res[10];
+	struct hsm_tape_stats st;
+	struct tape_location loc;
+	char old[HSM_LOCATION_MAX];
+	char path[PATH_MAX];
+	uint64_t bytes;
+	int64_t label_bytes;
+	size_t i;
+
+	fx->cfg.segment_bytes = 4 * TEST_MIB;
+	fixture_open(fx);
+	for (i = 0; i < 10; i++)
+		put_ok(fx->be, i + 1, i + 1, 200 * TEST_KIB, &res[i]);
+	assert_int_equal(hsm_tape_flush(fx->be), 0);
+
+	test_pathf(path, "%s/VOL001/0.pax", fx->dir.path);
+	label_bytes = hsm_test_file_size(path);
+	assert_true(label_bytes > 0);
+	for (i = 0; i < 10; i++) {
+		assert_int_equal(tape_location_parse(res[i].location, &loc), 0);
+		assert_true(loc.has_block);
+		assert_int_equal(loc.segment, 1);
+		assert_int_equal(loc.block_skip, 0);
+		assert_int_equal(loc.block, (uint64_t)label_bytes / 512 + 1 +
+				 loc.offset / 512);
+	}
+
+	fixture_open(fx);	/* nothing cached */
+	assert_int_equal(get_check(fx->be, res[8].location, 9, 0, UINT64_MAX,
+				   &bytes, NULL), 0);
+	assert_int_equal(bytes, 200 * TEST_KIB);
+	hsm_tape_get_stats(fx->be, &st);
+	assert_int_equal(st.locates, 1);
+	assert_int_equal(st.spaces, 1);		/* to the label segment */
+	assert_true(st.bytes_read < (uint64_t)label_bytes +
+		    200 * TEST_KIB + 2 * HSM_TAPE_DEFAULT_BLOCK_SIZE);
+
+	/* the old way reads the whole segment up to the copy */
+	strip_block(res[8].location, old);
+	fixture_open(fx);
+	assert_int_equal(get_check(fx->be, old, 9, 0, UINT64_MAX, &bytes,
+				   NULL), 0);
+	hsm_tape_get_stats(fx->be, &st);
+	assert_int_equal(st.locates, 0);
+	assert_int_equal(st.spaces, 2);
+	assert_true(st.bytes_read >= 8 * 200 * TEST_KIB);
+
+	/* an address that is not in the location's segment */
+	assert_int_equal(tape_location_parse(res[8].location, &loc), 0);
+	loc.block += 1;
+	assert_int_equal(tape_location_format(&loc, old, sizeof(old)), 0);
+	assert_int_equal(fx->be->ops->verify(fx->be, old), -ENOENT);
+}
+
+/*
+ * A drive failing while spacing over file marks is an I/O error, never
+ * "no copy there" (which would let the catalog forget a good copy).
+ */
+static void eio_while_spacing_is_an_io_error_not_a_missing_copy(void **state)
+{
+	struct tape_fixture *fx = *state;
+	struct scan_result *sr = calloc(1, sizeof(*sr));
+	struct hsm_tape_recall items[2];
+	struct hsm_put_result res[2];
+	struct hsm_test_writer wr[2];
+	struct recall_arg args[2];
+	struct recall_state rs = { 0 };
+	size_t order[2];
+	char old[2][HSM_LOCATION_MAX];
+	size_t i;
+
+	assert_non_null(sr);
+	fixture_open(fx);
+	put_ok(fx->be, 1, 1, 3000, &res[0]);
+	put_ok(fx->be, 2, 2, 4000, &res[1]);
+	assert_int_equal(hsm_tape_flush(fx->be), 0);
+	strip_block(res[0].location, old[0]);
+	strip_block(res[1].location, old[1]);
+
+	fx->cfg.sim.space_error = -EIO;
+	fixture_open(fx);
+	assert_int_equal(fx->be->ops->verify(fx->be, old[0]), -EIO);
+	assert_null(strstr(hsm_backend_error(fx->be), "no segment"));
+	assert_int_equal(hsm_tape_scan_volume(fx->be, "VOL001", scan_collect,
+					      sr), -EIO);
+	rs.writers = wr;
+	rs.order = order;
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(hsm_test_writer_init(&wr[i], i + 1,
+				 HSM_TEST_PATTERN_RANDOM, 0), 0);
+		args[i].rs = &rs;
+		args[i].index = i;
+		items[i].location = old[i];
+		items[i].arg = &args[i];
+	}
+	assert_int_equal(hsm_tape_recall_batch(fx->be, items, 2, &recall_ops),
+			 -EIO);
+	assert_int_equal(items[0].result, -EIO);
+	assert_int_equal(items[1].result, -EIO);
+	for (i = 0; i < 2; i++)
+		hsm_test_writer_release(&wr[i]);
+
+	/* a locate does not space: the copies are still readable */
+	assert_int_equal(fx->be->ops->verify(fx->be, res[0].location), 0);
+	assert_int_equal(fx->be->ops->verify(fx->be, res[1].location), 0);
 	free(sr);
 }
 
@@ -744,6 +989,23 @@ static void bad_locations_are_rejected(void **state)
 
 	assert_int_equal(tape_location_format(&loc, text, sizeof(text)), 0);
 	assert_string_equal(text, "tape:L-1:1:2:3");
+	loc.has_block = true;
+	loc.block = 40;
+	loc.block_skip = 2;
+	assert_int_equal(tape_location_format(&loc, text, sizeof(text)), 0);
+	assert_string_equal(text, "tape:L-1:1:2:3:40:2");
+	memset(&loc, 0, sizeof(loc));
+	assert_int_equal(tape_location_parse(text, &loc), 0);
+	assert_true(loc.has_block);
+	assert_int_equal(loc.block, 40);
+	assert_int_equal(loc.block_skip, 2);
+	/* the skip is inside the entry's offset, never past it */
+	assert_int_equal(tape_location_parse("tape:L-1:1:2:3:40:3", &loc),
+			 -EINVAL);
+	assert_int_equal(tape_location_parse("tape:L-1:1:2:3:40", &loc),
+			 -EINVAL);
+	loc.has_block = false;
+	strcpy(text, "tape:L-1:1:2:3");
 	memset(&loc, 0, sizeof(loc));
 	assert_int_equal(tape_location_parse(text, &loc), 0);
 	assert_string_equal(loc.label, "L-1");
@@ -813,6 +1075,332 @@ static void changer_command_is_mtx_load_slot_drive(void **state)
 	assert_non_null(strstr(hsm_backend_error(&be), "/bin/false"));
 }
 
+/*
+ * A changer emulation for tests: a shell script named mtx that keeps the
+ * library's state in a file, one line per element ("D <drive> <tag> <src>",
+ * "S <slot> <tag> [IE]", tag "-" for empty, "?" for a volume without a
+ * barcode), prints `mtx status` in mtx's format, refuses impossible moves
+ * as mtx does, and logs every invocation.
+ */
+static const char fake_mtx[] =
+	"#!/bin/sh\n"
+	"state='%s/mtx.state'; log='%s/mtx.log'\n"
+	"echo \"$*\" >> \"$log\"\n"
+	"[ \"$1\" = -f ] || exit 2\n"
+	"dev=$2; op=$3; slot=$4; drive=$5\n"
+	"case \"$op\" in\n"
+	"status)\n"
+	"  awk -v dev=\"$dev\" '\n"
+	"    { l[NR] = $0 } $1 == \"D\" { nd++ } $1 == \"S\" { ns++ }\n"
+	"    END {\n"
+	"      printf \"  Storage Changer %%s:%%d Drives, %%d Slots ( 1 Import/Export )\\n\", dev, nd, ns\n"
+	"      for (i = 1; i <= NR; i++) {\n"
+	"        split(l[i], f, \" \")\n"
+	"        if (f[1] == \"D\") {\n"
+	"          if (f[3] == \"-\") printf \"Data Transfer Element %%s:Empty\\n\", f[2]\n"
+	"          else if (f[3] == \"?\") printf \"Data Transfer Element %%s:Full (Storage Element %%s Loaded)\\n\", f[2], f[4]\n"
+	"          else printf \"Data Transfer Element %%s:Full (Storage Element %%s Loaded):VolumeTag = %%s                \\n\", f[2], f[4], f[3]\n"
+	"        } else {\n"
+	"          ie = f[4] == \"IE\" ? \" IMPORT/EXPORT\" : \"\"\n"
+	"          if (f[3] == \"-\") printf \"      Storage Element %%s%%s:Empty\\n\", f[2], ie\n"
+	"          else if (f[3] == \"?\") printf \"      Storage Element %%s%%s:Full \\n\", f[2], ie\n"
+	"          else printf \"      Storage Element %%s%%s:Full :VolumeTag=%%s          \\n\", f[2], ie, f[3]\n"
+	"        }\n"
+	"      }\n"
+	"    }' \"$state\" ;;\n"
+	"load)\n"
+	"  t=$(awk -v s=\"$slot\" '$1 == \"S\" && $2 == s { print $3 }' \"$state\")\n"
+	"  d=$(awk -v d=\"$drive\" '$1 == \"D\" && $2 == d { print $3 }' \"$state\")\n"
+	"  [ -n \"$t\" ] && [ \"$t\" != - ] || { echo \"slot $slot empty\" >&2; exit 1; }\n"
+	"  [ \"$d\" = - ] || { echo \"drive $drive full\" >&2; exit 1; }\n"
+	"  awk -v s=\"$slot\" -v d=\"$drive\" -v t=\"$t\" '\n"
+	"    $1 == \"S\" && $2 == s { $3 = \"-\" } $1 == \"D\" && $2 == d { $3 = t; $4 = s } { print }' \\\n"
+	"    \"$state\" > \"$state.new\" && mv \"$state.new\" \"$state\" ;;\n"
+	"unload)\n"
+	"  t=$(awk -v s=\"$slot\" '$1 == \"S\" && $2 == s { print $3 }' \"$state\")\n"
+	"  d=$(awk -v d=\"$drive\" '$1 == \"D\" && $2 == d { print $3 }' \"$state\")\n"
+	"  [ \"$t\" = - ] || { echo \"slot $slot full\" >&2; exit 1; }\n"
+	"  [ -n \"$d\" ] && [ \"$d\" != - ] || { echo \"drive $drive empty\" >&2; exit 1; }\n"
+	"  awk -v s=\"$slot\" -v d=\"$drive\" -v t=\"$d\" '\n"
+	"    $1 == \"S\" && $2 == s { $3 = t } $1 == \"D\" && $2 == d { $3 = \"-\"; $4 = 0 } { print }' \\\n"
+	"    \"$state\" > \"$state.new\" && mv \"$state.new\" \"$state\" ;;\n"
+	"*) exit 2 ;;\n"
+	"esac\n";
+
+/* Install the fake mtx in dir, first on PATH, with this library state. */
+static void fake_mtx_install(const char *dir, const char *state)
+{
+	char path[PATH_MAX];
+	char newpath[8192];
+	const char *old = getenv("PATH");
+	FILE *f;
+
+	test_pathf(path, "%s/mtx", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, fake_mtx, dir, dir);
+	fclose(f);
+	assert_int_equal(chmod(path, 0700), 0);
+	test_pathf(path, "%s/mtx.state", dir);
+	assert_int_equal(hsm_test_write_file(path, state, strlen(state)), 0);
+	test_pathf(path, "%s/mtx.log", dir);
+	unlink(path);
+	if (!strstr(old ? old : "", dir)) {
+		snprintf(newpath, sizeof(newpath), "%s:%s", dir,
+			 old ? old : "/usr/bin:/bin");
+		assert_int_equal(setenv("PATH", newpath, 1), 0);
+	}
+}
+
+/* The fake's invocations so far, one per line. */
+static void fake_mtx_log(const char *dir, char *out, size_t len)
+{
+	char path[PATH_MAX];
+	FILE *f;
+	size_t n = 0;
+
+	out[0] = '\0';
+	test_pathf(path, "%s/mtx.log", dir);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	n = fread(out, 1, len - 1, f);
+	out[n] = '\0';
+	fclose(f);
+}
+
+static void inventory_is_parsed_from_mtx_status(void **state)
+{
+	static const char text[] =
+		"  Storage Changer /dev/sg3:2 Drives, 5 Slots ( 1 Import/Export )\n"
+		"Data Transfer Element 0:Full (Storage Element 3 Loaded):VolumeTag = VOL003L8                          \n"
+		"Data Transfer Element 1:Empty\n"
+		"      Storage Element 1:Full :VolumeTag=VOL001L8                            \n"
+		"      Storage Element 2:Full \n"
+		"      Storage Element 3:Empty\n"
+		"      Storage Element 4:Full :VolumeTag=CLN001CU\n"
+		"      Storage Element 5 IMPORT/EXPORT:Empty\n";
+	struct hsm_tape_inventory inv;
+
+	(void)state;
+	assert_int_equal(hsm_tape_inventory_parse(text, &inv), 0);
+	assert_int_equal(inv.nr_drives, 2);
+	assert_int_equal(inv.nr_slots, 5);
+	assert_int_equal(inv.drives[0].number, 0);
+	assert_true(inv.drives[0].is_full);
+	assert_int_equal(inv.drives[0].source_slot, 3);
+	assert_string_equal(inv.drives[0].barcode, "VOL003L8");
+	assert_false(inv.drives[1].is_full);
+	assert_string_equal(inv.slots[0].barcode, "VOL001L8");
+	assert_true(inv.slots[1].is_full);
+	assert_string_equal(inv.slots[1].barcode, "");
+	assert_false(inv.slots[2].is_full);
+	assert_true(inv.slots[4].is_import_export);
+	assert_int_equal(inv.slots[4].number, 5);
+	hsm_tape_inventory_free(&inv);
+	assert_int_equal(hsm_tape_inventory_parse("mtx: no changer\n", &inv),
+			 -EINVAL);
+
+	assert_true(hsm_tape_barcode_matches("VOL001L8", "VOL001"));
+	assert_true(hsm_tape_barcode_matches("VOL001", "VOL001"));
+	assert_true(hsm_tape_barcode_matches("VOL001LW", "VOL001"));
+	assert_false(hsm_tape_barcode_matches("VOL0011", "VOL001"));
+	assert_false(hsm_tape_barcode_matches("VOL001L8X", "VOL001"));
+	assert_false(hsm_tape_barcode_matches("VOL00", "VOL001"));
+	assert_false(hsm_tape_barcode_matches("", "VOL001"));
+}
+
+static int count_unloads(void *arg)
+{
+	(*(int *)arg)++;
+	return 0;
+}
+
+/*
+ * Against the emulated two-drive library: load by barcode into our drive,
+ * nothing moves when the volume is there, the previous volume goes back
+ * to its own slot (after the drive is readied for it), a volume in the
+ * other drive is refused, an unknown one is not found.
+ */
+static void changer_loads_and_unloads_by_barcode(void **state)
+{
+	struct tape_fixture *fx = *state;
+	struct hsm_tape_changer_config cfg = {
+		.mtx_path = "mtx", .device = "/dev/sg7", .drive = 0,
+	};
+	struct hsm_backend be = { 0 };
+	struct hsm_tape_inventory inv;
+	char log[4096];
+	int unloads = 0;
+	bool moved;
+
+	fake_mtx_install(fx->dir.path,
+			 "D 0 - 0\nD 1 VOL009L8 9\nS 1 VOL001L8\nS 2 VOL002L8\n"
+			 "S 3 -\nS 9 -\nS 10 - IE\n");
+	assert_int_equal(hsm_tape_changer_load_label(&be, &cfg, "VOL002", 0,
+			 count_unloads, &unloads, &moved), 0);
+	assert_true(moved);
+	fake_mtx_log(fx->dir.path, log, sizeof(log));
+	assert_string_equal(log, "-f /dev/sg7 status\n-f /dev/sg7 load 2 0\n");
+
+	assert_int_equal(hsm_tape_changer_load_label(&be, &cfg, "VOL002", 0,
+			 count_unloads, &unloads, &moved), 0);
+	assert_false(moved);
+	assert_int_equal(unloads, 0);
+
+	assert_int_equal(hsm_tape_changer_load_label(&be, &cfg, "VOL001", 0,
+			 count_unloads, &unloads, &moved), 0);
+	assert_true(moved);
+	assert_int_equal(unloads, 1);
+	fake_mtx_log(fx->dir.path, log, sizeof(log));
+	assert_non_null(strstr(log, "status\n-f /dev/sg7 unload 2 0\n"
+				    "-f /dev/sg7 load 1 0\n"));
+
+	assert_int_equal(hsm_tape_changer_status(&be, &cfg, &inv), 0);
+	assert_string_equal(inv.drives[0].barcode, "VOL001L8");
+	assert_int_equal(inv.drives[0].source_slot, 1);
+	assert_string_equal(inv.slots[1].barcode, "VOL002L8");
+	hsm_tape_inventory_free(&inv);
+
+	assert_int_equal(hsm_tape_changer_load_label(&be, &cfg, "VOL009", 0,
+			 NULL, NULL, &moved), -EBUSY);
+	assert_non_null(strstr(hsm_backend_error(&be), "drive 1"));
+	assert_int_equal(hsm_tape_changer_load_label(&be, &cfg, "VOL404", 0,
+			 NULL, NULL, &moved), -ENOENT);
+
+	/* the other drive's agent */
+	cfg.drive = 1;
+	assert_int_equal(hsm_tape_changer_unload_drive(&be, &cfg, NULL, NULL),
+			 0);
+	fake_mtx_log(fx->dir.path, log, sizeof(log));
+	assert_non_null(strstr(log, "-f /dev/sg7 unload 9 1\n"));
+	assert_int_equal(hsm_tape_changer_load_label(&be, &cfg, "VOL009", 0,
+			 NULL, NULL, &moved), 0);
+	assert_true(moved);
+}
+
+/*
+ * The backend behind the emulated library (file-backed volumes as the
+ * media): each volume is loaded by its barcode before use, and reading
+ * the volumes in turn swaps them in the one drive.
+ */
+static void backend_loads_volumes_by_barcode_through_the_changer(void **state)
+{
+	struct tape_fixture *fx = *state;
+	struct hsm_put_result res[2];
+	struct hsm_tape_stats st;
+	char log[8192];
+
+	fake_mtx_install(fx->dir.path,
+			 "D 0 - 0\nS 1 VOL002L8\nS 2 VOL001L8\nS 3 -\n");
+	fx->cfg.nr_volumes = 2;
+	fx->cfg.changer.mtx_path = "mtx";
+	fx->cfg.changer.device = "/dev/sg5";
+	fixture_open(fx);
+	put_ok(fx->be, 1, 1, 1000, &res[0]);	/* VOL001, slot 2 */
+	assert_int_equal(hsm_tape_flush(fx->be), 0);
+	assert_memory_equal(res[0].location, "tape:VOL001:", 12);
+
+	/* a copy on VOL002, written by another instance of the library */
+	fx->vols[0].label = "VOL002";
+	fx->cfg.nr_volumes = 1;
+	fixture_open(fx);
+	put_ok(fx->be, 2, 2, 1000, &res[1]);
+	assert_int_equal(hsm_tape_flush(fx->be), 0);
+	fake_mtx_log(fx->dir.path, log, sizeof(log));
+	assert_non_null(strstr(log, "-f /dev/sg5 load 2 0\n"));
+	assert_non_null(strstr(log, "-f /dev/sg5 unload 2 0\n"
+				    "-f /dev/sg5 load 1 0\n"));
+
+	fixture_open(fx);
+	assert_int_equal(fx->be->ops->verify(fx->be, res[0].location), 0);
+	assert_int_equal(fx->be->ops->verify(fx->be, res[1].location), 0);
+	assert_int_equal(fx->be->ops->verify(fx->be, res[1].location), 0);
+	hsm_tape_get_stats(fx->be, &st);
+	assert_int_equal(st.loads, 2);	/* VOL001 in, then VOL002 back */
+}
+
+#define TEST_ORDER_FILES 40
+
+static void get_all(struct hsm_backend *be, struct hsm_put_result *res,
+		    const size_t *order, size_t nr)
+{
+	uint64_t bytes;
+	size_t i;
+
+	for (i = 0; i < nr; i++)
+		assert_int_equal(get_check(be, res[order[i]].location,
+					   order[i] + 1, 0, UINT64_MAX, &bytes,
+					   NULL), 0);
+}
+
+/*
+ * The simulated drive (tiny times, so nothing here measures speed):
+ * copies spread over four volumes and read in request order load a
+ * volume again and again; in the order hsm_tape_order() gives, each
+ * volume is loaded once, the one in the drive first.
+ */
+static void position_order_loads_each_volume_once(void **state)
+{
+	struct tape_fixture *fx = *state;
+	struct hsm_put_result res[TEST_ORDER_FILES];
+	const char *locs[TEST_ORDER_FILES];
+	size_t order[TEST_ORDER_FILES];
+	struct tape_location a;
+	struct tape_location b;
+	struct hsm_tape_stats req;
+	struct hsm_tape_stats ord;
+	size_t i;
+
+	fx->cfg.nr_volumes = 4;
+	fx->cfg.default_capacity = 256 * TEST_KIB;
+	fx->cfg.segment_bytes = 64 * TEST_KIB;
+	fixture_open(fx);
+	for (i = 0; i < TEST_ORDER_FILES; i++)
+		put_ok(fx->be, i + 1, i + 1, 20 * TEST_KIB, &res[i]);
+	assert_int_equal(hsm_tape_flush(fx->be), 0);
+	assert_int_equal(tape_location_parse(res[TEST_ORDER_FILES - 1].location,
+					     &a), 0);
+	assert_string_equal(a.label, "VOL004");
+
+	fx->cfg.sim.load_us = 10;
+	fx->cfg.sim.locate_us = 1;
+	fx->cfg.sim.locate_us_per_mib = 1;
+	fx->cfg.sim.read_mib_per_s = 100000;
+	/* request order: the volumes interleaved */
+	for (i = 0; i < TEST_ORDER_FILES; i++)
+		order[i] = (i % 4) * (TEST_ORDER_FILES / 4) + i / 4;
+	fixture_open(fx);
+	get_all(fx->be, res, order, TEST_ORDER_FILES);
+	hsm_tape_get_stats(fx->be, &req);
+	assert_true(req.loads > TEST_ORDER_FILES / 2);
+	assert_true(req.sim_us > 0);
+
+	fixture_open(fx);
+	for (i = 0; i < TEST_ORDER_FILES; i++)
+		locs[order[i]] = res[order[i]].location;
+	/* VOL003 is in the drive: it comes first */
+	assert_int_equal(fx->be->ops->verify(fx->be, res[25].location), 0);
+	assert_int_equal(hsm_tape_order(fx->be, locs, TEST_ORDER_FILES, order),
+			 0);
+	assert_int_equal(tape_location_parse(locs[order[0]], &a), 0);
+	assert_string_equal(a.label, "VOL003");
+	for (i = 1; i < TEST_ORDER_FILES; i++) {
+		assert_int_equal(tape_location_parse(locs[order[i - 1]], &a), 0);
+		assert_int_equal(tape_location_parse(locs[order[i]], &b), 0);
+		if (!strcmp(a.label, b.label))
+			assert_true(a.segment < b.segment ||
+				    (a.segment == b.segment &&
+				     a.offset < b.offset));
+	}
+	fixture_open(fx);
+	get_all(fx->be, res, order, TEST_ORDER_FILES);
+	hsm_tape_get_stats(fx->be, &ord);
+	assert_int_equal(ord.loads, 4);
+	assert_true(ord.locates == TEST_ORDER_FILES);
+	assert_true(ord.sim_us < req.sim_us);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -827,11 +1415,19 @@ int main(void)
 		TAPE_TEST(entries_carry_metadata_in_pax_records),
 		TAPE_TEST(corrupted_byte_is_a_checksum_mismatch),
 		TAPE_TEST(put_returns_a_readable_copy_before_any_flush),
+		TAPE_TEST(copies_commit_only_after_their_file_mark),
+		TAPE_TEST(each_put_mode_flushes_every_file),
+		TAPE_TEST(copies_are_located_by_block_address),
+		TAPE_TEST(eio_while_spacing_is_an_io_error_not_a_missing_copy),
 		TAPE_TEST(failed_source_leaves_no_copy_behind),
 		TAPE_TEST(torn_segment_reports_unsealed_copy),
 		TAPE_TEST(wrong_volume_label_is_refused),
 		TAPE_TEST(bad_locations_are_rejected),
 		TAPE_TEST(changer_command_is_mtx_load_slot_drive),
+		TAPE_TEST(inventory_is_parsed_from_mtx_status),
+		TAPE_TEST(changer_loads_and_unloads_by_barcode),
+		TAPE_TEST(backend_loads_volumes_by_barcode_through_the_changer),
+		TAPE_TEST(position_order_loads_each_volume_once),
 #undef TAPE_TEST
 	};
 

@@ -31,7 +31,18 @@
 #include "hsm_test_util.h"
 
 #define FSID "00112233445566778899aabbccddeeff"
+
+/*
+ * For tests that look at the rows themselves: schema 6 stores states as
+ * the enums' values, checked against the enums in main().
+ */
+#define SQL_COPY_WRITING "0"
+#define SQL_COPY_VALID "1"
+#define SQL_REQ_RUNNING "1"
+#define SQL_REQ_DONE "2"
 #define MNT "/mnt/scoutfs"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---- helpers ---- */
 
@@ -154,6 +165,27 @@ static int64_t query_int(const char *path, const char *sql)
 	return v;
 }
 
+/*
+ * Read exactly len bytes from a pipe: 1 when done, 0 at end of file
+ * (nothing or a torn record read).  Retries interrupted reads, which
+ * valgrind in particular produces when children exit.
+ */
+static int read_record(int fd, void *buf, size_t len)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < len) {
+		n = read(fd, (char *)buf + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return 0;
+		done += (size_t)n;
+	}
+	return 1;
+}
+
 static void wait_child(pid_t pid, int *status)
 {
 	while (waitpid(pid, status, 0) < 0)
@@ -186,7 +218,7 @@ static int run_child_until_killed(int (*fn)(void *arg), void *arg)
 			pause();
 	}
 	close(fds[1]);
-	assert_int_equal(read(fds[0], &result, 1), 1);
+	assert_int_equal(read_record(fds[0], &result, 1), 1);
 	close(fds[0]);
 	assert_int_equal(kill(pid, SIGKILL), 0);
 	wait_child(pid, &status);
@@ -573,7 +605,7 @@ static void batch_killed_at_random_points_is_all_or_nothing(void **state)
 			batch_child_loop(&bc, fds[1]);
 		}
 		close(fds[1]);
-		assert_int_equal(read(fds[0], &ok, 1), 1);
+		assert_int_equal(read_record(fds[0], &ok, 1), 1);
 		close(fds[0]);
 		usleep((useconds_t)(random() % 300000));
 		assert_int_equal(kill(pid, SIGKILL), 0);
@@ -1061,20 +1093,22 @@ static int run_archive_steps(struct hsm_catalog *cat, uint64_t ino,
  */
 static int check_recovered_invariants(const char *path, uint64_t *done)
 {
+	/* states are stored as the enums' values (SQL_* above) */
 	int64_t running = query_int(path, "SELECT count(*) FROM requests"
-				    " WHERE state = 'running'");
+				    " WHERE state = " SQL_REQ_RUNNING);
 	int64_t writing = query_int(path, "SELECT count(*) FROM copies"
-				    " WHERE state = 'writing'");
+				    " WHERE state = " SQL_COPY_WRITING);
 	int64_t done_without_copy = query_int(path,
-		"SELECT count(*) FROM requests r WHERE r.state = 'done' AND"
-		" NOT EXISTS (SELECT 1 FROM copies c WHERE c.file_id ="
-		" r.file_id AND c.state = 'valid' AND c.verified IS NOT NULL)");
+		"SELECT count(*) FROM requests r WHERE r.state = " SQL_REQ_DONE
+		" AND NOT EXISTS (SELECT 1 FROM copies c WHERE c.id >> 16 ="
+		" r.file_id AND c.state = " SQL_COPY_VALID
+		" AND c.verified IS NOT NULL)");
 	int64_t valid_unverified = query_int(path,
-		"SELECT count(*) FROM copies WHERE state = 'valid' AND"
-		" (verified IS NULL OR location IS NULL)");
+		"SELECT count(*) FROM copies WHERE state = " SQL_COPY_VALID
+		" AND (verified IS NULL OR location IS NULL)");
 
 	*done = (uint64_t)query_int(path, "SELECT count(*) FROM requests"
-				    " WHERE state = 'done'");
+				    " WHERE state = " SQL_REQ_DONE);
 	if (running)
 		return 1;
 	if (writing)
@@ -1204,7 +1238,7 @@ static int txn_child_run(void *arg)
 	if (sqlite3_open(arg, &db) != SQLITE_OK ||
 	    sqlite3_exec(db, "PRAGMA synchronous = FULL;"
 			 "BEGIN IMMEDIATE;"
-			 "UPDATE requests SET state = 'done';"
+			 "UPDATE requests SET state = " SQL_REQ_DONE ";"
 			 "DELETE FROM files;", NULL, NULL, NULL) != SQLITE_OK)
 		return 1;
 	return sqlite3_db_cacheflush(db) == SQLITE_OK ? 0 : 2;
@@ -1566,7 +1600,7 @@ static void race_claimer(const char *path, int64_t node, int start_fd,
 	if (hsm_catalog_open(path, 0, &cat, NULL, 0))
 		_exit(10);
 	hsm_catalog_set_owner(cat, node, 60);
-	if (read(start_fd, &go, 1) != 1)
+	if (read_record(start_fd, &go, 1) != 1)
 		_exit(11);
 	while ((ret = hsm_catalog_request_claim(cat, HSM_REQ_ANY, &req)) == 0) {
 		if (req.owner != node)
@@ -1622,7 +1656,7 @@ static void two_processes_racing_claims_never_share_a_request(void **state)
 	assert_int_equal(write(start[1], "gg", 2), 2);
 	close(start[1]);
 	memset(seen, 0, sizeof(seen));
-	while (read(out[0], &id, sizeof(id)) == sizeof(id)) {
+	while (read_record(out[0], &id, sizeof(id))) {
 		assert_true(id >= 1 && id <= RACE_REQUESTS);
 		assert_int_equal(seen[id], 0);
 		seen[id] = 1;
@@ -1636,7 +1670,7 @@ static void two_processes_racing_claims_never_share_a_request(void **state)
 	}
 	assert_int_equal(got, RACE_REQUESTS);
 	assert_int_equal(query_int(path,
-		"SELECT count(*) FROM requests WHERE state = 'done'"),
+		"SELECT count(*) FROM requests WHERE state = " SQL_REQ_DONE),
 		RACE_REQUESTS);
 	assert_int_equal(query_int(path,
 		"SELECT max(attempts) FROM requests"), 1);
@@ -1792,6 +1826,867 @@ static void copies_are_found_by_volume_and_by_backend_to_recycle(void **state)
 	hsm_catalog_close(cat);
 }
 
+
+/*
+ * Locations are stored packed against their file (schema 6): every
+ * spelling must come back exactly, and the backends' usual ones must
+ * shrink to a small part of their text.
+ */
+static void locations_round_trip_packed_against_their_file(void **state)
+{
+	static const char *const locs[] = {
+		/* directory, S3 and tape spellings of file ino 0x1234 v 5 */
+		"3f/a0/" FSID "-0000000000001234-0000000000000005-00000001"
+		"-0123456789abcdef",
+		"scoutfs/" FSID "/0000000000001234/5-9f8e7d6c5b4a3928",
+		"tape:VOL001:7:123456789:4660:1024:3",
+		/* tokens and runs next to each other, odd runs, no tokens */
+		FSID FSID "0000000000001234abcdef0123",
+		"ABCDEF-not-lowercase-hex-0123456789abcdefabc",
+		"4660/4660/x/5",
+		"plain",
+		"\xc3\xa9t\xc3\xa9/caf\xc3\xa9",
+		"a",
+		/* bytes a location never holds, but may: escaped */
+		"\x01\x02\x10\x11\x1f tab\there",
+	};
+	struct hsm_catalog_file file = { 0 };
+	struct hsm_catalog_copy copy;
+	struct hsm_catalog *cat;
+	struct hsm_checksum sum;
+	char loc[HSM_LOCATION_MAX];
+	char path[PATH_MAX];
+	int64_t id;
+	size_t i;
+
+	catalog_path(state, "locations.db", path);
+	cat = open_catalog(path);
+	assert_int_equal(hsm_catalog_fs_upsert(cat, FSID, MNT), 0);
+	checksum_of("content", &sum);
+	strcpy(file.fsid, FSID);
+	file.ino = 0x1234;
+	file.size = 4660;
+	for (i = 0; i < ARRAY_LEN(locs) + 1; i++) {
+		file.data_version = 5 + i;
+		if (i < ARRAY_LEN(locs)) {
+			snprintf(loc, sizeof(loc), "%s", locs[i]);
+		} else {
+			/* the longest a backend may return, all hex */
+			memset(loc, 'a', sizeof(loc) - 1);
+			loc[sizeof(loc) - 1] = '\0';
+		}
+		assert_int_equal(hsm_catalog_file_record(cat, &file), 0);
+		assert_int_equal(hsm_catalog_copy_begin(cat, file.id, 1,
+							"directory", &id), 0);
+		assert_int_equal(hsm_catalog_copy_written(cat, id, loc, &sum),
+				 0);
+		assert_int_equal(hsm_catalog_copy_get(cat, id, &copy), 0);
+		assert_string_equal(copy.location, loc);
+		assert_int_equal(hsm_catalog_copy_verified(cat, id), 0);
+		assert_int_equal(hsm_catalog_copy_get(cat, id, &copy), 0);
+		assert_string_equal(copy.location, loc);
+	}
+	hsm_catalog_close(cat);
+	/*
+	 * The backends' spellings are stored packed: the directory's and
+	 * S3's (files 1, 2: 98 and 76 bytes of text) in at most 24 bytes,
+	 * tape's (file 3), mostly its own numbers, shorter than its text.
+	 */
+	assert_int_equal(query_int(path, "SELECT count(*) FROM copies"
+				   " WHERE id >> 16 <= 2 AND typeof(location) = 'blob'"
+				   " AND length(location) <= 24"), 2);
+	assert_int_equal(query_int(path, "SELECT typeof(location) = 'blob' AND"
+				   " length(location) < 35 FROM copies"
+				   " WHERE id >> 16 = 3"), 1);
+	/* what packing cannot shorten is kept as text */
+	assert_int_equal(query_int(path, "SELECT typeof(location) = 'text'"
+				   " FROM copies WHERE id >> 16 = 7"), 1);
+}
+
+/* ---- inodes: the indexer's namespace mirror (schema 5) ---- */
+
+static void fill_inode(struct hsm_catalog_inode *in, uint64_t ino,
+		       uint64_t version)
+{
+	memset(in, 0, sizeof(*in));
+	in->ino = ino;
+	in->data_version = version;
+	in->size = ino * 1000 + version;
+	in->mtime_sec = 1700000000 + (int64_t)ino;
+	in->mtime_nsec = (uint32_t)(ino % 1000000000);
+	in->mode = 0100644;
+	in->uid = 1000 + (uint32_t)ino;
+	in->gid = 100;
+	in->meta_seq = ino * 3 + version;
+	in->data_seq = ino * 2 + version;
+	in->state = (enum hsm_inode_state)(ino % 3);
+	snprintf(in->path, sizeof(in->path), "d%" PRIu64 "/f%" PRIu64,
+		 ino % 7, ino);
+}
+
+static void assert_inode_equal(const struct hsm_catalog_inode *a,
+			       const struct hsm_catalog_inode *b)
+{
+	assert_int_equal(a->ino, b->ino);
+	assert_int_equal(a->data_version, b->data_version);
+	assert_int_equal(a->size, b->size);
+	assert_int_equal(a->mtime_sec, b->mtime_sec);
+	assert_int_equal(a->mtime_nsec, b->mtime_nsec);
+	assert_int_equal(a->mode, b->mode);
+	assert_int_equal(a->uid, b->uid);
+	assert_int_equal(a->gid, b->gid);
+	assert_int_equal(a->meta_seq, b->meta_seq);
+	assert_int_equal(a->data_seq, b->data_seq);
+	assert_int_equal(a->state, b->state);
+	assert_string_equal(a->path, b->path);
+}
+
+struct inode_walk {
+	uint64_t inos[64];
+	unsigned int nr;
+	unsigned int stop_after;	/* 0: never */
+};
+
+static int collect_inode(void *arg, const struct hsm_catalog_inode *in)
+{
+	struct inode_walk *w = arg;
+
+	if (w->nr >= 64)
+		return -E2BIG;
+	w->inos[w->nr++] = in->ino;
+	return (w->stop_after && w->nr == w->stop_after) ? 77 : 0;
+}
+
+static void inode_rows_upsert_get_delete_walk_and_count(void **state)
+{
+	static const uint64_t inos[] = { 40, 3, 1000000007, 12, 5, 2 };
+	struct hsm_catalog_inode in;
+	struct hsm_catalog_inode got;
+	struct inode_walk walk = { 0 };
+	struct hsm_catalog *cat;
+	char path[PATH_MAX];
+	uint64_t count = 99;
+	size_t i;
+
+	catalog_path(state, "inodes.db", path);
+	cat = open_catalog(path);
+	fill_inode(&in, 1, 1);
+	/* the filesystem must exist */
+	assert_int_equal(hsm_catalog_inode_upsert(cat, FSID, &in), -ENOENT);
+	assert_non_null(strstr(hsm_catalog_error(cat), FSID));
+	assert_int_equal(hsm_catalog_inode_count(cat, FSID, &count), -ENOENT);
+	assert_int_equal(hsm_catalog_fs_upsert(cat, FSID, MNT), 0);
+	assert_int_equal(hsm_catalog_fs_upsert(cat, "other", "/mnt/o"), 0);
+	assert_int_equal(hsm_catalog_inode_count(cat, FSID, &count), 0);
+	assert_int_equal(count, 0);
+
+	for (i = 0; i < ARRAY_LEN(inos); i++) {
+		fill_inode(&in, inos[i], 1);
+		assert_int_equal(hsm_catalog_inode_upsert(cat, FSID, &in), 0);
+	}
+	/* same ino in another filesystem is another row */
+	fill_inode(&in, 3, 9);
+	assert_int_equal(hsm_catalog_inode_upsert(cat, "other", &in), 0);
+	assert_int_equal(hsm_catalog_inode_count(cat, FSID, &count), 0);
+	assert_int_equal(count, ARRAY_LEN(inos));
+	assert_int_equal(hsm_catalog_inode_count(cat, "other", &count), 0);
+	assert_int_equal(count, 1);
+
+	/* every field round trips; an upsert replaces the row */
+	fill_inode(&in, 12, 1);
+	assert_int_equal(hsm_catalog_inode_get(cat, FSID, 12, &got), 0);
+	assert_inode_equal(&got, &in);
+	fill_inode(&in, 12, 2);
+	in.state = HSM_INODE_OFFLINE;
+	in.size = UINT64_MAX / 2;
+	in.meta_seq = UINT64_MAX - 1;	/* stored signed, read back whole */
+	in.uid = UINT32_MAX;
+	in.path[0] = '\0';		/* unknown path */
+	assert_int_equal(hsm_catalog_inode_upsert(cat, FSID, &in), 0);
+	assert_int_equal(hsm_catalog_inode_get(cat, FSID, 12, &got), 0);
+	assert_inode_equal(&got, &in);
+	assert_int_equal(hsm_catalog_inode_count(cat, FSID, &count), 0);
+	assert_int_equal(count, ARRAY_LEN(inos));
+	assert_int_equal(hsm_catalog_inode_get(cat, "other", 3, &got), 0);
+	assert_int_equal(got.data_version, 9);
+
+	/* walks are in ino order, from a start, and stop when asked */
+	assert_int_equal(hsm_catalog_inode_foreach(cat, FSID, collect_inode,
+						   &walk), 0);
+	assert_int_equal(walk.nr, ARRAY_LEN(inos));
+	assert_int_equal(walk.inos[0], 2);
+	assert_int_equal(walk.inos[1], 3);
+	assert_int_equal(walk.inos[2], 5);
+	assert_int_equal(walk.inos[3], 12);
+	assert_int_equal(walk.inos[4], 40);
+	assert_int_equal(walk.inos[5], 1000000007);
+	memset(&walk, 0, sizeof(walk));
+	assert_int_equal(hsm_catalog_inode_foreach_from(cat, FSID, 5,
+							collect_inode, &walk), 0);
+	assert_int_equal(walk.nr, 4);
+	assert_int_equal(walk.inos[0], 5);
+	memset(&walk, 0, sizeof(walk));
+	walk.stop_after = 2;
+	assert_int_equal(hsm_catalog_inode_foreach(cat, FSID, collect_inode,
+						   &walk), 77);
+	assert_int_equal(walk.nr, 2);
+	memset(&walk, 0, sizeof(walk));
+	assert_int_equal(hsm_catalog_inode_foreach(cat, "other", collect_inode,
+						   &walk), 0);
+	assert_int_equal(walk.nr, 1);
+	assert_int_equal(hsm_catalog_inode_foreach(cat, "nosuch",
+						   collect_inode, &walk),
+			 -ENOENT);
+
+	/* delete */
+	assert_int_equal(hsm_catalog_inode_delete(cat, FSID, 12), 0);
+	assert_int_equal(hsm_catalog_inode_get(cat, FSID, 12, &got), -ENOENT);
+	assert_int_equal(hsm_catalog_inode_delete(cat, FSID, 12), -ENOENT);
+	assert_non_null(strstr(hsm_catalog_error(cat), "12"));
+	assert_int_equal(hsm_catalog_inode_count(cat, FSID, &count), 0);
+	assert_int_equal(count, ARRAY_LEN(inos) - 1);
+	assert_int_equal(hsm_catalog_inode_get(cat, "other", 3, &got), 0);
+
+	/* a state the enum does not have is refused */
+	fill_inode(&in, 77, 1);
+	in.state = (enum hsm_inode_state)7;
+	assert_int_equal(hsm_catalog_inode_upsert(cat, FSID, &in), -EINVAL);
+	assert_int_equal(hsm_catalog_inode_get(cat, FSID, 77, &got), -ENOENT);
+	assert_string_equal(hsm_inode_state_name(HSM_INODE_PARTIAL), "partial");
+
+	/* the counter agrees with the rows */
+	hsm_catalog_close(cat);
+	assert_int_equal(query_int(path,
+		"SELECT count(*) FROM inodes i JOIN filesystems f ON f.id = i.fs"
+		" WHERE f.fsid = '" FSID "'"), ARRAY_LEN(inos) - 1);
+	cat = open_catalog(path);
+	assert_int_equal(hsm_catalog_check(cat), 0);
+	hsm_catalog_close(cat);
+}
+
+/*
+ * The indexer's unit of progress: many inode rows and the seqs walked
+ * to, committed together or not at all.
+ */
+static void inode_rows_and_seqs_commit_together_in_a_batch(void **state)
+{
+	struct hsm_catalog_inode in;
+	struct hsm_catalog *cat;
+	struct hsm_catalog *reader;
+	struct hsm_catalog_fs fs;
+	char path[PATH_MAX];
+	uint64_t count;
+	uint64_t ino;
+
+	catalog_path(state, "inodebatch.db", path);
+	cat = open_catalog(path);
+	reader = open_catalog(path);
+	assert_int_equal(hsm_catalog_fs_upsert(cat, FSID, MNT), 0);
+
+	/* rolled back: neither rows nor seqs */
+	assert_int_equal(hsm_catalog_batch_begin(cat), 0);
+	for (ino = 1; ino <= 500; ino++) {
+		fill_inode(&in, ino, 1);
+		assert_int_equal(hsm_catalog_inode_upsert(cat, FSID, &in), 0);
+	}
+	assert_int_equal(hsm_catalog_fs_set_seqs(cat, FSID, 500, 400), 0);
+	assert_int_equal(hsm_catalog_batch_end(cat, false), -ECANCELED);
+	assert_int_equal(hsm_catalog_inode_count(cat, FSID, &count), 0);
+	assert_int_equal(count, 0);
+	assert_int_equal(hsm_catalog_fs_get(cat, FSID, &fs), 0);
+	assert_int_equal(fs.meta_seq, 0);
+
+	/* committed: both, and only at the commit */
+	assert_int_equal(hsm_catalog_batch_begin(cat), 0);
+	for (ino = 1; ino <= 500; ino++) {
+		fill_inode(&in, ino, 1);
+		assert_int_equal(hsm_catalog_inode_upsert(cat, FSID, &in), 0);
+	}
+	/* deleting a row upserted in the same batch */
+	assert_int_equal(hsm_catalog_inode_delete(cat, FSID, 250), 0);
+	/* a failing call inside the batch undoes only itself */
+	assert_int_equal(hsm_catalog_inode_upsert(cat, "nosuch", &in), -ENOENT);
+	assert_int_equal(hsm_catalog_fs_set_seqs(cat, FSID, 500, 400), 0);
+	assert_int_equal(hsm_catalog_inode_count(reader, FSID, &count), 0);
+	assert_int_equal(count, 0);
+	assert_int_equal(hsm_catalog_fs_get(reader, FSID, &fs), 0);
+	assert_int_equal(fs.meta_seq, 0);
+	assert_int_equal(hsm_catalog_batch_end(cat, true), 0);
+	assert_int_equal(hsm_catalog_inode_count(reader, FSID, &count), 0);
+	assert_int_equal(count, 499);
+	assert_int_equal(hsm_catalog_fs_get(reader, FSID, &fs), 0);
+	assert_int_equal(fs.meta_seq, 500);
+	assert_int_equal(fs.data_seq, 400);
+	hsm_catalog_close(reader);
+	hsm_catalog_close(cat);
+}
+
+/* A filesystem added inside a rolled-back batch is gone for inodes too. */
+static void inode_rows_of_a_rolled_back_filesystem_are_refused(void **state)
+{
+	struct hsm_catalog_inode in;
+	struct hsm_catalog *cat;
+	char path[PATH_MAX];
+
+	catalog_path(state, "inodefs.db", path);
+	cat = open_catalog(path);
+	fill_inode(&in, 1, 1);
+	assert_int_equal(hsm_catalog_batch_begin(cat), 0);
+	assert_int_equal(hsm_catalog_fs_upsert(cat, FSID, MNT), 0);
+	assert_int_equal(hsm_catalog_inode_upsert(cat, FSID, &in), 0);
+	assert_int_equal(hsm_catalog_batch_end(cat, false), -ECANCELED);
+	assert_int_equal(hsm_catalog_inode_upsert(cat, FSID, &in), -ENOENT);
+	/* another filesystem now gets the id: rows go to the right one */
+	assert_int_equal(hsm_catalog_fs_upsert(cat, "second", MNT), 0);
+	assert_int_equal(hsm_catalog_fs_upsert(cat, FSID, MNT), 0);
+	assert_int_equal(hsm_catalog_inode_upsert(cat, FSID, &in), 0);
+	hsm_catalog_close(cat);
+	assert_int_equal(query_int(path,
+		"SELECT f.fsid = '" FSID "' FROM inodes i"
+		" JOIN filesystems f ON f.id = i.fs"), 1);
+}
+
+
+/*
+ * A version 4 catalog as that code left it: two filesystems, file
+ * versions with valid copies (one on a tape volume), a bad copy to
+ * recycle, requests in every state and a volume.
+ */
+static void make_v4_catalog(const char *path, const char *checksum)
+{
+	char sql[4096];
+	sqlite3 *db;
+	int v;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	for (v = 1; v <= 4; v++)
+		assert_int_equal(sqlite3_exec(db, hsm_catalog_migration_sql(v),
+					      NULL, NULL, NULL), SQLITE_OK);
+	snprintf(sql, sizeof(sql),
+		"INSERT INTO filesystems VALUES ('" FSID "', '/mnt/a', 50, 60),"
+		" ('ffff', '/mnt/b', 1, 2);"
+		"INSERT INTO files VALUES"
+		" (7, '" FSID "', 42, 3, 1000, 1700000000, '%s', 'dir/a'),"
+		" (8, 'ffff', 42, 1, 10, 5, NULL, NULL),"
+		" (9, '" FSID "', 43, 1, 20, 6, '%s', 'dir/b');"
+		"INSERT INTO copies (id, file_id, copy_num, backend, location,"
+		" state, created, verified, volume) VALUES"
+		" (11, 7, 1, 'directory', 'aa/bb/x', 'valid', 100, 101, NULL),"
+		" (12, 7, 2, 'tape', 'VOL001:5', 'valid', 102, 103, 'VOL001'),"
+		" (13, 9, 1, 's3', 'key/9', 'bad', 104, NULL, NULL),"
+		" (14, 9, 1, 'directory', NULL, 'writing', 105, NULL, NULL);"
+		"INSERT INTO requests (id, kind, file_id, priority, state, attempts,"
+		" last_error, created, updated, owner, lease_expires) VALUES"
+		" (21, 'archive', 9, 200, 'queued', 0, NULL, 1, 1, NULL, NULL),"
+		" (22, 'release', 7, 100, 'running', 1, NULL, 1, 2, 0, NULL),"
+		" (23, 'stage', 7, 300, 'done', 1, NULL, 1, 3, NULL, NULL),"
+		" (24, 'recycle', 9, 0, 'failed', 5, 'no such key', 1, 4, NULL,"
+		" NULL);"
+		"INSERT INTO volumes VALUES ('VOL001', 1000000, 5000, 'active');"
+		"PRAGMA user_version = 4;", checksum, checksum);
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		fail_msg("v4 data: %s", sqlite3_errmsg(db));
+	sqlite3_close(db);
+}
+
+static void migrates_version_4_keeping_data(void **state)
+{
+	struct hsm_catalog_recovery rec;
+	struct hsm_catalog_copy copies[4];
+	struct hsm_catalog_request req;
+	struct hsm_catalog_volume vol;
+	struct hsm_catalog_file file;
+	struct hsm_catalog_inode in;
+	struct hsm_catalog_fs fs;
+	struct hsm_catalog *cat;
+	struct hsm_checksum sum;
+	char text[HSM_CHECKSUM_TEXT_MAX];
+	char path[PATH_MAX];
+	uint64_t count;
+	bool is_safe;
+	int64_t id;
+	size_t n;
+	int version;
+
+	checksum_of("v4 content", &sum);
+	hsm_checksum_to_text(&sum, text);
+	catalog_path(state, "v4.db", path);
+	make_v4_catalog(path, text);
+	cat = open_catalog(path);
+	assert_int_equal(hsm_catalog_schema_version(cat, &version), 0);
+	assert_int_equal(version, HSM_CATALOG_SCHEMA_VERSION);
+
+	assert_int_equal(hsm_catalog_fs_get(cat, FSID, &fs), 0);
+	assert_string_equal(fs.mount_path, "/mnt/a");
+	assert_int_equal(fs.meta_seq, 50);
+	assert_int_equal(fs.data_seq, 60);
+	assert_int_equal(hsm_catalog_fs_get(cat, "ffff", &fs), 0);
+	assert_int_equal(fs.data_seq, 2);
+
+	assert_int_equal(hsm_catalog_file_find(cat, FSID, 42, 3, &file), 0);
+	assert_int_equal(file.id, 7);
+	assert_int_equal(file.size, 1000);
+	assert_int_equal(file.mtime_sec, 1700000000);
+	assert_string_equal(file.checksum, text);
+	assert_string_equal(file.path, "dir/a");
+	assert_int_equal(hsm_catalog_file_find(cat, "ffff", 42, 1, &file), 0);
+	assert_int_equal(file.id, 8);
+	assert_string_equal(file.checksum, "");
+	assert_string_equal(file.path, "");
+	assert_int_equal(hsm_catalog_file_get(cat, 9, &file), 0);
+	assert_string_equal(file.fsid, FSID);
+	assert_int_equal(file.ino, 43);
+
+	assert_int_equal(hsm_catalog_copy_list_valid(cat, FSID, 42, 3, copies,
+						     4, &n), 0);
+	/* copy ids are renumbered (file_id << 16 | seq), the rest kept */
+	assert_int_equal(n, 2);
+	assert_int_equal(copies[0].file_id, 7);
+	assert_int_equal(copies[0].copy_num, 1);
+	assert_string_equal(copies[0].backend, "directory");
+	assert_string_equal(copies[0].location, "aa/bb/x");
+	assert_int_equal(copies[0].state, HSM_COPY_VALID);
+	assert_int_equal(copies[0].created, 100);
+	assert_int_equal(copies[0].verified, 101);
+	assert_int_equal(copies[1].copy_num, 2);
+	assert_string_equal(copies[1].backend, "tape");
+	assert_string_equal(copies[1].location, "VOL001:5");
+	id = copies[1].id;
+	assert_true(id != copies[0].id);
+	assert_int_equal(hsm_catalog_copy_get(cat, id, &copies[2]), 0);
+	assert_int_equal(copies[2].verified, 103);
+	assert_int_equal(hsm_catalog_release_is_safe(cat, FSID, 42, 3, 2,
+						     &is_safe), 0);
+	assert_true(is_safe);
+	assert_int_equal(hsm_catalog_copy_list_on_volume(cat, "VOL001", 0,
+			 copies, 4, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(copies[0].id, id);
+	assert_int_equal(hsm_catalog_copy_list_to_recycle(cat, "s3", 0, copies,
+			 4, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(copies[0].file_id, 9);
+	assert_int_equal(copies[0].state, HSM_COPY_BAD);
+	assert_string_equal(copies[0].location, "key/9");
+	assert_int_equal(copies[0].verified, 0);
+	assert_int_equal(hsm_catalog_copy_list_to_recycle(cat, "directory", 0,
+			 copies, 4, &n), 0);
+	assert_int_equal(n, 0);
+	/* the copy left writing is found by recovery */
+	assert_int_equal(hsm_catalog_recover(cat, &rec), 0);
+	assert_int_equal(rec.copies_abandoned, 1);
+	assert_int_equal(rec.requests_requeued, 1);
+	assert_int_equal(hsm_catalog_copy_list_to_recycle(cat, "directory", 0,
+			 copies, 4, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(copies[0].file_id, 9);
+	assert_string_equal(copies[0].location, "");
+
+	assert_int_equal(hsm_catalog_request_get(cat, 24, &req), 0);
+	assert_int_equal(req.kind, HSM_REQ_RECYCLE);
+	assert_int_equal(req.state, HSM_REQ_FAILED);
+	assert_int_equal(req.attempts, 5);
+	assert_string_equal(req.last_error, "no such key");
+	assert_int_equal(req.updated, 4);
+	assert_int_equal(hsm_catalog_request_count(cat, HSM_REQ_ANY,
+			 HSM_REQ_STATE_ANY, &count), 0);
+	assert_int_equal(count, 4);
+	assert_int_equal(hsm_catalog_request_count(cat, HSM_REQ_RELEASE,
+			 HSM_REQ_QUEUED, &count), 0);
+	assert_int_equal(count, 1);
+	assert_int_equal(hsm_catalog_volume_get(cat, "VOL001", &vol), 0);
+	assert_int_equal(vol.capacity, 1000000);
+	assert_int_equal(vol.used, 5000);
+	assert_int_equal(vol.state, HSM_VOL_ACTIVE);
+
+	/* the migrated catalog keeps working: new rows, new ids after old */
+	assert_int_equal(hsm_catalog_copy_begin(cat, 9, 1, "s3", &id), 0);
+	assert_int_equal(hsm_catalog_copy_get(cat, id, &copies[0]), 0);
+	assert_int_equal(copies[0].file_id, 9);
+	assert_int_equal(copies[0].state, HSM_COPY_WRITING);
+	assert_int_equal(hsm_catalog_request_claim(cat, HSM_REQ_ARCHIVE, &req),
+			 0);
+	assert_int_equal(req.id, 21);
+	fill_inode(&in, 42, 3);
+	assert_int_equal(hsm_catalog_inode_upsert(cat, FSID, &in), 0);
+	assert_int_equal(hsm_catalog_inode_upsert(cat, "ffff", &in), 0);
+	assert_int_equal(hsm_catalog_inode_count(cat, FSID, &count), 0);
+	assert_int_equal(count, 1);
+	assert_int_equal(hsm_catalog_check(cat), 0);
+	hsm_catalog_close(cat);
+	assert_int_equal(query_int(path, "SELECT count(*) FROM"
+				   " pragma_foreign_key_check"), 0);
+}
+
+/* ---- batches killed, lease races, purge (the list) ---- */
+
+#define INODE_KILL_ROUNDS 6
+#define INODE_KILL_BATCH 300
+
+/*
+ * The indexer's loop: batch k upserts inodes k*B+1 .. (k+1)*B, deletes
+ * the previous batch's first inode, records seqs (k+1)*B, commits, then
+ * reports k+1 over out_fd; forever, until killed.
+ */
+static void inode_batch_child(const char *path, int out_fd)
+{
+	struct hsm_catalog_inode in;
+	struct hsm_catalog *cat = NULL;
+	struct hsm_catalog_fs fs;
+	uint64_t batch;
+	uint64_t ino;
+
+	if (hsm_catalog_open(path, 0, &cat, NULL, 0) ||
+	    hsm_catalog_fs_get(cat, FSID, &fs))
+		_exit(10);
+	/* resume where the committed seqs say, as the indexer does */
+	batch = fs.meta_seq / INODE_KILL_BATCH;
+	for (;; batch++) {
+		if (hsm_catalog_batch_begin(cat))
+			_exit(11);
+		for (ino = batch * INODE_KILL_BATCH + 1;
+		     ino <= (batch + 1) * INODE_KILL_BATCH; ino++) {
+			fill_inode(&in, ino, batch + 1);
+			if (hsm_catalog_inode_upsert(cat, FSID, &in))
+				_exit(12);
+		}
+		if (batch && hsm_catalog_inode_delete(cat, FSID,
+				(batch - 1) * INODE_KILL_BATCH + 1))
+			_exit(13);
+		if (hsm_catalog_fs_set_seqs(cat, FSID,
+					    (batch + 1) * INODE_KILL_BATCH,
+					    (batch + 1) * INODE_KILL_BATCH))
+			_exit(14);
+		if (hsm_catalog_batch_end(cat, true))
+			_exit(15);
+		ino = batch + 1;
+		if (write(out_fd, &ino, sizeof(ino)) != sizeof(ino))
+			_exit(16);
+	}
+}
+
+struct inode_check {
+	uint64_t next;		/* the ino expected next */
+	uint64_t batches;
+	int bad;
+};
+
+/* every batch's first inode is deleted by the next batch */
+static bool inode_is_deleted(const struct inode_check *c, uint64_t ino)
+{
+	return ino % INODE_KILL_BATCH == 1 &&
+	       (ino - 1) / INODE_KILL_BATCH + 1 < c->batches;
+}
+
+static int check_inode_row(void *arg, const struct hsm_catalog_inode *in)
+{
+	struct inode_check *c = arg;
+	uint64_t batch = (in->ino - 1) / INODE_KILL_BATCH;
+
+	while (inode_is_deleted(c, c->next))
+		c->next++;
+	if (in->ino != c->next || in->data_version != batch + 1 ||
+	    in->path[0] != 'd')
+		c->bad++;
+	c->next = in->ino + 1;
+	return 0;
+}
+
+/*
+ * SIGKILL at random moments of the indexer's batches: the catalog then
+ * holds exactly the batches whose commit returned (or, killed between
+ * the commit and its report, one more), every row of them and none of
+ * the next, with the seqs of the last one, and a restart resumes there.
+ */
+static void inode_batches_killed_at_random_points_keep_exactly_the_committed(
+	void **state)
+{
+	struct inode_check check;
+	struct hsm_catalog *cat;
+	struct hsm_catalog_fs fs;
+	char path[PATH_MAX];
+	uint64_t reported = 0;
+	uint64_t committed = 0;
+	uint64_t count;
+	uint64_t v;
+	int round;
+	int status;
+	int fds[2];
+	pid_t pid;
+
+	catalog_path(state, "inodekill.db", path);
+	cat = open_catalog(path);
+	assert_int_equal(hsm_catalog_fs_upsert(cat, FSID, MNT), 0);
+	hsm_catalog_close(cat);
+	srandom((unsigned int)getpid());
+
+	for (round = 0; round < INODE_KILL_ROUNDS; round++) {
+		assert_int_equal(pipe(fds), 0);
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			close(fds[0]);
+			inode_batch_child(path, fds[1]);
+		}
+		close(fds[1]);
+		/* let it commit at least one batch, then kill it anywhere */
+		assert_int_equal(read_record(fds[0], &v, sizeof(v)), 1);
+		reported = v;
+		usleep((useconds_t)(random() % 200000));
+		assert_int_equal(kill(pid, SIGKILL), 0);
+		wait_child(pid, &status);
+		assert_true(WIFSIGNALED(status));
+		while (read_record(fds[0], &v, sizeof(v)))
+			reported = v;
+		close(fds[0]);
+
+		cat = open_catalog(path);
+		assert_int_equal(hsm_catalog_fs_get(cat, FSID, &fs), 0);
+		assert_int_equal(fs.meta_seq % INODE_KILL_BATCH, 0);
+		committed = fs.meta_seq / INODE_KILL_BATCH;
+		assert_true(committed == reported || committed == reported + 1);
+		assert_int_equal(fs.data_seq, fs.meta_seq);
+		/* all rows of the committed batches, none after */
+		assert_int_equal(hsm_catalog_inode_count(cat, FSID, &count), 0);
+		assert_int_equal(count, committed * INODE_KILL_BATCH -
+				 (committed - 1));
+		memset(&check, 0, sizeof(check));
+		check.next = 1;
+		check.batches = committed;
+		assert_int_equal(hsm_catalog_inode_foreach(cat, FSID,
+				 check_inode_row, &check), 0);
+		assert_int_equal(check.bad, 0);
+		assert_int_equal(check.next, committed * INODE_KILL_BATCH + 1);
+		hsm_catalog_close(cat);
+		assert_int_equal(query_int(path, "SELECT count(*) FROM inodes"),
+				 (int64_t)count);
+	}
+	cat = open_catalog(path);
+	assert_int_equal(hsm_catalog_check(cat), 0);
+	hsm_catalog_close(cat);
+}
+
+#define TAKEOVER_REQUESTS 200
+
+/*
+ * A node died holding many running requests; two live nodes race to
+ * take over its expired leases.  Each request goes to exactly one of
+ * them, and the dead node's completion is refused.
+ */
+static void two_processes_racing_over_expired_leases_never_share(void **state)
+{
+	static unsigned char seen[TAKEOVER_REQUESTS + 1];
+	struct hsm_catalog_request req;
+	struct hsm_catalog *cat;
+	char path[PATH_MAX];
+	int start[2];
+	int out[2];
+	pid_t pids[2];
+	int64_t id;
+	int status;
+	int got = 0;
+	int i;
+
+	catalog_path(state, "takeover.db", path);
+	cat = open_catalog(path);
+	assert_int_equal(hsm_catalog_fs_upsert(cat, FSID, MNT), 0);
+	assert_int_equal(hsm_catalog_batch_begin(cat), 0);
+	for (i = 1; i <= TAKEOVER_REQUESTS; i++)
+		assert_int_equal(hsm_catalog_request_enqueue(cat,
+				 HSM_REQ_ARCHIVE, record_file(cat, (uint64_t)i, 1),
+				 HSM_REQ_PRIORITY_DEFAULT, &id), 0);
+	assert_int_equal(hsm_catalog_batch_end(cat, true), 0);
+	/*
+	 * Node 9 claims them all and dies.  Its leases are then made to
+	 * have run out, as they would have by now; waiting for a short
+	 * lease instead would race with the claim loop itself (under
+	 * valgrind it outlasts a lease, and node 9 re-claims its own).
+	 */
+	hsm_catalog_set_owner(cat, 9, 60);
+	assert_int_equal(hsm_catalog_batch_begin(cat), 0);
+	for (i = 1; i <= TAKEOVER_REQUESTS; i++) {
+		assert_int_equal(hsm_catalog_request_claim(cat, HSM_REQ_ANY,
+							   &req), 0);
+		assert_int_equal(req.owner, 9);
+		assert_int_equal(req.attempts, 1);
+	}
+	assert_int_equal(hsm_catalog_batch_end(cat, true), 0);
+	/* live leases: nobody else can take them */
+	hsm_catalog_set_owner(cat, 1, 60);
+	assert_int_equal(hsm_catalog_request_claim(cat, HSM_REQ_ANY, &req),
+			 -ENOENT);
+	hsm_catalog_close(cat);
+	exec_sql(path, "UPDATE requests SET lease_expires = unixepoch() - 1");
+
+	assert_int_equal(pipe(start), 0);
+	assert_int_equal(pipe(out), 0);
+	for (i = 0; i < 2; i++) {
+		pids[i] = fork();
+		assert_true(pids[i] >= 0);
+		if (pids[i] == 0) {
+			close(start[1]);
+			close(out[0]);
+			race_claimer(path, i + 1, start[0], out[1]);
+		}
+	}
+	close(start[0]);
+	close(out[1]);
+	assert_int_equal(write(start[1], "gg", 2), 2);
+	close(start[1]);
+	memset(seen, 0, sizeof(seen));
+	while (read_record(out[0], &id, sizeof(id))) {
+		assert_true(id >= 1 && id <= TAKEOVER_REQUESTS);
+		assert_int_equal(seen[id], 0);
+		seen[id] = 1;
+		got++;
+	}
+	close(out[0]);
+	for (i = 0; i < 2; i++) {
+		wait_child(pids[i], &status);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+	}
+	if (got != TAKEOVER_REQUESTS)
+		fail_msg("took over %d of %d; %" PRId64 " queued, %" PRId64
+			 " running, %" PRId64 " running expired", got,
+			 TAKEOVER_REQUESTS,
+			 query_int(path, "SELECT count(*) FROM requests WHERE state = 0"),
+			 query_int(path, "SELECT count(*) FROM requests WHERE state = 1"),
+			 query_int(path, "SELECT count(*) FROM requests WHERE state = 1"
+				   " AND lease_expires < unixepoch()"));
+	/* each taken over once: two claims, the dead node's and one more */
+	assert_int_equal(query_int(path,
+		"SELECT count(*) FROM requests WHERE state = " SQL_REQ_DONE
+		" AND attempts = 2 AND owner IS NULL"), TAKEOVER_REQUESTS);
+	cat = open_catalog(path);
+	hsm_catalog_set_owner(cat, 9, 1);
+	assert_int_equal(hsm_catalog_request_complete(cat, 1), -EINVAL);
+	hsm_catalog_close(cat);
+}
+
+/*
+ * Purge takes done and failed requests older than the keep time, in
+ * transactions of the batch size, and nothing else: live requests and
+ * young history stay, and the counters follow.
+ */
+static void purge_takes_only_old_finished_requests(void **state)
+{
+	struct hsm_catalog_request req;
+	struct hsm_catalog *cat;
+	char path[PATH_MAX];
+	uint64_t purged;
+	uint64_t count;
+	int64_t id;
+	int i;
+
+	catalog_path(state, "purge2.db", path);
+	cat = open_catalog(path);
+	assert_int_equal(hsm_catalog_fs_upsert(cat, FSID, MNT), 0);
+	hsm_catalog_set_max_attempts(cat, 1);
+	/* 40 files: archive done, release failed, stage queued, recycle running */
+	assert_int_equal(hsm_catalog_batch_begin(cat), 0);
+	for (i = 1; i <= 40; i++) {
+		int64_t f = record_file(cat, (uint64_t)i, 1);
+
+		assert_int_equal(hsm_catalog_request_enqueue(cat,
+				 HSM_REQ_ARCHIVE, f, 0, &id), 0);
+		assert_int_equal(hsm_catalog_request_claim(cat,
+				 HSM_REQ_ARCHIVE, &req), 0);
+		assert_int_equal(hsm_catalog_request_complete(cat, req.id), 0);
+		assert_int_equal(hsm_catalog_request_enqueue(cat,
+				 HSM_REQ_RELEASE, f, 0, &id), 0);
+		assert_int_equal(hsm_catalog_request_claim(cat,
+				 HSM_REQ_RELEASE, &req), 0);
+		assert_int_equal(hsm_catalog_request_fail(cat, req.id, "no",
+							  true), 0);
+		assert_int_equal(hsm_catalog_request_enqueue(cat,
+				 HSM_REQ_STAGE, f, 0, &id), 0);
+		assert_int_equal(hsm_catalog_request_enqueue(cat,
+				 HSM_REQ_RECYCLE, f, 0, &id), 0);
+		assert_int_equal(hsm_catalog_request_claim(cat,
+				 HSM_REQ_RECYCLE, &req), 0);
+	}
+	assert_int_equal(hsm_catalog_batch_end(cat, true), 0);
+	assert_int_equal(hsm_catalog_request_count(cat, HSM_REQ_RELEASE,
+			 HSM_REQ_FAILED, &count), 0);
+	assert_int_equal(count, 40);
+	hsm_catalog_close(cat);
+	/* half of the history is a day old, of every state */
+	exec_sql(path, "UPDATE requests SET updated = updated - 86400"
+		 " WHERE file_id % 2 = 0");
+
+	cat = open_catalog(path);
+	assert_int_equal(hsm_catalog_request_purge(cat, 3600, 7, &purged), 0);
+	/* 20 done + 20 failed, old; the old queued/running stay */
+	assert_int_equal(purged, 40);
+	assert_int_equal(hsm_catalog_request_count(cat, HSM_REQ_ANY,
+			 HSM_REQ_STATE_ANY, &count), 0);
+	assert_int_equal(count, 120);
+	assert_int_equal(hsm_catalog_request_count(cat, HSM_REQ_STAGE,
+			 HSM_REQ_QUEUED, &count), 0);
+	assert_int_equal(count, 40);
+	assert_int_equal(hsm_catalog_request_count(cat, HSM_REQ_RECYCLE,
+			 HSM_REQ_RUNNING, &count), 0);
+	assert_int_equal(count, 40);
+	assert_int_equal(hsm_catalog_request_count(cat, HSM_REQ_ARCHIVE,
+			 HSM_REQ_DONE, &count), 0);
+	assert_int_equal(count, 20);
+	/* again: nothing more is old enough */
+	assert_int_equal(hsm_catalog_request_purge(cat, 3600, 0, &purged), 0);
+	assert_int_equal(purged, 0);
+	/* inside a batch, rolled back: nothing purged after all */
+	assert_int_equal(hsm_catalog_batch_begin(cat), 0);
+	assert_int_equal(hsm_catalog_request_purge(cat, -86400, 5, &purged), 0);
+	assert_int_equal(purged, 40);
+	assert_int_equal(hsm_catalog_batch_end(cat, false), -ECANCELED);
+	assert_int_equal(hsm_catalog_request_count(cat, HSM_REQ_ANY,
+			 HSM_REQ_STATE_ANY, &count), 0);
+	assert_int_equal(count, 120);
+	hsm_catalog_close(cat);
+	assert_int_equal(query_int(path,
+		"SELECT count(*) FROM requests r WHERE r.state IN (2, 3)"
+		" AND r.file_id % 2 = 0"), 0);
+	assert_int_equal(query_int(path,
+		"SELECT count(*) FROM request_counts c WHERE n != (SELECT"
+		" count(*) FROM requests r WHERE r.kind = c.kind AND"
+		" r.state = c.state)"), 0);
+}
+
+/*
+ * Calls in a batch that fail after a first write (a new backend name,
+ * then a copy of a missing file) leave nothing of themselves behind.
+ */
+static void batch_calls_failing_after_a_write_leave_nothing(void **state)
+{
+	struct hsm_catalog *cat;
+	char path[PATH_MAX];
+	int64_t f;
+	int64_t id;
+
+	catalog_path(state, "batchfail.db", path);
+	cat = open_catalog(path);
+	assert_int_equal(hsm_catalog_fs_upsert(cat, FSID, MNT), 0);
+	assert_int_equal(hsm_catalog_batch_begin(cat), 0);
+	f = record_file(cat, 1, 1);
+	assert_int_equal(hsm_catalog_copy_begin(cat, f + 100, 1, "newbackend",
+						&id), -ENOENT);
+	assert_int_equal(hsm_catalog_copy_set_volume(cat, 12345, "NEWVOL"),
+			 -ENOENT);
+	assert_int_equal(hsm_catalog_copy_begin(cat, f, 1, "directory", &id),
+			 0);
+	assert_int_equal(hsm_catalog_copy_begin(cat, f, 1, "directory", &id),
+			 -EEXIST);
+	assert_int_equal(hsm_catalog_copy_verified(cat, id), -EINVAL);
+	assert_int_equal(hsm_catalog_batch_end(cat, true), 0);
+	hsm_catalog_close(cat);
+	assert_int_equal(query_int(path, "SELECT count(*) FROM backends"
+				   " WHERE name = 'newbackend'"), 0);
+	assert_int_equal(query_int(path, "SELECT count(*) FROM labels"), 0);
+	assert_int_equal(query_int(path, "SELECT count(*) FROM copies"), 1);
+	assert_int_equal(query_int(path, "SELECT count(*) FROM copies"
+				   " WHERE state = " SQL_COPY_WRITING), 1);
+}
+
 #define CATALOG_TEST(fn) \
 	cmocka_unit_test_setup_teardown(fn, hsm_test_dir_setup, \
 					hsm_test_dir_teardown)
@@ -1828,7 +2723,22 @@ int main(void)
 		CATALOG_TEST(two_processes_racing_claims_never_share_a_request),
 		CATALOG_TEST(recovery_commits_whole_copies_and_retries_partial_ones),
 		CATALOG_TEST(copies_are_found_by_volume_and_by_backend_to_recycle),
+		CATALOG_TEST(migrates_version_4_keeping_data),
+		CATALOG_TEST(locations_round_trip_packed_against_their_file),
+		CATALOG_TEST(inode_rows_upsert_get_delete_walk_and_count),
+		CATALOG_TEST(inode_rows_and_seqs_commit_together_in_a_batch),
+		CATALOG_TEST(inode_rows_of_a_rolled_back_filesystem_are_refused),
+		CATALOG_TEST(inode_batches_killed_at_random_points_keep_exactly_the_committed),
+		CATALOG_TEST(two_processes_racing_over_expired_leases_never_share),
+		CATALOG_TEST(purge_takes_only_old_finished_requests),
+		CATALOG_TEST(batch_calls_failing_after_a_write_leave_nothing),
 	};
 
+	_Static_assert(HSM_COPY_WRITING == 0 && HSM_COPY_VALID == 1 &&
+		       HSM_REQ_RUNNING == 1 && HSM_REQ_DONE == 2,
+		       "SQL_* values are the enums'");
+	/* CATALOG_TEST_FILTER=pattern runs only the matching tests */
+	if (getenv("CATALOG_TEST_FILTER"))
+		cmocka_set_test_filter(getenv("CATALOG_TEST_FILTER"));
 	return cmocka_run_group_tests_name("catalog", tests, NULL, NULL);
 }

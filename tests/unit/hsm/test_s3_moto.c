@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -749,6 +750,375 @@ static void skewed_clock_is_corrected_from_the_server_time(void **state)
 	proxy_stop();
 }
 
+/*
+ * A read is one GET (the answer carries the metadata the checksum check
+ * needs); a multipart copy adds the GET of its small sidecar.  No HEAD.
+ */
+static void get_sends_no_head_first(void **state)
+{
+	struct hsm_put_result small, big;
+	struct hsm_backend *be;
+	uint64_t bytes = 0;
+	int gets;
+
+	(void)state;
+	REQUIRE_MOTO();
+	proxy_start();
+	be = proxy_backend();
+	hsm_test_s3_assert_put(be, 1400, 14000, 4096, &small);
+	hsm_test_s3_assert_put(be, 1401, 14001, 11 * MiB + 3, &big);
+	gets = proxy_count("GET ");
+
+	assert_int_equal(hsm_test_s3_get_and_compare(be, small.location, 14000,
+						     0, UINT64_MAX, &bytes), 0);
+	assert_int_equal(bytes, 4096);
+	assert_int_equal(proxy_count("GET "), gets + 1);
+	assert_int_equal(hsm_test_s3_get_and_compare(be, small.location, 14000,
+						     100, 50, &bytes), 0);
+	assert_int_equal(bytes, 50);
+	assert_int_equal(proxy_count("GET "), gets + 2);
+	assert_int_equal(hsm_test_s3_get_and_compare(be, big.location, 14001,
+						     0, UINT64_MAX, &bytes), 0);
+	assert_int_equal(bytes, 11 * MiB + 3);
+	assert_int_equal(proxy_count("GET "), gets + 4);
+	assert_int_equal(proxy_count(".sha256"), 2);	/* its PUT and GET */
+	assert_int_equal(proxy_count("HEAD "), 0);
+
+	/* the end of the object is an empty read, past it an error */
+	assert_int_equal(hsm_test_s3_get_and_compare(be, small.location, 14000,
+						     4096, 10, &bytes), 0);
+	assert_int_equal(bytes, 0);
+	assert_int_equal(hsm_test_s3_get_and_compare(be, small.location, 14000,
+						     4097, 10, &bytes), -EINVAL);
+	hsm_test_s3_assert_error(be, "past the end");
+	assert_int_equal(hsm_test_s3_get_and_compare(be, "t/no/such/key", 1, 0,
+						     UINT64_MAX, &bytes), -ENOENT);
+	hsm_test_s3_assert_error(be, "NoSuchKey");
+	hsm_backend_destroy(be);
+	proxy_stop();
+}
+
+/* ---- addressing and server-side encryption ---- */
+
+static void virtual_host_addressing_names_the_bucket_in_the_host(void **state)
+{
+	struct hsm_s3_config cfg;
+	struct hsm_backend *be;
+	char endpoint[64];
+
+	(void)state;
+	REQUIRE_MOTO();
+	proxy_start();
+	/* "hsm-test.localhost" is loopback: curl resolves *.localhost itself */
+	snprintf(endpoint, sizeof(endpoint), "http://localhost:%d", proxy.port);
+	moto_config(&cfg);
+	cfg.endpoint = endpoint;
+	cfg.addressing = HSM_S3_ADDRESSING_VIRTUAL_HOST;
+	be = hsm_test_s3_create(&cfg);
+	hsm_test_s3_assert_round_trip(be, 1600, 16000, 100);
+	hsm_test_s3_assert_round_trip(be, 1601, 16001, 6 * MiB + 1);
+	/* the bucket travelled in the Host header, never in a path */
+	assert_true(proxy_count("PUT /t/") >= 3);
+	assert_true(proxy_count("GET /t/") >= 2);
+	assert_int_equal(proxy_count("/" HSM_TEST_S3_BUCKET "/"), 0);
+	hsm_backend_destroy(be);
+
+	/* the default for "localhost" is path style */
+	cfg.addressing = HSM_S3_ADDRESSING_AUTO;
+	be = hsm_test_s3_create(&cfg);
+	hsm_test_s3_assert_round_trip(be, 1602, 16002, 100);
+	assert_true(proxy_count("PUT /" HSM_TEST_S3_BUCKET "/t/") >= 1);
+	hsm_backend_destroy(be);
+	proxy_stop();
+}
+
+struct head_answer {
+	char storage_class[512];
+	char sse[512];
+	char kms_key[512];
+};
+
+static size_t head_header(char *data, size_t size, size_t nmemb, void *arg)
+{
+	static const char sse[] = "x-amz-server-side-encryption:";
+	static const char kms[] = "x-amz-server-side-encryption-aws-kms-key-id:";
+	static const char sc[] = "x-amz-storage-class:";
+	struct head_answer *ha = arg;
+	size_t n = size * nmemb;
+	char line[512];
+
+	snprintf(line, sizeof(line), "%.*s", (int)(n < 511 ? n : 511), data);
+	line[strcspn(line, "\r\n")] = '\0';
+	if (strncasecmp(line, sse, sizeof(sse) - 1) == 0)
+		snprintf(ha->sse, sizeof(ha->sse), "%s", line + sizeof(sse));
+	else if (strncasecmp(line, sc, sizeof(sc) - 1) == 0)
+		snprintf(ha->storage_class, sizeof(ha->storage_class), "%s",
+			 line + sizeof(sc));
+	else if (strncasecmp(line, kms, sizeof(kms) - 1) == 0)
+		snprintf(ha->kms_key, sizeof(ha->kms_key), "%s",
+			 line + sizeof(kms));
+	return n;
+}
+
+/* HEAD an object on moto itself, signed, for what moto stored with it. */
+static void moto_head(const char *key, struct head_answer *ha)
+{
+	CURL *curl = curl_easy_init();
+	char url[HSM_LOCATION_MAX + 128], userpwd[300];
+	struct curl_slist *headers;
+	long status = 0;
+
+	memset(ha, 0, sizeof(*ha));
+	assert_non_null(curl);
+	snprintf(url, sizeof(url), "%s/%s/%s", moto.endpoint,
+		 HSM_TEST_S3_BUCKET, key);
+	snprintf(userpwd, sizeof(userpwd), "%s:%s", moto.access_key,
+		 moto.secret_key);
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+	curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, "aws:amz:us-east-1:s3");
+	curl_easy_setopt(curl, CURLOPT_USERPWD, userpwd);
+	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, head_header);
+	curl_easy_setopt(curl, CURLOPT_HEADERDATA, ha);
+	headers = curl_slist_append(NULL, "x-amz-content-sha256: "
+		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	assert_non_null(headers);
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+	assert_int_equal(curl_easy_perform(curl), CURLE_OK);
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	assert_int_equal(status, 200);
+	curl_easy_cleanup(curl);
+	curl_slist_free_all(headers);
+}
+
+#define TEST_KMS_KEY "arn:aws:kms:us-east-1:123456789012:key/hsm-test-key"
+
+/*
+ * A KMS key id is refused, by name, where libcurl cannot sign it (before
+ * 8.10): true when this libcurl can.
+ */
+static bool kms_key_id_is_signable(const struct hsm_s3_config *cfg)
+{
+	const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+	struct hsm_backend *be = NULL;
+	char err[HSM_ERROR_MAX];
+	int ret;
+
+	ret = hsm_s3_backend_create(cfg, &be, err, sizeof(err));
+	hsm_backend_destroy(be);
+	if (v->version_num >= 0x080a00) {
+		assert_int_equal(ret, 0);
+		return true;
+	}
+	assert_int_equal(ret, -ENOTSUP);
+	assert_non_null(strstr(err, "8.10.0"));
+	fprintf(stderr, "# libcurl %s: SSE-KMS key id refused: %s\n",
+		v->version, err);
+	return false;
+}
+
+static void server_side_encryption_is_asked_for_and_signed(void **state)
+{
+	struct hsm_put_result small, big;
+	struct head_answer ha;
+	struct hsm_s3_config cfg;
+	struct hsm_backend *be;
+	bool is_key_id = true;
+
+	(void)state;
+	REQUIRE_MOTO();
+	proxy_start();
+	moto_config(&cfg);
+	cfg.endpoint = proxy.endpoint;
+	cfg.sse = HSM_S3_SSE_KMS;
+	cfg.sse_kms_key_id = TEST_KMS_KEY;
+	if (!kms_key_id_is_signable(&cfg)) {
+		/* the account's default KMS key: one header */
+		cfg.sse_kms_key_id = NULL;
+		is_key_id = false;
+	}
+	be = hsm_test_s3_create(&cfg);
+	hsm_test_s3_assert_put(be, 1700, 17000, 100, &small);
+	hsm_test_s3_assert_put(be, 1701, 17001, 6 * MiB + 1, &big);
+	hsm_test_s3_assert_round_trip(be, 1702, 17002, 10);
+	/*
+	 * The object PUTs, the upload's start and the sidecar PUT carry the
+	 * headers, inside the signature; parts do not (S3 takes them from
+	 * the upload).
+	 */
+	assert_int_equal(proxy_count("x-amz-server-side-encryption"),
+			 is_key_id ? 8 : 4);
+	assert_int_equal(proxy_count("x-amz-server-side-encryption-aws-kms-key-id"),
+			 is_key_id ? 4 : 0);
+	moto_head(small.location, &ha);
+	assert_string_equal(ha.sse, "aws:kms");
+	if (is_key_id)
+		assert_non_null(strstr(ha.kms_key, "hsm-test-key"));
+	moto_head(big.location, &ha);
+	assert_string_equal(ha.sse, "aws:kms");
+	hsm_backend_destroy(be);
+
+	cfg.sse = HSM_S3_SSE_S3;
+	cfg.sse_kms_key_id = NULL;
+	be = hsm_test_s3_create(&cfg);
+	hsm_test_s3_assert_put(be, 1703, 17003, 100, &small);
+	moto_head(small.location, &ha);
+	assert_string_equal(ha.sse, "AES256");
+	assert_string_equal(ha.kms_key, "");
+	hsm_backend_destroy(be);
+
+	/* a key id without SSE-KMS is a configuration mistake */
+	{
+		struct hsm_backend *bad = NULL;
+		char err[HSM_ERROR_MAX];
+
+		cfg.sse_kms_key_id = TEST_KMS_KEY;
+		assert_int_equal(hsm_s3_backend_create(&cfg, &bad, err,
+						       sizeof(err)), -EINVAL);
+		assert_non_null(strstr(err, "SSE-KMS"));
+	}
+	proxy_stop();
+}
+
+/* ---- storage classes ---- */
+
+/* Let moto's restores take `reads` looks at their state to finish. */
+static void moto_restores_take(int reads)
+{
+	CURL *curl = curl_easy_init();
+	char url[128], body[256];
+	long status = 0;
+
+	assert_non_null(curl);
+	snprintf(url, sizeof(url), "%s/moto-api/state-manager/set-transition",
+		 moto.endpoint);
+	snprintf(body, sizeof(body),
+		 "{\"model_name\": \"s3::keyrestore\", \"transition\": "
+		 "{\"progression\": \"manual\", \"times\": %d}}", reads);
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+	assert_int_equal(curl_easy_perform(curl), CURLE_OK);
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	assert_int_equal(status, 201);
+	curl_easy_cleanup(curl);
+}
+
+static void cold_copy_is_restored_and_reported_as_slow(void **state)
+{
+	static const uint64_t sizes[] = { 100, 6 * MiB + 1 };
+	struct hsm_s3_object_state st;
+	struct hsm_put_result res;
+	struct head_answer ha;
+	struct hsm_s3_config cfg;
+	struct hsm_backend *be;
+	char sidecar[HSM_LOCATION_MAX + 16];
+	uint64_t bytes;
+	unsigned int i;
+
+	(void)state;
+	REQUIRE_MOTO();
+	proxy_start();
+	moto_config(&cfg);
+	cfg.endpoint = proxy.endpoint;
+	cfg.storage_class = "GLACIER";
+	cfg.restore_days = 2;
+	be = hsm_test_s3_create(&cfg);
+	for (i = 0; i < 2; i++) {
+		hsm_test_s3_assert_put(be, 1800 + i, 18000 + i, sizes[i], &res);
+		moto_head(res.location, &ha);
+		assert_string_equal(ha.storage_class, "GLACIER");
+		assert_int_equal(hsm_s3_object_state(be, res.location, &st), 0);
+		assert_string_equal(st.storage_class, "GLACIER");
+		assert_int_equal(st.restore, HSM_S3_COLD);
+
+		/* a read is not a failure: a restore is asked for, try later */
+		assert_int_equal(hsm_test_s3_get_and_compare(be, res.location,
+							     18000 + i, 0,
+							     UINT64_MAX, &bytes),
+				 -EINPROGRESS);
+		assert_int_equal(bytes, 0);
+		hsm_test_s3_assert_error(be, "restore asked for (2 days");
+		/* one more restore asked by the verify() while restoring */
+		assert_int_equal(proxy_count("?restore="), 2 * (int)i + 1);
+		/* the restore takes three looks: restoring, then readable */
+		moto_restores_take(3);
+		assert_int_equal(hsm_s3_object_state(be, res.location, &st), 0);
+		assert_int_equal(st.restore, HSM_S3_RESTORING);
+		assert_int_equal(be->ops->verify(be, res.location), -EINPROGRESS);
+		assert_int_equal(hsm_s3_restore_wait(be, res.location, 30, 1), 0);
+		assert_int_equal(hsm_s3_object_state(be, res.location, &st), 0);
+		assert_int_equal(st.restore, HSM_S3_WARM);
+		assert_true(st.restore_expiry > time(NULL) + 86400);
+		assert_int_equal(hsm_test_s3_get_and_compare(be, res.location,
+							     18000 + i, 0,
+							     UINT64_MAX, &bytes),
+				 0);
+		assert_int_equal(bytes, sizes[i]);
+	}
+	/* the multipart copy's sidecar stayed warm */
+	snprintf(sidecar, sizeof(sidecar), "%s.sha256", res.location);
+	moto_head(sidecar, &ha);
+	assert_string_equal(ha.storage_class, "");
+	hsm_backend_destroy(be);
+
+	/* a warm class reads at once */
+	cfg.storage_class = "STANDARD_IA";
+	be = hsm_test_s3_create(&cfg);
+	hsm_test_s3_assert_round_trip(be, 1810, 18100, 1000);
+
+	/* in a batch each copy may name its own class */
+	{
+		/*
+		 * The caller's thread runs the first item: its class must
+		 * not leak into the other workers' items.
+		 */
+		static const char *const classes[] = { "DEEP_ARCHIVE", NULL,
+						       "GLACIER_IR", "bad" };
+		struct hsm_object_info infos[4];
+		struct hsm_test_reader readers[4];
+		struct hsm_s3_put_item items[4];
+
+		memset(items, 0, sizeof(items));
+		for (i = 0; i < 4; i++) {
+			hsm_test_s3_info(&infos[i], 1820 + i, 10);
+			hsm_test_reader_init(&readers[i], 18200 + i,
+					     HSM_TEST_PATTERN_RANDOM, 10);
+			items[i].info = &infos[i];
+			items[i].reader = hsm_test_read;
+			items[i].reader_arg = &readers[i];
+			items[i].storage_class = classes[i];
+		}
+		assert_int_equal(hsm_s3_put_batch(be, items, 4), -EINVAL);
+		hsm_test_s3_assert_error(be, "no S3 storage class");
+		assert_int_equal(items[3].ret, -EINVAL);
+		for (i = 0; i < 3; i++) {
+			assert_int_equal(items[i].ret, 0);
+			moto_head(items[i].res.location, &ha);
+			assert_string_equal(ha.storage_class,
+					    classes[i] ? classes[i] : "STANDARD_IA");
+		}
+		/* GLACIER_IR is instant retrieval: warm */
+		assert_int_equal(hsm_s3_object_state(be, items[2].res.location,
+						     &st), 0);
+		assert_int_equal(st.restore, HSM_S3_WARM);
+		assert_int_equal(hsm_s3_object_state(be, items[0].res.location,
+						     &st), 0);
+		assert_int_equal(st.restore, HSM_S3_COLD);
+	}
+	hsm_backend_destroy(be);
+	proxy_stop();
+
+	cfg.storage_class = "glacier";
+	{
+		struct hsm_backend *bad = NULL;
+		char err[HSM_ERROR_MAX];
+
+		assert_int_equal(hsm_s3_backend_create(&cfg, &bad, err,
+						       sizeof(err)), -EINVAL);
+		assert_non_null(strstr(err, "storage class"));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -772,6 +1142,10 @@ int main(void)
 		cmocka_unit_test(throttling_and_server_errors_are_retried),
 		cmocka_unit_test(a_stalled_answer_times_out_and_is_retried),
 		cmocka_unit_test(skewed_clock_is_corrected_from_the_server_time),
+		cmocka_unit_test(get_sends_no_head_first),
+		cmocka_unit_test(virtual_host_addressing_names_the_bucket_in_the_host),
+		cmocka_unit_test(server_side_encryption_is_asked_for_and_signed),
+		cmocka_unit_test(cold_copy_is_restored_and_reported_as_slow),
 		cmocka_unit_test_setup_teardown(expired_token_answer_renews_credentials_and_retries,
 						hsm_test_dir_setup,
 						hsm_test_dir_teardown),

@@ -64,6 +64,13 @@ show() {
 	grep -q 'KASAN: slab-out-of-bounds' <<< "$line" || { show; false; }
 }
 
+# One boot, or two when the harness booted again after a report from the
+# kernel's own early boot (a KASAN wild-memory-access at 0.009 s, before
+# any module, was seen now and then under TCG) and said so.
 @test "only the two injected bugs fail" {
-	grep -q '^# vm: 3 tests in 1 boots, 2 failed' <<< "$RUN_OUT" || { show; false; }
+	if grep -q '^# vm: boot 0 was booted again: ' <<< "$RUN_OUT"; then
+		grep -q '^# vm: 3 tests in 2 boots, 2 failed' <<< "$RUN_OUT" || { show; false; }
+	else
+		grep -q '^# vm: 3 tests in 1 boots, 2 failed' <<< "$RUN_OUT" || { show; false; }
+	fi
 }
