@@ -11,8 +11,8 @@
 #
 # FAULT_SWEEP_MAX caps N per operation (default 40, more than any of
 # these operations allocates).  Each try is a remount and an fsck under
-# TCG, so the CI size tries every N up to 4, then one N in every
-# FAULT_SWEEP_STRIDE (4): those with N % 4 equal to an offset drawn at
+# TCG, so the CI size tries every N up to 3, then one N in every
+# FAULT_SWEEP_STRIDE (6): those with N % 6 equal to an offset drawn at
 # random per operation and printed, so successive runs cover every N
 # (FAULT_SWEEP_OFFSET=K repeats a run's choice); FAULT_SWEEP_FULL=1
 # tries every N.  FAULT_SWEEP_ONLY=TEXT skips the tests whose names do
@@ -21,7 +21,7 @@ load helpers
 
 P=$FAULT_PARAMS
 MAXN=${FAULT_SWEEP_MAX:-40}
-STRIDE=${FAULT_SWEEP_STRIDE:-4}
+STRIDE=${FAULT_SWEEP_STRIDE:-6}
 [ "${FAULT_SWEEP_FULL:-0}" = 1 ] && STRIDE=1
 # operations made of several transactions
 MULTI_TXN="unlink truncate release stage"
@@ -97,9 +97,9 @@ sweep() {
 	[ "$want_before" != "$want_after" ]
 	rm -rf "$MNT/ref"
 	offset=${FAULT_SWEEP_OFFSET:-$((RANDOM % STRIDE))}
-	echo "# $op: every N up to 4, then N % $STRIDE = $offset (FAULT_SWEEP_OFFSET=$offset repeats it)"
+	echo "# $op: every N up to 3, then N % $STRIDE = $offset (FAULT_SWEEP_OFFSET=$offset repeats it)"
 	for n in $(seq 1 "$MAXN"); do
-		if [ "$n" -gt 4 ] && [ $((n % STRIDE)) -ne $((offset % STRIDE)) ]; then
+		if [ "$n" -gt 3 ] && [ $((n % STRIDE)) -ne $((offset % STRIDE)) ]; then
 			continue
 		fi
 		dir=$MNT/w$n

@@ -5,7 +5,8 @@
 # report the tests that follow a hang; and its power cut (--kill-after),
 # kept and snapshot images (--disk-file, --disk-file-snapshot) and --env
 # must do what tests/crash relies on; a report from the kernel's own boot
-# is booted again once, never more.
+# is booted again once, never more, and so is a kernel whose own boot does
+# not reach /init in --kernel-boot-timeout.
 
 setup_file() {
 	export RUN_OUT="$BATS_FILE_TMPDIR/vm"
@@ -35,6 +36,12 @@ setup_file() {
 		--cmdline "harness_selftest=KASAN:" tests/vm/selftest/clean.sh
 	echo "$status" > "$BATS_FILE_TMPDIR/early-status"
 	echo "$output" > "$BATS_FILE_TMPDIR/early-output"
+
+	# a kernel that cannot reach /init in 1 s under TCG
+	run "$BATS_TEST_DIRNAME/run" -q --timeout 20 --kernel-boot-timeout 1 \
+		--out "$BATS_FILE_TMPDIR/vm-kboot" tests/vm/selftest/clean.sh
+	echo "$status" > "$BATS_FILE_TMPDIR/kboot-status"
+	echo "$output" > "$BATS_FILE_TMPDIR/kboot-output"
 }
 
 result_line() {
@@ -106,4 +113,13 @@ result_line() {
 	grep -q "^# vm: boot 0 was booted again" <<< "$out"
 	grep -q "^not ok - vm boot 1 console outside tests shows: .*KASAN:" <<< "$out"
 	[ "$(cat "$BATS_FILE_TMPDIR/early-status")" -ne 0 ]
+}
+
+@test "a kernel boot that does not reach /init in --kernel-boot-timeout is booted again once" {
+	out=$(cat "$BATS_FILE_TMPDIR/kboot-output")
+	grep -q "^# vm: boot 0: the kernel's own boot did not reach /init in 1 s; booting again once" <<< "$out"
+	grep -q "^ok - vm tests/vm/selftest/clean.sh" <<< "$out"
+	grep -q "^# vm: boot 0 was booted again: .*did not reach /init" <<< "$out"
+	grep -q "^# vm: 1 tests in 2 boots, 0 failed" <<< "$out"
+	[ "$(cat "$BATS_FILE_TMPDIR/kboot-status")" -eq 0 ]
 }
