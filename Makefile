@@ -32,8 +32,7 @@ KERNEL_TESTS := $(sort $(wildcard tests/kernel/*.bats))
 # takes the tests that exercise locking and the archive paths, so CI stays
 # within its time (KERNEL_TESTS_DEBUG='$$(KERNEL_TESTS)' runs them all).
 KERNEL_TESTS_DEBUG ?= tests/kernel/module_load.bats tests/kernel/archive.bats \
-	tests/kernel/wait_locks.bats tests/kernel/inode_stamp.bats \
-	tests/kernel/parity2.bats
+	tests/kernel/wait_locks.bats tests/kernel/inode_stamp.bats
 # per test file, generous: the slowest files take 10-15 minutes beside a second guest
 VM_TIMEOUT ?= 1800
 # every kernel test gets /dev/vda (metadata) and /dev/vdb (data)
