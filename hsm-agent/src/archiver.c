@@ -739,6 +739,7 @@ static long archiver_step(struct agent_worker *w, const struct agent_config *cfg
 	long ms, pms;
 	int ret, n;
 
+	ar->cfg = cfg;
 	pthread_mutex_lock(&ar->lock);
 	ar->nr_sets = cfg->nr_sets;
 	pthread_mutex_unlock(&ar->lock);
@@ -802,7 +803,6 @@ static long archiver_step(struct agent_worker *w, const struct agent_config *cfg
 			return ret;
 		}
 	}
-	ar->cfg = cfg;
 	ret = ar_claim_and_run(w, ar, cfg, &n, &is_backoff);
 	pms = ar_pack_flush_due(ar, cfg, agent_worker_stopping(w));
 	ar_update_queue(ar);
@@ -854,6 +854,7 @@ static void archiver_reload(struct agent_worker *w,
 	/* archive_workers may have changed: a new pool at the next step */
 	wk_pool_stop(ar->pool);
 	ar->pool = NULL;
+	ar->cfg = NULL;
 	/* sets may have changed: look at every file again */
 	ar->started = false;
 }
