@@ -815,6 +815,7 @@ static long archiver_step(struct agent_worker *w, const struct agent_config *cfg
 	}
 	if (n == AR_REQUESTS_PER_STEP || wk_stage_waiting())
 		return wk_stage_waiting() ? WK_YIELD_MS : 0;
+	ar_pack_recycle(ar, cfg);
 
 	pthread_mutex_lock(&ar->pend_lock);
 	for (i = 0; i < ar->nr_pend; i++)

@@ -24,6 +24,8 @@
 #include "workers.h"
 
 #define AR_RETRY_S 60		/* a file whose copy failed is planned again */
+#define AR_RECYCLE_S 60		/* dead packs are looked for this often */
+#define AR_RECYCLE_PAGE 64
 
 enum { AR_OK = 0, AR_RETRY, AR_GIVE_UP };
 
@@ -73,6 +75,7 @@ struct archiver {
 	size_t nr_packs;
 	uint64_t archived, failed, discarded, bytes, queued_now;
 	uint64_t packs_put, packed_files;
+	time_t recycled_at;	/* the last look for dead packs */
 	size_t nr_sets;		/* of the configuration of its last step */
 	char last_error[HSM_ERROR_MAX + 128];
 	struct agent_metric *m_queue, *m_copies, *m_bytes, *m_failed,
@@ -127,6 +130,8 @@ void ar_held_put(struct archiver *ar, struct hsm_catalog *cat,
  */
 long ar_pack_flush_due(struct archiver *ar, const struct agent_config *cfg,
 		       bool is_all);
+/* Delete the packs none of whose members is live (worker thread). */
+void ar_pack_recycle(struct archiver *ar, const struct agent_config *cfg);
 void ar_packs_free(struct archiver *ar);
 
 #endif

@@ -25,6 +25,12 @@
  * reason (retryable for a failed put or verify, for good for a change, so
  * the new version is planned).
  *
+ * Recycling: a pack object is deleted only once none of its members is
+ * live (the catalog's count, kept by triggers: a member's copy marked bad
+ * or deleted, for any reason, no longer holds the object); the archiver
+ * looks for such packs when idle, every AR_RECYCLE_S, and deleting a
+ * member location never deletes the object (backend_s3.c).
+ *
  * Kill-safety follows from the order: the object exists before any row
  * names it, and the rows naming it commit in one batch; a kill before
  * that batch leaves the copies 'writing' without a location (recovery
@@ -356,6 +362,53 @@ long ar_pack_flush_due(struct archiver *ar, const struct agent_config *cfg,
 	}
 	pthread_mutex_unlock(&ar->pack_lock);
 	return next;
+}
+
+/*
+ * The recycler's rule for packs: an object is deleted only once the
+ * catalog says none of its members is live (the triggers' count), then
+ * the pack is marked deleted.  A delete that fails is tried again at the
+ * next pass; -ENOENT means it is gone already.
+ */
+void ar_pack_recycle(struct archiver *ar, const struct agent_config *cfg)
+{
+	struct hsm_catalog_pack dead[AR_RECYCLE_PAGE];
+	char err[HSM_ERROR_MAX + 128];
+	time_t now = time(NULL);
+	size_t b, i, nr;
+
+	if (ar->recycled_at && now - ar->recycled_at < AR_RECYCLE_S)
+		return;
+	ar->recycled_at = now;
+	for (b = 0; b < cfg->nr_backends; b++) {
+		const struct agent_backend_conf *bc = &cfg->backends[b];
+		struct hsm_backend *be;
+
+		if (bc->type != AGENT_BACKEND_S3)
+			continue;
+		if (hsm_catalog_pack_list_dead(ar->cat, bc->name, 0, dead,
+					       AR_RECYCLE_PAGE, &nr) || !nr)
+			continue;
+		be = wk_backend(&ar->be, cfg, bc->name, err, sizeof(err));
+		if (!be)
+			continue;
+		for (i = 0; i < nr; i++) {
+			int ret = be->ops->del(be, dead[i].location);
+
+			if (ret && ret != -ENOENT) {
+				agent_warn("archiver: deleting pack %s on '%s', none of whose %llu files is live: %s",
+					   dead[i].location, bc->name,
+					   (unsigned long long)dead[i].members,
+					   hsm_backend_error(be));
+				break;
+			}
+			if (hsm_catalog_pack_mark_deleted(ar->cat, dead[i].id))
+				break;
+			agent_info("deleted pack %s on '%s': none of its %llu files is live",
+				   dead[i].location, bc->name,
+				   (unsigned long long)dead[i].members);
+		}
+	}
 }
 
 void ar_packs_free(struct archiver *ar)
