@@ -1890,9 +1890,11 @@ static void sql_checksum_blob(sqlite3_context *ctx, int argc,
  * Stored verbatim that is 60-100 bytes per copy, most of it the fsid,
  * ino, data_version and copy number its rows already have.  So a
  * location is stored as a BLOB packed against its copy: bytes 0x01 to
- * 0x08 each stand for one of those spelled out (the fsid; ino and
+ * 0x09 each stand for one of those spelled out (the fsid; ino and
  * data_version in 16-digit hex or decimal; the size in decimal; the copy
- * number in 8-digit hex or decimal), 0x11 is followed by the 8 bytes of
+ * number in 8-digit hex or decimal; the 64 hex digits of the file's
+ * checksum, which a packed copy's location repeats: pack.h), 0x11 is
+ * followed by the 8 bytes of
  * a run of 16 lowercase hex digits, 0x10 N by the N bytes of a run of 2N,
  * 0x00 X is the byte X (which a location may hold, but never does), and
  * every other byte is itself.  Unpacking against the same copy gives
@@ -1909,13 +1911,14 @@ enum {
 	LOC_SIZE_DEC,
 	LOC_COPY_HEX,
 	LOC_COPY_DEC,
+	LOC_CHECKSUM_HEX,	/* the file's checksum: a packed copy names it */
 	LOC_NR_TOKENS,
 };
 #define LOC_ESCAPE 0x00
 #define LOC_HEX_RUN 0x10
 #define LOC_HEX_RUN16 0x11
 #define LOC_LITERAL_MIN 0x20	/* bytes below are escaped */
-#define LOC_TOKEN_MAX 64
+#define LOC_TOKEN_MAX 80	/* a checksum's 64 hex digits fit */
 #define LOC_HEX_RUN_MIN 3	/* bytes: shorter runs do not pay */
 #define LOC_HEX_RUN_MAX 255
 /* packing never makes more than this of a location: escapes double */
@@ -1972,8 +1975,26 @@ static void loc_ctx_init(struct catalog_loc_ctx *lc, const char *fsid,
 	loc_decimal(lc->tok[LOC_SIZE_DEC], size);
 	loc_hex(lc->tok[LOC_COPY_HEX], copy_num, 8);
 	loc_decimal(lc->tok[LOC_COPY_DEC], copy_num);
+	lc->tok[LOC_CHECKSUM_HEX][0] = '\0';
 	for (i = 1; i < LOC_NR_TOKENS; i++)
 		lc->len[i] = strlen(lc->tok[i]);
+}
+
+/*
+ * The file's checksum text ("sha256:<hex>", "" when none yet) as a token.
+ * A file's checksum never changes once set, so what was packed against
+ * it unpacks against it.
+ */
+static void loc_ctx_set_checksum(struct catalog_loc_ctx *lc,
+				 const char *checksum)
+{
+	size_t n = strlen(HSM_CHECKSUM_PREFIX);
+
+	lc->tok[LOC_CHECKSUM_HEX][0] = '\0';
+	if (checksum && !strncmp(checksum, HSM_CHECKSUM_PREFIX, n) &&
+	    strlen(checksum + n) < LOC_TOKEN_MAX)
+		strcpy(lc->tok[LOC_CHECKSUM_HEX], checksum + n);
+	lc->len[LOC_CHECKSUM_HEX] = strlen(lc->tok[LOC_CHECKSUM_HEX]);
 }
 
 /* The longest token spelled at s, 0 if none (a token costs 1 byte). */
@@ -2338,7 +2359,7 @@ static int64_t copy_id_make(int64_t file_id, int64_t seq)
 #define COPY_COLUMNS \
 	"c.id >> 16, c.id & 65535, c.copy_num, b.name, c.location, c.state," \
 	" c.created, c.created + c.verified, s.fsid, f.ino, f.data_version," \
-	" f.size, c.pack, p.location"
+	" f.size, c.pack, p.location, f.checksum"
 #define COPY_PACK_JOIN " LEFT JOIN packs p ON p.id = c.pack"
 #define COPY_JOINS \
 	" JOIN backends b ON b.id = c.backend" \
@@ -2348,6 +2369,7 @@ static int64_t copy_id_make(int64_t file_id, int64_t seq)
 static int catalog_copy_from_row(struct hsm_catalog *cat, sqlite3_stmt *stmt,
 				 struct hsm_catalog_copy *out)
 {
+	char checksum[HSM_CHECKSUM_TEXT_MAX];
 	struct catalog_loc_ctx lc;
 	int state = sqlite3_column_int(stmt, 5);
 	int ret;
@@ -2365,6 +2387,8 @@ static int catalog_copy_from_row(struct hsm_catalog *cat, sqlite3_stmt *stmt,
 		     (uint64_t)sqlite3_column_int64(stmt, 9),
 		     (uint64_t)sqlite3_column_int64(stmt, 10),
 		     (uint64_t)sqlite3_column_int64(stmt, 11), out->copy_num);
+	catalog_column_checksum(stmt, 14, checksum);
+	loc_ctx_set_checksum(&lc, checksum);
 	if (sqlite3_column_type(stmt, 12) != SQLITE_NULL) {
 		/* a packed copy: its pack's location, then its place in it */
 		size_t n;
@@ -2627,6 +2651,7 @@ static int catalog_copy_write_info(struct hsm_catalog *cat, int64_t copy_id,
 			     (uint64_t)sqlite3_column_int64(stmt, 5),
 			     (uint64_t)sqlite3_column_int64(stmt, 6),
 			     (unsigned int)sqlite3_column_int(stmt, 8));
+		loc_ctx_set_checksum(&info->lc, info->checksum);
 		info->file_id = sqlite3_column_int64(stmt, 7);
 		ret = 0;
 	} else if (ret == 0) {
@@ -2720,6 +2745,8 @@ static int catalog_copy_write(struct hsm_catalog *cat, int64_t copy_id,
 					 info.checksum);
 	}
 	if (!info.checksum[0]) {
+		/* the first copy sets the file's checksum: pack against it */
+		loc_ctx_set_checksum(&info.lc, got);
 		ret = catalog_protect(cat);
 		if (!ret)
 			ret = catalog_prepare(cat,

@@ -24,6 +24,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "backend.h"
 #include "backend_s3.h"
@@ -326,6 +327,32 @@ static void changed_member_is_dropped_and_the_rest_commit(void **state)
 		assert_int_equal(valid[0].pack_id, pack_id);
 		assert_non_null(strstr(valid[0].location, res.location));
 		assert_int_equal(read_member(be, valid[0].location, i), 0);
+	}
+	/*
+	 * A member's row holds its place in the pack, packed against its
+	 * file (the checksum it repeats is the file's): a few bytes, not the
+	 * ~170 of its whole location.
+	 */
+	{
+		char path[PATH_MAX];
+		sqlite3_stmt *stmt;
+		sqlite3 *db;
+
+		hsm_test_path(path, sizeof(path), fx->dir.path, "catalog.db");
+		assert_int_equal(sqlite3_open_v2(path, &db,
+						 SQLITE_OPEN_READONLY, NULL),
+				 SQLITE_OK);
+		assert_int_equal(sqlite3_prepare_v2(db,
+			"SELECT max(length(location)), count(*) FROM copies"
+			" WHERE pack IS NOT NULL", -1, &stmt, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+		print_message("# packed copies: %d, the longest stored location %d bytes\n",
+			      sqlite3_column_int(stmt, 1),
+			      sqlite3_column_int(stmt, 0));
+		assert_int_equal(sqlite3_column_int(stmt, 1), NR_SMALL - 1);
+		assert_true(sqlite3_column_int(stmt, 0) <= 24);
+		sqlite3_finalize(stmt);
+		sqlite3_close(db);
 	}
 	assert_int_equal(hsm_catalog_pack_get(fx->cat, pack_id, &pack), 0);
 	assert_string_equal(pack.location, res.location);
