@@ -366,16 +366,8 @@ static void s3_puts_run_archive_workers_at_once(void **state)
 
 static int group_setup(void **state)
 {
-	int ret;
-
 	(void)state;
-	hsm_test_s3_clear_env();
-	ret = hsm_test_s3_start(&moto, "-b " HSM_TEST_S3_BUCKET);
-	if (ret == -EAGAIN) {
-		fprintf(stderr, "# moto_server not installed; the S3 test skips\n");
-		return 0;
-	}
-	return ret ? -1 : 0;
+	return hsm_test_s3_group_start(&moto, "the S3 test");
 }
 
 static int group_teardown(void **state)

@@ -41,16 +41,8 @@ static struct hsm_test_s3_server moto = { .script = "moto-start" };
 
 static int group_setup(void **state)
 {
-	int ret;
-
 	(void)state;
-	hsm_test_s3_clear_env();
-	ret = hsm_test_s3_start(&moto, "-b " HSM_TEST_S3_BUCKET);
-	if (ret == -EAGAIN) {
-		fprintf(stderr, "# moto_server not installed; pack tests skip\n");
-		return 0;
-	}
-	return ret ? -1 : 0;
+	return hsm_test_s3_group_start(&moto, "the pack tests");
 }
 
 static int group_teardown(void **state)
