@@ -52,6 +52,11 @@ all_offline() {
 	(cd "$MNT/small" && ls f* | timeout 600 xargs -P 8 -n 10 sha256sum) |
 		sort -k 2 > "$A/got"
 	sort -k 2 "$A/sums" | diff - "$A/got"
+	# the readers were served stage_workers (4) at once, not one by one
+	peak=$(st '[b for b in s["config"]["backends"] if b["name"] == "s3"][0]["stage_peak"]')
+	echo "# at most $peak stages from S3 at once" >&3
+	[ "$peak" -ge 2 ]
+	[ "$peak" -le 4 ]
 	# staged files stay online (min_residence): each was staged once
 	[ "$(grep -c "staged /small/f[0-9]* .* from copy 1 on 's3'" "$LOG")" -eq $NR ]
 }
