@@ -329,6 +329,10 @@ int ar_pack_add(struct archiver *ar, struct wk_thread *t,
 		goto out;
 	}
 	(*held)->refs++;	/* the pack's member */
+	agent_debug("archiver: %s (data_version %llu) into the pack for '%s' (%zu files, %llu bytes)",
+		    file->path, (unsigned long long)file->data_version,
+		    backend, op->pack.nr,
+		    (unsigned long long)hsm_pack_bytes(&op->pack));
 	if (op->pack.nr >= b->pack_max_files ||
 	    hsm_pack_bytes(&op->pack) >= b->pack_max_bytes)
 		pack_flush(ar, t->cat, &t->be, cfg, op);

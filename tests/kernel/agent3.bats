@@ -5,7 +5,9 @@
 # one PUT: archiver_pack.c), released when the data device passes the
 # high watermark, and read back in parallel through data waiting, each
 # staged alone from its pack with a ranged GET, with checksums identical
-# to what was written.  The setup and helpers are agent_helpers.bash.
+# to what was written; a file that changes while its copy waits in a pack
+# is dropped from that pack's commit (the others commit) and archived
+# again at its new version.  The setup and helpers are agent_helpers.bash.
 load helpers
 load agent_helpers
 
@@ -29,13 +31,19 @@ all_offline() {
 		false
 	}
 	echo "# S3 server: $S3_SERVER" >&3
-	EXTRA_BACKEND="{ name = \"s3\"; type = \"s3\"; endpoint = \"http://127.0.0.1:$S3_PORT\"; bucket = \"$S3_BUCKET\"; addressing = \"path\"; access_key = \"$S3_KEY\"; secret_key = \"$S3_SECRET\"; retries = 1; pack_threshold = \"256K\"; pack_max_files = 500; pack_delay = 2; archive_workers = 4; stage_workers = 4; },"
+	EXTRA_BACKEND="{ name = \"s3\"; type = \"s3\"; endpoint = \"http://127.0.0.1:$S3_PORT\"; bucket = \"$S3_BUCKET\"; addressing = \"path\"; access_key = \"$S3_KEY\"; secret_key = \"$S3_SECRET\"; retries = 1; pack_threshold = \"256K\"; pack_max_files = 500; pack_delay = 5; archive_workers = 4; stage_workers = 4; },"
 	write_conf 'high_watermark = 1; low_watermark = 0; interval = 1; min_residence = 3600;' \
 		'timeout = 120;' '' \
 		'{ name = "s3"; copies = ( { backend = "s3"; age = 0; } ); }'
 	start_agent
 	mkdir "$MNT/small"
-	for i in $(seq 1 $NR); do
+	# f1 first: once it is read into the open pack (which waits
+	# pack_delay for more), it changes: that member must not commit
+	head -c 5000 /dev/urandom > "$MNT/small/f1"
+	sync
+	wait_until 60 "grep -q 'archiver: /small/f1 (data_version [0-9]*) into the pack' $LOG"
+	head -c 100 /dev/urandom | dd of="$MNT/small/f1" bs=100 seek=3 conv=notrunc status=none
+	for i in $(seq 2 $NR); do
 		head -c $(( (i * 7919) % 40000 + 1000 )) /dev/urandom > "$MNT/small/f$i"
 	done
 	(cd "$MNT/small" && sha256sum f* > "$A/sums")
@@ -47,6 +55,10 @@ all_offline() {
 	[ "$packs" -ge 1 ]
 	[ "$packs" -le 20 ]
 	grep -q "archived [0-9]* small files in one pack .* on 's3'" "$LOG"
+	# f1's packed copy was dropped from the commit, the others in its
+	# pack committed, and its new version went into a later pack
+	grep -q "/small/f1 changed while it was" "$LOG"
+	[ "$(st 'w("archiver")["discarded_changed"]')" -ge 1 ]
 	wait_until 300 all_offline
 	# each file's reader waits; the stager stages it alone from its pack
 	(cd "$MNT/small" && ls f* | timeout 600 xargs -P 8 -n 10 sha256sum) |
