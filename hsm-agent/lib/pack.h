@@ -37,7 +37,9 @@
  * file changed before the put; hsm_pack_put() seals the index, puts the
  * object, then reads it back whole (the backend checks the object's own
  * checksum) and checks every member's checksum on the way: only members
- * with is_verified may count as copies.
+ * with is_verified may count as copies.  hsm_pack_commit() then records
+ * the pack and its members in one catalog batch, asking the caller once
+ * more whether each member's file is still at the version it was read at.
  */
 #ifndef SCOUTFS_HSM_PACK_H
 #define SCOUTFS_HSM_PACK_H
