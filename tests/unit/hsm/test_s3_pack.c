@@ -218,6 +218,57 @@ static void corrupt_member_fails_its_checksum(void **state)
 	hsm_backend_destroy(be);
 }
 
+/*
+ * A pack past multipart_threshold goes up in parts with a sidecar, like
+ * any large stream; its members still read back alone, one range each.
+ */
+static void large_pack_goes_up_in_parts(void **state)
+{
+	struct hsm_s3_counters before, after;
+	struct hsm_object_info info;
+	struct hsm_test_reader rd;
+	struct hsm_test_writer wr;
+	struct hsm_put_result res;
+	char loc[HSM_LOCATION_MAX];
+	struct hsm_backend *be;
+	struct hsm_pack p;
+	size_t i;
+
+	(void)state;
+	REQUIRE_MOTO();
+	be = moto_backend();
+	hsm_pack_init(&p, HSM_TEST_S3_FSID);
+	for (i = 0; i < 3; i++) {
+		hsm_test_s3_info(&info, 300 + i, 2 * HSM_TEST_MiB + i);
+		hsm_test_reader_init(&rd, 300 + i, HSM_TEST_PATTERN_RANDOM,
+				     info.size);
+		assert_int_equal(hsm_pack_add(&p, &info, hsm_test_read, &rd, 0,
+					      NULL), 0);
+	}
+	hsm_s3_counters(be, &before);
+	assert_int_equal(hsm_pack_put(&p, be, &res), 0);
+	hsm_s3_counters(be, &after);
+	/* 6 MiB at a 5 MiB threshold: two parts and the sidecar */
+	assert_int_equal(after.put - before.put, 3);
+	for (i = 0; i < 3; i++) {
+		assert_true(p.members[i].is_verified);
+		assert_int_equal(hsm_pack_member_location(res.location,
+							  &p.members[i], loc,
+							  sizeof(loc)), 0);
+		assert_int_equal(hsm_test_writer_init(&wr, 300 + i,
+						      HSM_TEST_PATTERN_RANDOM,
+						      0), 0);
+		assert_int_equal(be->ops->get(be, loc, 0, UINT64_MAX,
+					      hsm_test_write, &wr), 0);
+		assert_int_equal(wr.bytes, 2 * HSM_TEST_MiB + i);
+		assert_int_equal(wr.mismatches, 0);
+		hsm_test_writer_release(&wr);
+	}
+	assert_int_equal(be->ops->del(be, res.location), 0);
+	hsm_pack_reset(&p);
+	hsm_backend_destroy(be);
+}
+
 struct pack_fixture {
 	struct hsm_test_dir dir;
 	struct hsm_catalog *cat;
@@ -480,6 +531,7 @@ int main(void)
 		cmocka_unit_test(member_locations_parse),
 		cmocka_unit_test(small_files_cost_one_put_and_read_back_alone),
 		cmocka_unit_test(corrupt_member_fails_its_checksum),
+		cmocka_unit_test(large_pack_goes_up_in_parts),
 		cmocka_unit_test_setup_teardown(changed_member_is_dropped_and_the_rest_commit,
 						pack_setup, pack_teardown),
 		cmocka_unit_test_setup_teardown(bad_member_is_not_committed,
