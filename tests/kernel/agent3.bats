@@ -43,10 +43,17 @@ all_offline() {
 	sync
 	wait_until 60 "grep -q 'archiver: /small/f1 (data_version [0-9]*) into the pack' $LOG"
 	head -c 100 /dev/urandom | dd of="$MNT/small/f1" bs=100 seek=3 conv=notrunc status=none
+	# (its new version is not archived yet, so not released: online)
+	(cd "$MNT/small" && sha256sum f1 > "$A/sums")
+	# the others are made and summed on tmpfs first: files on scoutfs may
+	# be released as soon as their pack commits, and a read would stage
+	# them back (and keep them online for min_residence)
+	mkdir "$A/src"
 	for i in $(seq 2 $NR); do
-		head -c $(( (i * 7919) % 40000 + 1000 )) /dev/urandom > "$MNT/small/f$i"
+		head -c $(( (i * 7919) % 40000 + 1000 )) /dev/urandom > "$A/src/f$i"
 	done
-	(cd "$MNT/small" && sha256sum f* > "$A/sums")
+	(cd "$A/src" && sha256sum f* >> "$A/sums")
+	cp "$A/src"/f* "$MNT/small/"
 	sync
 	wait_until 300 all_packed
 	packs=$(st 'w("archiver")["packs_put"]')
