@@ -26,6 +26,7 @@
 #define SCOUTFS_HSM_BACKEND_H
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -142,6 +143,17 @@ struct hsm_backend_ops {
 	 */
 	int (*committed)(struct hsm_backend *be, const char *location);
 
+	/*
+	 * Optional: store a pack of many small copies (pack.h), size bytes
+	 * from reader, as one new object of filesystem fsid, atomically as
+	 * put() does; res as put()'s.  The backend then also understands
+	 * member locations (pack.h) in get(), stat(), verify() and del().
+	 * NULL: the backend does not pack (hsm_backend_can_pack() is false).
+	 */
+	int (*put_pack)(struct hsm_backend *be, const char *fsid,
+			uint64_t size, hsm_read_fn reader, void *reader_arg,
+			struct hsm_put_result *res);
+
 	void (*destroy)(struct hsm_backend *be);
 };
 
@@ -175,6 +187,11 @@ static inline int hsm_backend_committed(struct hsm_backend *be,
 					const char *location)
 {
 	return be->ops->committed ? be->ops->committed(be, location) : 1;
+}
+
+static inline bool hsm_backend_can_pack(const struct hsm_backend *be)
+{
+	return be->ops->put_pack != NULL;
 }
 
 static inline void hsm_backend_destroy(struct hsm_backend *be)

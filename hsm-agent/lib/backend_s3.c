@@ -77,6 +77,19 @@
  * connection before the writer sees a byte) is all a read needs, so the
  * location stays the bare key that list() reports.
  *
+ * Packs: put_pack() stores a pack of small copies (pack.h) as an object
+ * of its own, "<key_prefix><fsid>/pack/<time>-<random>", put as any
+ * stream is.  Member locations ("<pack>#<offset>+<length>:<checksum>")
+ * are read with one ranged GET of the pack and, when the whole member is
+ * read, checked against the checksum the location names; stat() HEADs
+ * the pack and answers with the member's length and checksum; del() of a
+ * member never deletes the shared object (only whether the pack exists
+ * is looked at): a pack is deleted by its own location, once the catalog
+ * says none of its members is live.
+ *
+ * Counters: every request is counted by method in the client, which the
+ * batch workers share, for hsm_s3_counters().
+ *
  * Listing: list() pages through ListObjectsV2 (list_page_keys a page)
  * below key_prefix and reports every object but the sidecars, complete
  * copies and orphans alike, for the recycler and `catalog rebuild`.
@@ -107,6 +120,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +131,7 @@
 #include <libxml/tree.h>
 
 #include "backend_s3.h"
+#include "pack.h"
 #include "s3_request.h"
 
 #define S3_SIDECAR_SUFFIX ".sha256"
@@ -1083,6 +1098,125 @@ static int s3_put(struct hsm_backend *be, const struct hsm_object_info *info,
 	return 0;
 }
 
+/*
+ * A pack (pack.h) is an object of its own, named
+ *	<key_prefix><fsid>/pack/<seconds as 16 hex>-<64 random bits>
+ * so that listing finds packs apart from single copies, and put like any
+ * stream: one PUT below multipart_threshold, else parts and a sidecar.
+ * Its metadata names the filesystem; ino and data_version are 0.
+ */
+static int s3_put_pack(struct hsm_backend *be, const char *fsid,
+		       uint64_t size, hsm_read_fn reader, void *reader_arg,
+		       struct hsm_put_result *res)
+{
+	struct s3_backend *s3 = to_s3(be);
+	struct hsm_object_info info;
+	char key[HSM_LOCATION_MAX];
+	uint64_t nonce;
+	int n, ret;
+
+	be->error[0] = '\0';
+	if (!is_hex_string(fsid, sizeof(info.fsid)))
+		return hsm_backend_set_error(be, -EINVAL,
+					     "s3: PUT pack: fsid \"%.32s\" is not hex",
+					     fsid);
+	if (size > S3_OBJECT_MAX)
+		return hsm_backend_set_error(be, -EFBIG,
+					     "s3: PUT pack: %" PRIu64 " bytes is more than an S3 object holds",
+					     size);
+	if (getrandom(&nonce, sizeof(nonce), 0) != sizeof(nonce))
+		return hsm_backend_set_error(be, -errno,
+					     "s3: PUT pack: no random bytes for a key: %s",
+					     strerror(errno));
+	n = snprintf(key, sizeof(key), "%s%s/pack/%016" PRIx64 "-%016" PRIx64,
+		     s3->key_prefix, fsid, (uint64_t)time(NULL), nonce);
+	/* room for a member's "#offset+length:sha256:..." after it */
+	if (n < 0 || (size_t)n + 128 > sizeof(key))
+		return hsm_backend_set_error(be, -ENAMETOOLONG,
+					     "s3: PUT pack: key prefix \"%s\" makes keys too long",
+					     s3->key_prefix);
+	memset(&info, 0, sizeof(info));
+	snprintf(info.fsid, sizeof(info.fsid), "%s", fsid);
+	info.size = size;
+	info.mtime_sec = (int64_t)time(NULL);
+	memset(res, 0, sizeof(*res));
+	if (size < s3->multipart_threshold)
+		ret = put_single(s3, &info, reader, reader_arg, key, res);
+	else
+		ret = put_multipart(s3, &info, reader, reader_arg, key, res);
+	if (ret)
+		return ret;
+	snprintf(res->location, sizeof(res->location), "%s", key);
+	res->bytes = size;
+	return 0;
+}
+
+static int s3_get(struct hsm_backend *be, const char *location,
+		  uint64_t offset, uint64_t length,
+		  hsm_write_fn writer, void *writer_arg);
+
+/* A member's bytes on their way to the caller, through its checksum. */
+struct member_sink {
+	hsm_write_fn writer;
+	void *writer_arg;
+	struct hsm_checksum_ctx *sum;
+};
+
+static int member_sink_write(void *arg, const void *buf, size_t len)
+{
+	struct member_sink *ms = arg;
+
+	if (ms->sum)
+		hsm_checksum_update(ms->sum, buf, len);
+	return ms->writer ? ms->writer(ms->writer_arg, buf, len) : 0;
+}
+
+/*
+ * get() of a member location (pack.h): one ranged GET of the pack; a
+ * read of the whole member is checked against the checksum its location
+ * names (-EBADMSG on a mismatch, after the writer saw the bytes).
+ */
+static int get_member(struct s3_backend *s3, const char *location,
+		      const struct hsm_pack_ref *ref, uint64_t offset,
+		      uint64_t length, hsm_write_fn writer, void *writer_arg)
+{
+	struct member_sink ms = { .writer = writer, .writer_arg = writer_arg };
+	char want[HSM_CHECKSUM_TEXT_MAX], got[HSM_CHECKSUM_TEXT_MAX];
+	struct hsm_checksum sum;
+	uint64_t n;
+	int ret;
+
+	if (offset > ref->length)
+		return hsm_backend_set_error(&s3->be, -EINVAL,
+					     "s3: GET %s/%s: offset %" PRIu64 " is past the end (%" PRIu64 " bytes)",
+					     s3->client->bucket, location,
+					     offset, ref->length);
+	n = ref->length - offset;
+	if (length < n)
+		n = length;
+	if (offset == 0 && n == ref->length) {
+		ms.sum = hsm_checksum_begin();
+		if (!ms.sum)
+			return set_err(s3, -ENOMEM, "s3: GET: out of memory");
+	}
+	ret = s3_get(&s3->be, ref->pack, ref->offset + offset, n,
+		     member_sink_write, &ms);
+	if (ret || !ms.sum) {
+		hsm_checksum_abort(ms.sum);
+		return ret;
+	}
+	hsm_checksum_end(ms.sum, &sum);
+	if (!hsm_checksum_equal(&sum, &ref->checksum)) {
+		hsm_checksum_to_text(&ref->checksum, want);
+		hsm_checksum_to_text(&sum, got);
+		return hsm_backend_set_error(&s3->be, -EBADMSG,
+					     "s3: GET %s/%s: packed copy's checksum mismatch: stored %s, read %s",
+					     s3->client->bucket, location,
+					     want, got);
+	}
+	return 0;
+}
+
 static int cold_copy(struct s3_backend *s3, const char *location);
 
 /* A read of no bytes: only whether the copy is there and offset in it. */
@@ -1199,6 +1333,7 @@ static int s3_get(struct hsm_backend *be, const char *location,
 	struct get_sink gs = { .s3 = s3, .req = &req, .location = location,
 			       .writer = writer, .writer_arg = writer_arg };
 	char want[HSM_CHECKSUM_TEXT_MAX], got[HSM_CHECKSUM_TEXT_MAX];
+	struct hsm_pack_ref ref;
 	struct hsm_checksum sum;
 	uint64_t size = 0;
 	int ret;
@@ -1207,6 +1342,14 @@ static int s3_get(struct hsm_backend *be, const char *location,
 	ret = check_location(s3, "GET", location);
 	if (ret)
 		return ret;
+	ret = hsm_pack_parse_location(location, &ref);
+	if (ret < 0)
+		return hsm_backend_set_error(be, ret,
+					     "s3: GET: malformed packed location \"%s\"",
+					     location);
+	if (ret)
+		return get_member(s3, location, &ref, offset, length, writer,
+				  writer_arg);
 	if (length == 0)
 		return get_nothing(s3, location, offset);
 
@@ -1297,12 +1440,26 @@ static int s3_del(struct hsm_backend *be, const char *location)
 	struct s3_backend *s3 = to_s3(be);
 	char sidecar[S3_SIDECAR_KEY_MAX];
 	struct s3_copy copy;
+	struct hsm_pack_ref ref;
 	int ret;
 
 	be->error[0] = '\0';
 	ret = check_location(s3, "DELETE", location);
 	if (ret)
 		return ret;
+	ret = hsm_pack_parse_location(location, &ref);
+	if (ret < 0)
+		return hsm_backend_set_error(be, ret,
+					     "s3: DELETE: malformed packed location \"%s\"",
+					     location);
+	if (ret) {
+		/*
+		 * A member shares its pack with others: removing the copy
+		 * leaves the object, which goes once every member is dead
+		 * (hsm_catalog_pack_list_dead()).  Missing: -ENOENT.
+		 */
+		return stat_copy(s3, "DELETE", ref.pack, &copy);
+	}
 	/*
 	 * S3 answers DELETE of a missing key with success, so look first:
 	 * removing a missing copy must say -ENOENT.  An object that is there
@@ -1327,12 +1484,35 @@ static int s3_stat(struct hsm_backend *be, const char *location,
 {
 	struct s3_backend *s3 = to_s3(be);
 	struct s3_copy copy;
+	struct hsm_pack_ref ref;
 	int ret;
 
 	be->error[0] = '\0';
 	ret = check_location(s3, "HEAD", location);
-	if (!ret)
-		ret = stat_copy(s3, "HEAD", location, &copy);
+	if (ret)
+		return ret;
+	ret = hsm_pack_parse_location(location, &ref);
+	if (ret < 0)
+		return hsm_backend_set_error(be, ret,
+					     "s3: HEAD: malformed packed location \"%s\"",
+					     location);
+	if (ret) {
+		/* the pack is there and holds the member's range */
+		ret = stat_copy(s3, "HEAD", ref.pack, &copy);
+		if (!ret && ref.offset + ref.length > copy.st.bytes)
+			ret = hsm_backend_set_error(be, -ENOENT,
+						    "s3: HEAD %s/%s: the pack has only %" PRIu64 " bytes",
+						    s3->client->bucket,
+						    location, copy.st.bytes);
+		if (ret)
+			return ret;
+		copy.st.bytes = ref.length;
+		copy.st.checksum = ref.checksum;
+		copy.st.info.size = ref.length;
+		*res = copy.st;
+		return 0;
+	}
+	ret = stat_copy(s3, "HEAD", location, &copy);
 	if (!ret)
 		*res = copy.st;
 	return ret;
@@ -1498,8 +1678,20 @@ static const struct hsm_backend_ops s3_ops = {
 	.stat = s3_stat,
 	.verify = s3_verify,
 	.list = s3_list,
+	.put_pack = s3_put_pack,
 	.destroy = s3_destroy,
 };
+
+void hsm_s3_counters(struct hsm_backend *be, struct hsm_s3_counters *out)
+{
+	struct s3_client *cl = to_s3(be)->client;
+
+	out->get = atomic_load(&cl->nr_requests[S3_METHOD_GET]);
+	out->head = atomic_load(&cl->nr_requests[S3_METHOD_HEAD]);
+	out->put = atomic_load(&cl->nr_requests[S3_METHOD_PUT]);
+	out->post = atomic_load(&cl->nr_requests[S3_METHOD_POST]);
+	out->del = atomic_load(&cl->nr_requests[S3_METHOD_DELETE]);
+}
 
 /* ---- cold storage classes: restore ---- */
 

@@ -218,6 +218,19 @@ struct hsm_s3_get_item {
 int hsm_s3_get_batch(struct hsm_backend *be, struct hsm_s3_get_item *items,
 		     size_t nr);
 
+/* ---- request counters ---- */
+
+/*
+ * Requests the backend (and its batches and part workers) performed so
+ * far, by method, each counted once whatever its retries: how many PUTs
+ * a pack of small files cost.
+ */
+struct hsm_s3_counters {
+	uint64_t get, head, put, post, del;
+};
+
+void hsm_s3_counters(struct hsm_backend *be, struct hsm_s3_counters *out);
+
 /* ---- cold storage classes ---- */
 
 /*

@@ -407,6 +407,46 @@ static const char *const catalog_migrations[] = {
 	"  UPDATE request_counts SET n = n - 1\n"
 	"    WHERE kind = OLD.kind AND state = OLD.state;\n"
 	"END;\n",
+
+	/*
+	 * version 7: packs, backend objects that hold many small copies
+	 * (pack.h).  A packed copy names its pack (copies.pack) and stores
+	 * as its location only its place in the pack (what follows the
+	 * pack's location).  A pack counts the members committed into it
+	 * and, kept by triggers whatever changes a copy's state, the live
+	 * ones (writing or valid); the packs with no live member, the only
+	 * ones that may be deleted, are one partial index away.  Copies
+	 * only ever leave the live states, so a dead pack stays dead.
+	 */
+	"CREATE TABLE packs (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  backend INTEGER NOT NULL REFERENCES backends(id),\n"
+	"  location TEXT NOT NULL,\n"
+	"  bytes INTEGER NOT NULL,\n"
+	"  members INTEGER NOT NULL DEFAULT 0,\n"
+	"  live INTEGER NOT NULL DEFAULT 0 CHECK (live >= 0),\n"
+	"  state INTEGER NOT NULL DEFAULT 0 CHECK (state BETWEEN 0 AND 1),\n"
+	"  created INTEGER NOT NULL\n"
+	");\n"
+	"CREATE INDEX packs_dead ON packs (backend, id)\n"
+	"  WHERE live = 0 AND state = 0;\n"
+	"ALTER TABLE copies ADD COLUMN pack INTEGER REFERENCES packs(id);\n"
+	"CREATE TRIGGER copies_pack_update AFTER UPDATE OF state, pack\n"
+	"  ON copies WHEN OLD.pack IS NOT NEW.pack OR\n"
+	"  (OLD.state IN (0, 1)) != (NEW.state IN (0, 1))\n"
+	"BEGIN\n"
+	"  UPDATE packs SET live = live - 1\n"
+	"    WHERE id = OLD.pack AND OLD.state IN (0, 1);\n"
+	"  UPDATE packs SET live = live + 1\n"
+	"    WHERE id = NEW.pack AND NEW.state IN (0, 1);\n"
+	"  UPDATE packs SET members = members + 1\n"
+	"    WHERE id = NEW.pack AND OLD.pack IS NOT NEW.pack;\n"
+	"END;\n"
+	"CREATE TRIGGER copies_pack_delete AFTER DELETE ON copies\n"
+	"  WHEN OLD.pack IS NOT NULL AND OLD.state IN (0, 1)\n"
+	"BEGIN\n"
+	"  UPDATE packs SET live = live - 1 WHERE id = OLD.pack;\n"
+	"END;\n",
 };
 
 _Static_assert(sizeof(catalog_migrations) / sizeof(catalog_migrations[0]) ==
@@ -1850,9 +1890,11 @@ static void sql_checksum_blob(sqlite3_context *ctx, int argc,
  * Stored verbatim that is 60-100 bytes per copy, most of it the fsid,
  * ino, data_version and copy number its rows already have.  So a
  * location is stored as a BLOB packed against its copy: bytes 0x01 to
- * 0x08 each stand for one of those spelled out (the fsid; ino and
+ * 0x09 each stand for one of those spelled out (the fsid; ino and
  * data_version in 16-digit hex or decimal; the size in decimal; the copy
- * number in 8-digit hex or decimal), 0x11 is followed by the 8 bytes of
+ * number in 8-digit hex or decimal; the 64 hex digits of the file's
+ * checksum, which a packed copy's location repeats: pack.h), 0x11 is
+ * followed by the 8 bytes of
  * a run of 16 lowercase hex digits, 0x10 N by the N bytes of a run of 2N,
  * 0x00 X is the byte X (which a location may hold, but never does), and
  * every other byte is itself.  Unpacking against the same copy gives
@@ -1869,13 +1911,14 @@ enum {
 	LOC_SIZE_DEC,
 	LOC_COPY_HEX,
 	LOC_COPY_DEC,
+	LOC_CHECKSUM_HEX,	/* the file's checksum: a packed copy names it */
 	LOC_NR_TOKENS,
 };
 #define LOC_ESCAPE 0x00
 #define LOC_HEX_RUN 0x10
 #define LOC_HEX_RUN16 0x11
 #define LOC_LITERAL_MIN 0x20	/* bytes below are escaped */
-#define LOC_TOKEN_MAX 64
+#define LOC_TOKEN_MAX 80	/* a checksum's 64 hex digits fit */
 #define LOC_HEX_RUN_MIN 3	/* bytes: shorter runs do not pay */
 #define LOC_HEX_RUN_MAX 255
 /* packing never makes more than this of a location: escapes double */
@@ -1932,8 +1975,26 @@ static void loc_ctx_init(struct catalog_loc_ctx *lc, const char *fsid,
 	loc_decimal(lc->tok[LOC_SIZE_DEC], size);
 	loc_hex(lc->tok[LOC_COPY_HEX], copy_num, 8);
 	loc_decimal(lc->tok[LOC_COPY_DEC], copy_num);
+	lc->tok[LOC_CHECKSUM_HEX][0] = '\0';
 	for (i = 1; i < LOC_NR_TOKENS; i++)
 		lc->len[i] = strlen(lc->tok[i]);
+}
+
+/*
+ * The file's checksum text ("sha256:<hex>", "" when none yet) as a token.
+ * A file's checksum never changes once set, so what was packed against
+ * it unpacks against it.
+ */
+static void loc_ctx_set_checksum(struct catalog_loc_ctx *lc,
+				 const char *checksum)
+{
+	size_t n = strlen(HSM_CHECKSUM_PREFIX);
+
+	lc->tok[LOC_CHECKSUM_HEX][0] = '\0';
+	if (checksum && !strncmp(checksum, HSM_CHECKSUM_PREFIX, n) &&
+	    strlen(checksum + n) < LOC_TOKEN_MAX)
+		strcpy(lc->tok[LOC_CHECKSUM_HEX], checksum + n);
+	lc->len[LOC_CHECKSUM_HEX] = strlen(lc->tok[LOC_CHECKSUM_HEX]);
 }
 
 /* The longest token spelled at s, 0 if none (a token costs 1 byte). */
@@ -2298,15 +2359,17 @@ static int64_t copy_id_make(int64_t file_id, int64_t seq)
 #define COPY_COLUMNS \
 	"c.id >> 16, c.id & 65535, c.copy_num, b.name, c.location, c.state," \
 	" c.created, c.created + c.verified, s.fsid, f.ino, f.data_version," \
-	" f.size"
+	" f.size, c.pack, p.location, f.checksum"
+#define COPY_PACK_JOIN " LEFT JOIN packs p ON p.id = c.pack"
 #define COPY_JOINS \
 	" JOIN backends b ON b.id = c.backend" \
 	" JOIN files f ON f.id = c.id >> 16" \
-	" JOIN filesystems s ON s.id = f.fs"
+	" JOIN filesystems s ON s.id = f.fs" COPY_PACK_JOIN
 
 static int catalog_copy_from_row(struct hsm_catalog *cat, sqlite3_stmt *stmt,
 				 struct hsm_catalog_copy *out)
 {
+	char checksum[HSM_CHECKSUM_TEXT_MAX];
 	struct catalog_loc_ctx lc;
 	int state = sqlite3_column_int(stmt, 5);
 	int ret;
@@ -2324,8 +2387,22 @@ static int catalog_copy_from_row(struct hsm_catalog *cat, sqlite3_stmt *stmt,
 		     (uint64_t)sqlite3_column_int64(stmt, 9),
 		     (uint64_t)sqlite3_column_int64(stmt, 10),
 		     (uint64_t)sqlite3_column_int64(stmt, 11), out->copy_num);
-	ret = catalog_column_location(stmt, 4, &lc, out->location,
-				      sizeof(out->location));
+	catalog_column_checksum(stmt, 14, checksum);
+	loc_ctx_set_checksum(&lc, checksum);
+	if (sqlite3_column_type(stmt, 12) != SQLITE_NULL) {
+		/* a packed copy: its pack's location, then its place in it */
+		size_t n;
+
+		out->pack_id = sqlite3_column_int64(stmt, 12);
+		catalog_column_text(stmt, 13, out->location,
+				    sizeof(out->location));
+		n = strlen(out->location);
+		ret = catalog_column_location(stmt, 4, &lc, out->location + n,
+					      sizeof(out->location) - n);
+	} else {
+		ret = catalog_column_location(stmt, 4, &lc, out->location,
+					      sizeof(out->location));
+	}
 	if (ret)
 		return catalog_set_error(cat, ret,
 					 "copy %" PRId64 ": corrupt location",
@@ -2513,23 +2590,29 @@ int hsm_catalog_copy_mark_deleted(struct hsm_catalog *cat, int64_t copy_id)
 		"mark deleted");
 }
 
+/* pack_id 0: the copy's own object; else location is its place in it */
 static int catalog_copy_store_location(struct hsm_catalog *cat,
 				       int64_t copy_id,
 				       const struct catalog_loc_ctx *lc,
 				       const char *location,
-				       enum hsm_copy_state state)
+				       enum hsm_copy_state state,
+				       int64_t pack_id)
 {
 	sqlite3_stmt *stmt;
 	int ret;
 
 	ret = catalog_prepare(cat,
-		"UPDATE copies SET location = ?2, state = ?3 WHERE id = ?1",
-		&stmt, "store copy location");
+		"UPDATE copies SET location = ?2, state = ?3, pack = ?4"
+		" WHERE id = ?1", &stmt, "store copy location");
 	if (ret)
 		return ret;
 	sqlite3_bind_int64(stmt, 1, copy_id);
 	bind_location(stmt, 2, lc, location);
 	sqlite3_bind_int(stmt, 3, (int)state);
+	if (pack_id)
+		sqlite3_bind_int64(stmt, 4, pack_id);
+	else
+		sqlite3_bind_null(stmt, 4);
 	return catalog_step_done(cat, stmt, "store copy location");
 }
 
@@ -2568,6 +2651,7 @@ static int catalog_copy_write_info(struct hsm_catalog *cat, int64_t copy_id,
 			     (uint64_t)sqlite3_column_int64(stmt, 5),
 			     (uint64_t)sqlite3_column_int64(stmt, 6),
 			     (unsigned int)sqlite3_column_int(stmt, 8));
+		loc_ctx_set_checksum(&info->lc, info->checksum);
 		info->file_id = sqlite3_column_int64(stmt, 7);
 		ret = 0;
 	} else if (ret == 0) {
@@ -2578,12 +2662,41 @@ static int catalog_copy_write_info(struct hsm_catalog *cat, int64_t copy_id,
 	return ret;
 }
 
-int hsm_catalog_copy_written(struct hsm_catalog *cat, int64_t copy_id,
-			     const char *location,
-			     const struct hsm_checksum *checksum)
+/* The location of pack_id into out; 0, -ENOENT, or -EINVAL once deleted. */
+static int catalog_pack_location(struct hsm_catalog *cat, int64_t pack_id,
+				 char *out, size_t len)
+{
+	sqlite3_stmt *stmt;
+	int ret;
+
+	ret = catalog_prepare(cat,
+		"SELECT location, state FROM packs WHERE id = ?1", &stmt,
+		"read pack");
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(stmt, 1, pack_id);
+	ret = catalog_step_row(cat, stmt, "read pack");
+	if (ret == 1) {
+		catalog_column_text(stmt, 0, out, len);
+		ret = sqlite3_column_int(stmt, 1) == 0 ? 0 :
+		      catalog_set_error(cat, -EINVAL,
+					"pack id %" PRId64 " is deleted",
+					pack_id);
+	} else if (ret == 0) {
+		ret = catalog_set_error(cat, -ENOENT, "no pack id %" PRId64,
+					pack_id);
+	}
+	catalog_finalize(cat, stmt);
+	return ret;
+}
+
+static int catalog_copy_write(struct hsm_catalog *cat, int64_t copy_id,
+			      int64_t pack_id, const char *location,
+			      const struct hsm_checksum *checksum)
 {
 	struct catalog_copy_write_info info;
 	char got[HSM_CHECKSUM_TEXT_MAX];
+	char pack[HSM_LOCATION_MAX];
 	sqlite3_stmt *stmt;
 	int ret;
 
@@ -2597,6 +2710,18 @@ int hsm_catalog_copy_written(struct hsm_catalog *cat, int64_t copy_id,
 	ret = catalog_begin(cat);
 	if (ret)
 		return ret;
+	if (pack_id) {
+		/* only the member's place in the pack is stored */
+		ret = catalog_pack_location(cat, pack_id, pack, sizeof(pack));
+		if (!ret && (strncmp(location, pack, strlen(pack)) ||
+			     !location[strlen(pack)]))
+			ret = catalog_set_error(cat, -EINVAL,
+						"copy id %" PRId64 ": %s is not in pack %s",
+						copy_id, location, pack);
+		if (ret)
+			return catalog_end(cat, ret);
+		location += strlen(pack);
+	}
 	ret = catalog_copy_write_info(cat, copy_id, &info);
 	if (!ret && (info.state != HSM_COPY_WRITING || info.has_location))
 		ret = catalog_set_error(cat, -EINVAL,
@@ -2609,7 +2734,8 @@ int hsm_catalog_copy_written(struct hsm_catalog *cat, int64_t copy_id,
 	if (info.checksum[0] && strcmp(info.checksum, got) != 0) {
 		/* keep the location so the recycler can remove the object */
 		ret = catalog_copy_store_location(cat, copy_id, &info.lc,
-						  location, HSM_COPY_BAD);
+						  location, HSM_COPY_BAD,
+						  pack_id);
 		ret = catalog_end(cat, ret);
 		if (ret)
 			return ret;
@@ -2619,6 +2745,8 @@ int hsm_catalog_copy_written(struct hsm_catalog *cat, int64_t copy_id,
 					 info.checksum);
 	}
 	if (!info.checksum[0]) {
+		/* the first copy sets the file's checksum: pack against it */
+		loc_ctx_set_checksum(&info.lc, got);
 		ret = catalog_protect(cat);
 		if (!ret)
 			ret = catalog_prepare(cat,
@@ -2634,7 +2762,161 @@ int hsm_catalog_copy_written(struct hsm_catalog *cat, int64_t copy_id,
 	}
 	if (!ret)
 		ret = catalog_copy_store_location(cat, copy_id, &info.lc,
-						  location, HSM_COPY_WRITING);
+						  location, HSM_COPY_WRITING,
+						  pack_id);
+	return catalog_end(cat, ret);
+}
+
+int hsm_catalog_copy_written(struct hsm_catalog *cat, int64_t copy_id,
+			     const char *location,
+			     const struct hsm_checksum *checksum)
+{
+	return catalog_copy_write(cat, copy_id, 0, location, checksum);
+}
+
+int hsm_catalog_copy_written_packed(struct hsm_catalog *cat, int64_t copy_id,
+				    int64_t pack_id, const char *location,
+				    const struct hsm_checksum *checksum)
+{
+	if (pack_id <= 0) {
+		cat->error[0] = '\0';
+		return catalog_set_error(cat, -EINVAL,
+					 "copy id %" PRId64 ": no pack id",
+					 copy_id);
+	}
+	return catalog_copy_write(cat, copy_id, pack_id, location, checksum);
+}
+
+/* ---- packs ---- */
+
+int hsm_catalog_pack_add(struct hsm_catalog *cat, const char *backend,
+			 const char *location, uint64_t bytes,
+			 int64_t *pack_id)
+{
+	sqlite3_stmt *stmt;
+	int64_t backend_id = 0;
+	int ret;
+
+	cat->error[0] = '\0';
+	if (!location || !*location || strlen(location) >= HSM_LOCATION_MAX)
+		return catalog_set_error(cat, -EINVAL,
+					 "pack on %s: invalid location", backend);
+	ret = catalog_begin(cat);
+	if (ret)
+		return ret;
+	ret = catalog_backend_id(cat, backend, &backend_id);
+	if (!ret)
+		ret = catalog_prepare(cat,
+			"INSERT INTO packs (backend, location, bytes, created)"
+			" VALUES (?1, ?2, ?3, ?4)", &stmt, "add pack");
+	if (!ret) {
+		sqlite3_bind_int64(stmt, 1, backend_id);
+		bind_text(stmt, 2, location);
+		bind_u64(stmt, 3, bytes);
+		sqlite3_bind_int64(stmt, 4, catalog_now());
+		ret = catalog_step_done(cat, stmt, "add pack");
+	}
+	if (!ret)
+		*pack_id = sqlite3_last_insert_rowid(cat->db);
+	return catalog_end(cat, ret);
+}
+
+#define PACK_COLUMNS \
+	"p.id, b.name, p.location, p.bytes, p.members, p.live, p.state," \
+	" p.created"
+#define PACK_JOINS " JOIN backends b ON b.id = p.backend"
+
+static void catalog_pack_from_row(sqlite3_stmt *stmt,
+				  struct hsm_catalog_pack *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->id = sqlite3_column_int64(stmt, 0);
+	catalog_column_text(stmt, 1, out->backend, sizeof(out->backend));
+	catalog_column_text(stmt, 2, out->location, sizeof(out->location));
+	out->bytes = (uint64_t)sqlite3_column_int64(stmt, 3);
+	out->members = (uint64_t)sqlite3_column_int64(stmt, 4);
+	out->live = (uint64_t)sqlite3_column_int64(stmt, 5);
+	out->is_deleted = sqlite3_column_int(stmt, 6) != 0;
+	out->created = sqlite3_column_int64(stmt, 7);
+}
+
+int hsm_catalog_pack_get(struct hsm_catalog *cat, int64_t pack_id,
+			 struct hsm_catalog_pack *out)
+{
+	sqlite3_stmt *stmt;
+	int ret;
+
+	cat->error[0] = '\0';
+	ret = catalog_prepare(cat, "SELECT " PACK_COLUMNS " FROM packs p" PACK_JOINS
+			      " WHERE p.id = ?1",
+			      &stmt, "read pack");
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(stmt, 1, pack_id);
+	ret = catalog_step_row(cat, stmt, "read pack");
+	if (ret == 1) {
+		catalog_pack_from_row(stmt, out);
+		ret = 0;
+	} else if (ret == 0) {
+		ret = catalog_set_error(cat, -ENOENT, "no pack id %" PRId64,
+					pack_id);
+	}
+	catalog_finalize(cat, stmt);
+	return ret;
+}
+
+int hsm_catalog_pack_list_dead(struct hsm_catalog *cat, const char *backend,
+			       int64_t after_id, struct hsm_catalog_pack *out,
+			       size_t max, size_t *count)
+{
+	sqlite3_stmt *stmt;
+	size_t n = 0;
+	int ret;
+
+	cat->error[0] = '\0';
+	ret = catalog_prepare(cat,
+		"SELECT " PACK_COLUMNS " FROM packs p INDEXED BY packs_dead"
+		PACK_JOINS
+		" WHERE p.backend = (SELECT id FROM backends WHERE name = ?1)"
+		" AND p.live = 0 AND p.state = 0 AND p.id > ?2"
+		" ORDER BY p.id LIMIT ?3", &stmt, "list dead packs");
+	if (ret)
+		return ret;
+	bind_text(stmt, 1, backend);
+	sqlite3_bind_int64(stmt, 2, after_id);
+	sqlite3_bind_int64(stmt, 3, (sqlite3_int64)max);
+	while (n < max &&
+	       (ret = catalog_step_row(cat, stmt, "list dead packs")) == 1)
+		catalog_pack_from_row(stmt, &out[n++]);
+	catalog_finalize(cat, stmt);
+	if (ret < 0)
+		return ret;
+	*count = n;
+	return 0;
+}
+
+int hsm_catalog_pack_mark_deleted(struct hsm_catalog *cat, int64_t pack_id)
+{
+	struct hsm_catalog_pack pack;
+	sqlite3_stmt *stmt;
+	int ret;
+
+	ret = catalog_begin(cat);
+	if (ret)
+		return ret;
+	ret = hsm_catalog_pack_get(cat, pack_id, &pack);
+	if (!ret && pack.live)
+		ret = catalog_set_error(cat, -EBUSY,
+					"pack id %" PRId64 " (%s) still holds %" PRIu64 " live copies",
+					pack_id, pack.location, pack.live);
+	if (!ret)
+		ret = catalog_prepare(cat,
+			"UPDATE packs SET state = 1 WHERE id = ?1", &stmt,
+			"mark pack deleted");
+	if (!ret) {
+		sqlite3_bind_int64(stmt, 1, pack_id);
+		ret = catalog_step_done(cat, stmt, "mark pack deleted");
+	}
 	return catalog_end(cat, ret);
 }
 
@@ -2653,7 +2935,7 @@ int hsm_catalog_copy_list_valid(struct hsm_catalog *cat, const char *fsid,
 		" JOIN copies c ON c.id BETWEEN (f.id << 16)"
 		"  AND ((f.id << 16) | 65535)"
 		" JOIN backends b ON b.id = c.backend"
-		" JOIN filesystems s ON s.id = f.fs"
+		" JOIN filesystems s ON s.id = f.fs" COPY_PACK_JOIN
 		" WHERE f.fs = (SELECT id FROM filesystems WHERE fsid = ?1)"
 		" AND f.ino = ?2 AND f.data_version = ?3"
 		" AND c.state = 1 AND c.verified IS NOT NULL"

@@ -33,7 +33,7 @@
 #include "checksum.h"
 
 /* The schema version this code writes; older catalogs are migrated. */
-#define HSM_CATALOG_SCHEMA_VERSION 6
+#define HSM_CATALOG_SCHEMA_VERSION 7
 #define HSM_CATALOG_BUSY_TIMEOUT_MS 10000
 #define HSM_CATALOG_DEFAULT_MAX_ATTEMPTS 5
 #define HSM_CATALOG_FSID_MAX 33		/* hex fsid + NUL */
@@ -141,6 +141,23 @@ struct hsm_catalog_copy {
 	enum hsm_copy_state state;
 	int64_t created;	/* unix seconds */
 	int64_t verified;	/* unix seconds, 0 = never */
+	int64_t pack_id;	/* the pack holding it (pack.h), 0: none */
+};
+
+/*
+ * A pack: one backend object holding many small copies (pack.h).  Its
+ * members are copies whose pack_id is its id; it may be deleted from the
+ * backend only once none of them is live (writing or valid).
+ */
+struct hsm_catalog_pack {
+	int64_t id;
+	char backend[HSM_CATALOG_NAME_MAX];
+	char location[HSM_LOCATION_MAX];
+	uint64_t bytes;
+	uint64_t members;	/* copies ever committed into it */
+	uint64_t live;		/* of them, writing or valid */
+	bool is_deleted;	/* removed from the backend */
+	int64_t created;	/* unix seconds */
 };
 
 struct hsm_catalog_request {
@@ -341,6 +358,35 @@ int hsm_catalog_copy_list_valid(struct hsm_catalog *cat, const char *fsid,
 				uint64_t ino, uint64_t data_version,
 				struct hsm_catalog_copy *out, size_t max,
 				size_t *count);
+/*
+ * Packs.  A pack is recorded once its object is stored and read back
+ * (hsm_pack_put()), in the same batch as its members' copies, so a crash
+ * leaves either the pack with its members or neither (the object then
+ * is an orphan that listing finds): never a row naming a missing object.
+ * pack_add: the pack's row (no live member yet).  copy_written_packed:
+ * as copy_written, for copy copy_id stored in pack_id at location, a
+ * member location (hsm_pack_member_location()) that must begin with the
+ * pack's; only the member's place in the pack is stored, and reads of
+ * the copy give the whole location back.
+ */
+int hsm_catalog_pack_add(struct hsm_catalog *cat, const char *backend,
+			 const char *location, uint64_t bytes,
+			 int64_t *pack_id);
+int hsm_catalog_copy_written_packed(struct hsm_catalog *cat, int64_t copy_id,
+				    int64_t pack_id, const char *location,
+				    const struct hsm_checksum *checksum);
+int hsm_catalog_pack_get(struct hsm_catalog *cat, int64_t pack_id,
+			 struct hsm_catalog_pack *out);
+/*
+ * The recycler's rule: packs of backend none of whose members is live,
+ * the only packs it may delete; paged by id as the copy lists are.
+ */
+int hsm_catalog_pack_list_dead(struct hsm_catalog *cat, const char *backend,
+			       int64_t after_id, struct hsm_catalog_pack *out,
+			       size_t max, size_t *count);
+/* The pack's object was deleted; -EBUSY while a member is live. */
+int hsm_catalog_pack_mark_deleted(struct hsm_catalog *cat, int64_t pack_id);
+
 /* The tape volume a copy was written to. */
 int hsm_catalog_copy_set_volume(struct hsm_catalog *cat, int64_t copy_id,
 				const char *label);

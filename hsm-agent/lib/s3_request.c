@@ -50,6 +50,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -908,6 +909,23 @@ static void parse_error_answer(struct s3_request *req, char *message,
 			  message, message_len);
 }
 
+static void count_request(struct s3_client *cl, const char *method)
+{
+	static const char *const names[S3_NR_METHODS] = {
+		[S3_METHOD_GET] = "GET", [S3_METHOD_HEAD] = "HEAD",
+		[S3_METHOD_PUT] = "PUT", [S3_METHOD_POST] = "POST",
+		[S3_METHOD_DELETE] = "DELETE",
+	};
+	int i;
+
+	for (i = 0; i < S3_NR_METHODS; i++) {
+		if (strcmp(method, names[i]) == 0) {
+			atomic_fetch_add(&cl->nr_requests[i], 1);
+			return;
+		}
+	}
+}
+
 int s3_request_perform(CURL *curl, struct s3_client *cl,
 		       struct s3_request *req, char *err, size_t err_len)
 {
@@ -924,6 +942,7 @@ int s3_request_perform(CURL *curl, struct s3_client *cl,
 
 	seed = (unsigned int)time(NULL) ^ (unsigned int)(uintptr_t)req ^
 	       (unsigned int)pthread_self();
+	count_request(cl, req->method);
 	req->sink_bytes = 0;
 	req->sink_err = 0;
 

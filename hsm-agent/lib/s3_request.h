@@ -49,6 +49,16 @@ bool s3_libcurl_sorts_prefix_headers(void);
  * except the credentials, which cred_lock covers: any request thread may
  * renew them (s3_client_credentials()).
  */
+/* The methods requests are counted by (s3_client.nr_requests). */
+enum {
+	S3_METHOD_GET = 0,
+	S3_METHOD_HEAD,
+	S3_METHOD_PUT,
+	S3_METHOD_POST,
+	S3_METHOD_DELETE,
+	S3_NR_METHODS,
+};
+
 struct s3_client {
 	char *bucket;
 	char *base_url;		/* the bucket's URL, without a trailing '/' */
@@ -65,6 +75,12 @@ struct s3_client {
 	 * Under cred_lock.
 	 */
 	int64_t clock_offset_s;
+	/*
+	 * Requests performed, by method (each once, however many attempts
+	 * its retries took): hsm_s3_counters().  Atomic: every thread of
+	 * the backend's batches and part uploads counts here.
+	 */
+	_Atomic uint64_t nr_requests[S3_NR_METHODS];
 	unsigned int retries;
 	unsigned int retry_base_ms;
 	unsigned int retry_max_ms;

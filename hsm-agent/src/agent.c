@@ -65,6 +65,7 @@
 #include "agent_lock.h"
 #include "backends.h"
 #include "log.h"
+#include "transfers.h"
 
 #define AGENT_MAX_WORKERS 8
 #define AGENT_BACKOFF_MIN_MS 1000
@@ -473,6 +474,13 @@ static struct json_object *config_json(const struct agent_cfg_ref *ref)
 				       json_object_new_int((int)b->archive_workers));
 		json_object_object_add(bo, "stage_workers",
 				       json_object_new_int((int)b->stage_workers));
+		/* the most transfers seen at once (transfers.h) */
+		json_object_object_add(bo, "archive_peak",
+				       json_object_new_int((int)wk_transfer_peak(
+					       b->name, WK_ARCHIVE)));
+		json_object_object_add(bo, "stage_peak",
+				       json_object_new_int((int)wk_transfer_peak(
+					       b->name, WK_STAGE)));
 		json_object_array_add(bes, bo);
 	}
 	for (i = 0; i < cfg->nr_sets; i++) {

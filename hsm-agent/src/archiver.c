@@ -42,9 +42,23 @@
  * AR_BACKOFF_MS before its next claim and plans the file again after
  * AR_RETRY_S, so a request that ran out of attempts is queued anew.
  *
+ * Concurrency.  A step claims up to as many requests as its pool has
+ * threads (transfers.h: the largest archive_workers of the backends) and
+ * runs them at once, each on a pool thread with its own catalog
+ * connection and backend instances; each put holds one of its backend's
+ * archive_workers slots, so no backend has more transfers at once than
+ * it allows, and the reads of all of them together keep the backend's
+ * bandwidth cap (wk_pace()).  The backends' own parallelism (S3 parts)
+ * applies within one transfer.
+ *
+ * Small files.  A copy to a backend that packs (S3) of a file below its
+ * pack_threshold is not put alone: archiver_pack.c reads it into that
+ * backend's open pack and holds its request until the pack is put and
+ * committed (pack_max_files, pack_max_bytes, or pack_delay after its
+ * first file, whichever comes first).
+ *
  * Between files the archiver steps aside while the stager has waiting
- * readers.  Transfers run one at a time in this thread; the backends'
- * own parallelism (S3 parts) applies within one.
+ * readers.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -59,35 +73,11 @@
 
 #include <json-c/json.h>
 
+#include "archiver.h"
 #include "log.h"
-#include "workers.h"
 
 #define AR_REQUESTS_PER_STEP 64
 #define AR_BACKOFF_MS 5000	/* after a backend failure, before the next claim */
-#define AR_RETRY_S 60		/* a file whose copy failed is planned again */
-
-struct ar_pending {
-	uint64_t ino;
-	time_t due;		/* wall clock: ages are against ctime */
-};
-
-struct archiver {
-	struct agent_worker *w;
-	struct wk_fs fs;
-	struct hsm_catalog *cat;
-	struct wk_backends be;
-	bool started;		/* recovery and the first scan done */
-	pthread_mutex_t lock;	/* evq and the counters */
-	uint64_t *evq;
-	size_t nr_evq, max_evq;
-	struct ar_pending *pend;
-	size_t nr_pend, max_pend;
-	uint64_t archived, failed, discarded, bytes, queued_now;
-	size_t nr_sets;		/* of the configuration of its last step */
-	char last_error[HSM_ERROR_MAX + 128];
-	struct agent_metric *m_queue, *m_copies, *m_bytes, *m_failed,
-			    *m_discarded;
-};
 
 static int archiver_init(struct agent_worker *w)
 {
@@ -99,6 +89,8 @@ static int archiver_init(struct agent_worker *w)
 	ar->w = w;
 	wk_fs_init(&ar->fs);
 	pthread_mutex_init(&ar->lock, NULL);
+	pthread_mutex_init(&ar->pend_lock, NULL);
+	pthread_mutex_init(&ar->pack_lock, NULL);
 	ar->m_queue = agent_metric_get(m, AGENT_METRIC_GAUGE,
 				       "scoutfs_hsm_queue_depth",
 				       "Requests queued, by kind.", "queue",
@@ -118,6 +110,10 @@ static int archiver_init(struct agent_worker *w)
 					   "scoutfs_hsm_archive_discarded_total",
 					   "Copies discarded because the file changed while it was copied.",
 					   NULL);
+	ar->m_packs = agent_metric_get(m, AGENT_METRIC_COUNTER,
+				       "scoutfs_hsm_archive_packs_total",
+				       "Packs of small files put and committed.",
+				       NULL);
 	w->priv = ar;
 	return 0;
 }
@@ -148,15 +144,15 @@ static void archiver_event(struct agent_worker *w,
 	pthread_mutex_unlock(&ar->lock);
 }
 
-/* Look at ino at due (replacing an earlier entry for it). */
-static void ar_pend(struct archiver *ar, uint64_t ino, time_t due)
+void ar_pend(struct archiver *ar, uint64_t ino, time_t due)
 {
 	size_t i;
 
+	pthread_mutex_lock(&ar->pend_lock);
 	for (i = 0; i < ar->nr_pend; i++) {
 		if (ar->pend[i].ino == ino) {
 			ar->pend[i].due = due;
-			return;
+			goto out;
 		}
 	}
 	if (ar->nr_pend == ar->max_pend) {
@@ -164,18 +160,37 @@ static void ar_pend(struct archiver *ar, uint64_t ino, time_t due)
 		struct ar_pending *n = realloc(ar->pend, max * sizeof(*n));
 
 		if (!n)
-			return;
+			goto out;
 		ar->pend = n;
 		ar->max_pend = max;
 	}
 	ar->pend[ar->nr_pend].ino = ino;
 	ar->pend[ar->nr_pend].due = due;
 	ar->nr_pend++;
+out:
+	pthread_mutex_unlock(&ar->pend_lock);
 }
 
-static void ar_set_error(struct archiver *ar, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void ar_set_error(struct archiver *ar, const char *fmt, ...)
+void ar_count_copy(struct archiver *ar, const char *backend, uint64_t bytes)
+{
+	agent_metric_add(ar->m_copies, 1);
+	agent_metric_add(ar->m_bytes, bytes);
+	wk_count_archive(ar->w, backend, bytes);
+	pthread_mutex_lock(&ar->lock);
+	ar->archived++;
+	ar->bytes += bytes;
+	pthread_mutex_unlock(&ar->lock);
+}
+
+void ar_count_discarded(struct archiver *ar)
+{
+	agent_metric_add(ar->m_discarded, 1);
+	pthread_mutex_lock(&ar->lock);
+	ar->discarded++;
+	pthread_mutex_unlock(&ar->lock);
+}
+
+void ar_set_error(struct archiver *ar, const char *fmt, ...)
 {
 	char buf[sizeof(ar->last_error)];
 	va_list ap;
@@ -190,15 +205,15 @@ static void ar_set_error(struct archiver *ar, const char *fmt, ...)
 }
 
 /* Which of set's copies (bit c-1 for copy c) are valid at dv. */
-static int valid_copies(struct archiver *ar, uint64_t ino, uint64_t dv,
-			unsigned int *mask)
+static int valid_copies(struct archiver *ar, struct hsm_catalog *cat,
+			uint64_t ino, uint64_t dv, unsigned int *mask)
 {
 	struct hsm_catalog_copy copies[AGENT_MAX_COPIES * 4];
 	size_t nr = 0, i;
 	int ret;
 
 	*mask = 0;
-	ret = hsm_catalog_copy_list_valid(ar->cat, ar->fs.fsid, ino, dv, copies,
+	ret = hsm_catalog_copy_list_valid(cat, ar->fs.fsid, ino, dv, copies,
 					  sizeof(copies) / sizeof(copies[0]),
 					  &nr);
 	if (ret)
@@ -263,7 +278,7 @@ static int ar_plan(struct archiver *ar, const struct agent_config *cfg,
 	}
 	if (set->never_archive || !set->nr_copies)
 		return 0;
-	ret = valid_copies(ar, ino, sm.data_version, &mask);
+	ret = valid_copies(ar, ar->cat, ino, sm.data_version, &mask);
 	if (ret)
 		return ret;
 	for (c = 0; c < set->nr_copies; c++) {
@@ -300,37 +315,25 @@ static int ar_plan(struct archiver *ar, const struct agent_config *cfg,
 	return ret;
 }
 
-struct ar_reader {
-	int fd;
-	uint64_t bytes;
-	uint64_t bandwidth;	/* bytes per second, 0: no cap */
-	uint64_t start_ms;
-};
-
 /*
- * The put's reader: the file's bytes, paced to the backend's bandwidth
- * cap (reads are held back so that the bytes so far never run ahead of
- * bandwidth * elapsed by more than one read).
+ * The put's reader: the file's bytes, each read first waiting for its
+ * turn on the backend's bandwidth timeline (transfers.h), which all the
+ * backend's transfers share.
  */
-static ssize_t ar_read(void *arg, void *buf, size_t len)
+ssize_t ar_read(void *arg, void *buf, size_t len)
 {
 	struct ar_reader *r = arg;
+	const struct agent_backend_conf *b = NULL;
+	int bi = agent_config_backend_index(r->cfg, r->backend);
 	ssize_t n;
 
-	if (r->bandwidth) {
-		uint64_t due_ms = r->bytes * 1000 / r->bandwidth;
-		uint64_t el = wk_now_ms() - r->start_ms;
-
-		if (len > r->bandwidth / 4 + 1)
-			len = r->bandwidth / 4 + 1;
-		if (due_ms > el) {
-			struct timespec ts = {
-				.tv_sec = (due_ms - el) / 1000,
-				.tv_nsec = ((due_ms - el) % 1000) * 1000000L,
-			};
-
-			nanosleep(&ts, NULL);
-		}
+	if (bi >= 0)
+		b = &r->cfg->backends[bi];
+	if (b && b->bandwidth) {
+		/* a quarter second of the cap at a time */
+		if (len > b->bandwidth / 4 + 1)
+			len = b->bandwidth / 4 + 1;
+		wk_pace(r->cfg, r->backend, len);
 	}
 	do {
 		n = read(r->fd, buf, len);
@@ -342,50 +345,55 @@ static ssize_t ar_read(void *arg, void *buf, size_t len)
 }
 
 /* Remove a copy that must not count from its backend and the catalog. */
-static void ar_discard(struct archiver *ar, struct hsm_backend *be,
+static void ar_discard(struct hsm_catalog *cat, struct hsm_backend *be,
 		       int64_t copy_id, const char *location)
 {
 	int ret = be->ops->del(be, location);
 
 	if (!ret || ret == -ENOENT)
-		hsm_catalog_copy_mark_deleted(ar->cat, copy_id);
+		hsm_catalog_copy_mark_deleted(cat, copy_id);
 	else
-		hsm_catalog_copy_mark_bad(ar->cat, copy_id);	/* recycled */
+		hsm_catalog_copy_mark_bad(cat, copy_id);	/* recycled */
 }
 
-enum { AR_OK = 0, AR_RETRY, AR_GIVE_UP };
-
 /*
- * Make copy c (1-based) of the open file.  AR_OK, or AR_RETRY/AR_GIVE_UP
- * with why filled.
+ * Make copy c (1-based) of the open file on thread t.  AR_OK, or
+ * AR_RETRY/AR_GIVE_UP with why filled.  A copy that goes into a pack
+ * returns AR_OK with *held taking the request until the pack commits.
  */
-static int ar_copy(struct archiver *ar, const struct agent_config *cfg,
+static int ar_copy(struct archiver *ar, struct wk_thread *t,
+		   struct hsm_catalog *cat, const struct agent_config *cfg,
 		   const struct agent_set_conf *set, unsigned int c,
 		   const struct hsm_catalog_file *file, int fd,
-		   const struct stat *st, char *why, size_t why_len)
+		   const struct stat *st, int64_t req_id,
+		   struct ar_held **held, char *why, size_t why_len)
 {
 	const char *bname = set->copies[c - 1].backend_name;
 	struct scoutfs_ioctl_stat_more after;
 	struct hsm_object_info info;
 	struct hsm_put_result res;
-	struct ar_reader rd = { .fd = fd, .start_ms = wk_now_ms() };
+	struct ar_reader rd = { .fd = fd, .cfg = cfg, .backend = bname };
 	struct hsm_backend *be;
 	char err[HSM_ERROR_MAX + 128];
 	int64_t copy_id;
 	int ret;
 
-	be = wk_backend(&ar->be, cfg, bname, err, sizeof(err));
+	be = wk_backend(&t->be, cfg, bname, err, sizeof(err));
 	if (!be) {
 		wk_fmt(why, why_len, "%s", err);
 		return AR_RETRY;
 	}
-	ret = hsm_catalog_copy_begin(ar->cat, file->id, c, bname, &copy_id);
+	ret = hsm_catalog_copy_begin(cat, file->id, c, bname, &copy_id);
 	if (ret == -EEXIST)
 		return AR_OK;	/* being written (not committed yet) or valid */
 	if (ret) {
-		wk_fmt(why, why_len, "catalog: %s", hsm_catalog_error(ar->cat));
+		wk_fmt(why, why_len, "catalog: %s", hsm_catalog_error(cat));
 		return AR_RETRY;
 	}
+	if (hsm_backend_can_pack(be) &&
+	    ar_pack_wants(cfg, bname, (uint64_t)st->st_size))
+		return ar_pack_add(ar, t, cfg, bname, c, file, copy_id, fd, st,
+				   req_id, held, why, why_len);
 	memset(&info, 0, sizeof(info));
 	snprintf(info.fsid, sizeof(info.fsid), "%s", file->fsid);
 	info.ino = file->ino;
@@ -394,19 +402,21 @@ static int ar_copy(struct archiver *ar, const struct agent_config *cfg,
 	info.mtime_sec = st->st_mtim.tv_sec;
 	info.path = file->path;
 	info.copy_num = c;
-	rd.bandwidth = cfg->backends[agent_config_backend_index(cfg, bname)].bandwidth;
 	memset(&res, 0, sizeof(res));
 	if (lseek(fd, 0, SEEK_SET) < 0) {
 		wk_fmt(why, why_len, "%s: lseek: %s", file->path,
 			 strerror(errno));
-		hsm_catalog_copy_mark_bad(ar->cat, copy_id);
+		hsm_catalog_copy_mark_bad(cat, copy_id);
 		return AR_RETRY;
 	}
+	/* one of the backend's archive_workers slots for the transfer */
+	wk_transfer_begin(cfg, bname, WK_ARCHIVE);
 	ret = be->ops->put(be, &info, ar_read, &rd, &res);
+	wk_transfer_end(bname, WK_ARCHIVE);
 	if (ret) {
 		wk_fmt(why, why_len, "copy %u to '%s': %s", c, bname,
 			 hsm_backend_error(be));
-		hsm_catalog_copy_mark_bad(ar->cat, copy_id);
+		hsm_catalog_copy_mark_bad(cat, copy_id);
 		return AR_RETRY;
 	}
 	/* the copy counts only if the file did not change while it was read */
@@ -423,25 +433,22 @@ static int ar_copy(struct archiver *ar, const struct agent_config *cfg,
 				 (unsigned long long)after.data_version,
 				 (unsigned long long)res.bytes,
 				 (unsigned long long)st->st_size);
-		ar_discard(ar, be, copy_id, res.location);
-		agent_metric_add(ar->m_discarded, 1);
-		pthread_mutex_lock(&ar->lock);
-		ar->discarded++;
-		pthread_mutex_unlock(&ar->lock);
+		ar_discard(cat, be, copy_id, res.location);
+		ar_count_discarded(ar);
 		return AR_GIVE_UP;
 	}
 	ret = hsm_backend_committed(be, res.location);
 	if (ret < 0) {
 		wk_fmt(why, why_len, "copy %u to '%s' was lost: %s", c, bname,
 			 hsm_backend_error(be));
-		hsm_catalog_copy_mark_bad(ar->cat, copy_id);
+		hsm_catalog_copy_mark_bad(cat, copy_id);
 		return AR_RETRY;
 	}
-	if (hsm_catalog_copy_written(ar->cat, copy_id, res.location,
+	if (hsm_catalog_copy_written(cat, copy_id, res.location,
 				     &res.checksum)) {
 		wk_fmt(why, why_len, "copy %u of %s: catalog: %s", c,
-			 file->path, hsm_catalog_error(ar->cat));
-		ar_discard(ar, be, copy_id, res.location);
+			 file->path, hsm_catalog_error(cat));
+		ar_discard(cat, be, copy_id, res.location);
 		return AR_RETRY;
 	}
 	if (ret == 0)
@@ -451,36 +458,41 @@ static int ar_copy(struct archiver *ar, const struct agent_config *cfg,
 		wk_count_backend_error(ar->w, bname);
 		wk_fmt(why, why_len, "copy %u of %s on '%s' failed its verify: %s",
 			 c, file->path, bname, hsm_backend_error(be));
-		ar_discard(ar, be, copy_id, res.location);
+		ar_discard(cat, be, copy_id, res.location);
 		return AR_RETRY;
 	}
-	ret = hsm_catalog_copy_verified(ar->cat, copy_id);
+	ret = hsm_catalog_copy_verified(cat, copy_id);
 	if (ret) {
 		wk_fmt(why, why_len, "copy %u of %s: catalog: %s", c,
-			 file->path, hsm_catalog_error(ar->cat));
+			 file->path, hsm_catalog_error(cat));
 		return AR_RETRY;
 	}
 	agent_info("archived %s (data_version %llu, %llu bytes) as copy %u on '%s'",
 		   file->path, (unsigned long long)file->data_version,
 		   (unsigned long long)res.bytes, c, bname);
-	agent_metric_add(ar->m_copies, 1);
-	agent_metric_add(ar->m_bytes, res.bytes);
-	wk_count_archive(ar->w, bname, res.bytes);
-	pthread_mutex_lock(&ar->lock);
-	ar->archived++;
-	ar->bytes += res.bytes;
-	pthread_mutex_unlock(&ar->lock);
+	ar_count_copy(ar, bname, res.bytes);
 	return AR_OK;
 }
 
-/* Run one claimed request: 0, 1 to back off (a backend failed), -errno. */
-static int ar_run(struct agent_worker *w, struct archiver *ar,
+/* One claimed request, run on a pool thread. */
+struct ar_job {
+	struct archiver *ar;
+	const struct agent_config *cfg;
+	struct hsm_catalog_request req;
+	int ret;		/* 0, 1 to back off (a backend failed) */
+};
+
+/* Run one claimed request: 0, 1 to back off (a backend failed). */
+static int ar_run(struct archiver *ar, struct wk_thread *t,
 		  const struct agent_config *cfg,
 		  const struct hsm_catalog_request *req)
 {
+	struct agent_worker *w = ar->w;
 	struct scoutfs_ioctl_stat_more sm;
 	struct hsm_catalog_file file;
 	const struct agent_set_conf *set;
+	struct hsm_catalog *cat;
+	struct ar_held *held = NULL;
 	char path[PATH_MAX];
 	char why[HSM_ERROR_MAX + PATH_MAX] = "";
 	struct stat st;
@@ -488,10 +500,16 @@ static int ar_run(struct agent_worker *w, struct archiver *ar,
 	unsigned int mask, c;
 	int fd, ret, res = AR_OK;
 
-	ret = hsm_catalog_file_get(ar->cat, req->file_id, &file);
+	cat = wk_thread_catalog(t, cfg, why, sizeof(why));
+	if (!cat) {
+		/* the request stays running: recovery or the lease frees it */
+		ar_set_error(ar, "%s", why);
+		return 1;
+	}
+	ret = hsm_catalog_file_get(cat, req->file_id, &file);
 	if (ret) {
-		hsm_catalog_request_fail(ar->cat, req->id,
-					 hsm_catalog_error(ar->cat), false);
+		hsm_catalog_request_fail(cat, req->id, hsm_catalog_error(cat),
+					 false);
 		return 0;
 	}
 	agent_worker_set_state(w, "archiving %s", file.path);
@@ -500,7 +518,7 @@ static int ar_run(struct agent_worker *w, struct archiver *ar,
 	if (fd < 0) {
 		wk_fmt(why, sizeof(why), "%s (inode %llu): %s", file.path,
 			 (unsigned long long)file.ino, strerror(-fd));
-		hsm_catalog_request_fail(ar->cat, req->id, why, fd != -ENOENT);
+		hsm_catalog_request_fail(cat, req->id, why, fd != -ENOENT);
 		return 0;
 	}
 	wk_fmt(file.path, sizeof(file.path), "/%s", path);
@@ -510,17 +528,17 @@ static int ar_run(struct agent_worker *w, struct archiver *ar,
 			 file.path, (unsigned long long)sm.data_version,
 			 (unsigned long long)file.data_version);
 		close(fd);
-		hsm_catalog_request_fail(ar->cat, req->id, why, false);
+		hsm_catalog_request_fail(cat, req->id, why, false);
 		ar_pend(ar, file.ino, now);
 		return 0;
 	}
 	set = wk_match_set(cfg, fd, path, &st);
 	if (!set || set->never_archive || !set->nr_copies) {
 		close(fd);
-		hsm_catalog_request_complete(ar->cat, req->id);
+		hsm_catalog_request_complete(cat, req->id);
 		return 0;
 	}
-	ret = valid_copies(ar, file.ino, file.data_version, &mask);
+	ret = valid_copies(ar, cat, file.ino, file.data_version, &mask);
 	for (c = 1; !ret && c <= set->nr_copies && res == AR_OK; c++) {
 		if (mask & (1U << (c - 1)))
 			continue;
@@ -531,17 +549,25 @@ static int ar_run(struct agent_worker *w, struct archiver *ar,
 			wk_fmt(why, sizeof(why), "the agent is stopping");
 			break;
 		}
-		res = ar_copy(ar, cfg, set, c, &file, fd, &st, why,
-			      sizeof(why));
+		res = ar_copy(ar, t, cat, cfg, set, c, &file, fd, &st, req->id,
+			      &held, why, sizeof(why));
 	}
 	close(fd);
 	if (ret) {
-		hsm_catalog_request_fail(ar->cat, req->id,
-					 hsm_catalog_error(ar->cat), true);
+		wk_fmt(why, sizeof(why), "%s", hsm_catalog_error(cat));
+		res = AR_RETRY;
+	}
+	if (held) {
+		/* a pack holds the request: whoever is last finishes it */
+		ar_held_put(ar, cat, held, res, why);
+		return res == AR_RETRY && !ret ? 1 : 0;
+	}
+	if (ret) {
+		hsm_catalog_request_fail(cat, req->id, why, true);
 		return ret;
 	}
 	if (res == AR_OK) {
-		hsm_catalog_request_complete(ar->cat, req->id);
+		hsm_catalog_request_complete(cat, req->id);
 		/* copies with a longer age: look again when they are due */
 		ar_pend(ar, file.ino, now);
 		return 0;
@@ -551,7 +577,7 @@ static int ar_run(struct agent_worker *w, struct archiver *ar,
 	ar->failed++;
 	pthread_mutex_unlock(&ar->lock);
 	ar_set_error(ar, "%s", why);
-	hsm_catalog_request_fail(ar->cat, req->id, why, res == AR_RETRY);
+	hsm_catalog_request_fail(cat, req->id, why, res == AR_RETRY);
 	/*
 	 * Changed: plan the new version now.  A backend failure: the
 	 * request is queued again (until its attempts run out) and the file
@@ -560,6 +586,13 @@ static int ar_run(struct agent_worker *w, struct archiver *ar,
 	 */
 	ar_pend(ar, file.ino, res == AR_GIVE_UP ? now : now + AR_RETRY_S);
 	return res == AR_RETRY ? 1 : 0;
+}
+
+static void ar_job_run(struct wk_thread *t, void *arg)
+{
+	struct ar_job *job = arg;
+
+	job->ret = ar_run(job->ar, t, job->cfg, &job->req);
 }
 
 static struct hsm_backend *ar_lookup(void *arg, const char *name)
@@ -635,17 +668,78 @@ static void ar_update_queue(struct archiver *ar)
 	pthread_mutex_unlock(&ar->lock);
 }
 
+/*
+ * Claim up to AR_REQUESTS_PER_STEP requests, a pool's size at a time, and
+ * run each batch at once.  *n: how many were claimed; *is_backoff when a
+ * backend failed.  0, or the catalog's errno of a failed claim.
+ */
+static int ar_claim_and_run(struct agent_worker *w, struct archiver *ar,
+			    const struct agent_config *cfg, int *n,
+			    bool *is_backoff)
+{
+	unsigned int size = wk_pool_size(ar->pool);
+	void *args[WK_POOL_MAX];
+	struct ar_job *jobs;
+	bool is_empty = false;
+	size_t nr, i;
+	int ret = 0;
+
+	*n = 0;
+	*is_backoff = false;
+	jobs = calloc(size, sizeof(*jobs));
+	if (!jobs)
+		return -ENOMEM;
+	while (*n < AR_REQUESTS_PER_STEP && !is_empty && !ret &&
+	       !*is_backoff) {
+		for (nr = 0; nr < size && *n < AR_REQUESTS_PER_STEP; nr++) {
+			if (agent_worker_stopping(w) || wk_stage_waiting()) {
+				is_empty = true;
+				break;
+			}
+			memset(&jobs[nr], 0, sizeof(jobs[nr]));
+			ret = hsm_catalog_request_claim(ar->cat, HSM_REQ_ARCHIVE,
+							&jobs[nr].req);
+			if (ret == -ENOENT) {
+				ret = 0;
+				is_empty = true;
+				break;
+			}
+			if (ret) {
+				ar_set_error(ar, "claiming a request: %s",
+					     hsm_catalog_error(ar->cat));
+				break;
+			}
+			jobs[nr].ar = ar;
+			jobs[nr].cfg = cfg;
+			args[nr] = &jobs[nr];
+			(*n)++;
+		}
+		if (!nr)
+			break;
+		if (nr > 1)
+			agent_worker_set_state(w, "archiving %zu files at once",
+					       nr);
+		wk_pool_run(ar->pool, ar_job_run, args, nr);
+		for (i = 0; i < nr; i++)
+			if (jobs[i].ret == 1)
+				*is_backoff = true;
+	}
+	free(jobs);
+	return ret;
+}
+
 static long archiver_step(struct agent_worker *w, const struct agent_config *cfg)
 {
 	struct archiver *ar = w->priv;
-	struct hsm_catalog_request req;
 	char err[512] = "";
 	time_t now, next = 0;
 	uint64_t *evs;
 	size_t nr, i;
-	long ms;
+	bool is_backoff;
+	long ms, pms;
 	int ret, n;
 
+	ar->cfg = cfg;
 	pthread_mutex_lock(&ar->lock);
 	ar->nr_sets = cfg->nr_sets;
 	pthread_mutex_unlock(&ar->lock);
@@ -700,37 +794,48 @@ static long archiver_step(struct agent_worker *w, const struct agent_config *cfg
 		/* ar_plan may have appended an entry for later: fine */
 	}
 
-	for (n = 0; n < AR_REQUESTS_PER_STEP; n++) {
-		if (agent_worker_stopping(w) || wk_stage_waiting())
-			break;
-		ret = hsm_catalog_request_claim(ar->cat, HSM_REQ_ARCHIVE, &req);
-		if (ret == -ENOENT)
-			break;
+	if (!ar->pool) {
+		ret = wk_pool_start(wk_pool_threads(cfg, WK_ARCHIVE), &ar->pool);
 		if (ret) {
-			ar_set_error(ar, "claiming a request: %s",
-				     hsm_catalog_error(ar->cat));
-			ar_update_queue(ar);
+			agent_worker_set_state(w, "starting %u transfer threads: %s",
+					       wk_pool_threads(cfg, WK_ARCHIVE),
+					       strerror(-ret));
 			return ret;
 		}
-		if (ar_run(w, ar, cfg, &req) == 1) {
-			ar_update_queue(ar);
-			agent_worker_set_state(w, "backing off %d s after a failed copy: %s",
-					       AR_BACKOFF_MS / 1000, ar->last_error);
-			return AR_BACKOFF_MS;
-		}
 	}
+	ret = ar_claim_and_run(w, ar, cfg, &n, &is_backoff);
+	pms = ar_pack_flush_due(ar, cfg, agent_worker_stopping(w));
 	ar_update_queue(ar);
+	if (ret)
+		return ret;
+	if (is_backoff) {
+		agent_worker_set_state(w, "backing off %d s after a failed copy: %s",
+				       AR_BACKOFF_MS / 1000, ar->last_error);
+		return AR_BACKOFF_MS;
+	}
 	if (n == AR_REQUESTS_PER_STEP || wk_stage_waiting())
 		return wk_stage_waiting() ? WK_YIELD_MS : 0;
+	ar_pack_recycle(ar, cfg);
 
+	pthread_mutex_lock(&ar->pend_lock);
 	for (i = 0; i < ar->nr_pend; i++)
 		if (!next || ar->pend[i].due < next)
 			next = ar->pend[i].due;
+	nr = ar->nr_pend;
+	pthread_mutex_unlock(&ar->pend_lock);
 	now = time(NULL);
 	if (next) {
+		ms = next > now ? (long)(next - now) * 1000 : 0;
+		if (pms >= 0 && pms < ms)
+			ms = pms;
 		agent_worker_set_state(w, "idle: %zu files have copies due later (the next in %lld s)",
-				       ar->nr_pend, (long long)(next - now));
-		return next > now ? (long)(next - now) * 1000 : 0;
+				       nr, (long long)(next - now));
+		return ms;
+	}
+	if (pms >= 0) {
+		agent_worker_set_state(w, "idle: small files wait in a pack (put in %ld ms at the latest)",
+				       pms);
+		return pms;
 	}
 	agent_worker_set_state(w, "idle: every copy due is made");
 	return AGENT_STEP_IDLE;
@@ -742,11 +847,26 @@ static void archiver_reload(struct agent_worker *w,
 {
 	struct archiver *ar = w->priv;
 
-	(void)old;
 	(void)cfg;
+	/* what the old backends hold goes out with the old configuration */
+	if (ar->cat)
+		ar_pack_flush_due(ar, old, true);
 	wk_backends_close(&ar->be);
+	/* archive_workers may have changed: a new pool at the next step */
+	wk_pool_stop(ar->pool);
+	ar->pool = NULL;
+	ar->cfg = NULL;
 	/* sets may have changed: look at every file again */
 	ar->started = false;
+}
+
+/* In the worker's thread, once stopping: nothing stays in a pack. */
+static void archiver_stop(struct agent_worker *w)
+{
+	struct archiver *ar = w->priv;
+
+	if (ar->cat && ar->cfg)
+		ar_pack_flush_due(ar, ar->cfg, true);
 }
 
 static void archiver_status(struct agent_worker *w, struct json_object *o)
@@ -763,6 +883,10 @@ static void archiver_status(struct agent_worker *w, struct json_object *o)
 	json_object_object_add(o, "failures", json_object_new_uint64(ar->failed));
 	json_object_object_add(o, "discarded_changed",
 			       json_object_new_uint64(ar->discarded));
+	json_object_object_add(o, "packs_put",
+			       json_object_new_uint64(ar->packs_put));
+	json_object_object_add(o, "packed_files",
+			       json_object_new_uint64(ar->packed_files));
 	json_object_object_add(o, "last_error", ar->last_error[0] ?
 			       json_object_new_string(ar->last_error) : NULL);
 	pthread_mutex_unlock(&ar->lock);
@@ -774,11 +898,15 @@ static void archiver_fini(struct agent_worker *w)
 
 	if (!ar)
 		return;
+	wk_pool_stop(ar->pool);
+	ar_packs_free(ar);
 	wk_backends_close(&ar->be);
 	hsm_catalog_close(ar->cat);
 	wk_fs_close(&ar->fs);
 	free(ar->evq);
 	free(ar->pend);
+	pthread_mutex_destroy(&ar->pack_lock);
+	pthread_mutex_destroy(&ar->pend_lock);
 	pthread_mutex_destroy(&ar->lock);
 	free(ar);
 	w->priv = NULL;
@@ -791,5 +919,6 @@ const struct agent_worker_ops agent_archiver_ops = {
 	.reload = archiver_reload,
 	.event = archiver_event,
 	.status = archiver_status,
+	.stop = archiver_stop,
 	.fini = archiver_fini,
 };

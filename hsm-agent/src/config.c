@@ -465,7 +465,8 @@ static const char *const s3_keys[] = {
 	"multipart_threshold", "part_size", "parallel_parts", "retries",
 	"retry_base_ms", "retry_max_ms", "connect_timeout_ms",
 	"stall_timeout", "request_timeout_ms", "credential_refresh",
-	"list_page_keys", "pack_threshold", NULL
+	"list_page_keys", "pack_threshold", "pack_max_files",
+	"pack_max_bytes", "pack_delay", NULL
 };
 static const char *const tape_keys[] = {
 	"name", "type", "archive_workers", "stage_workers", "bandwidth",
@@ -569,6 +570,19 @@ static void load_s3(struct ctx *c, const config_setting_t *g,
 	b->pack_threshold = 1 << 20;
 	get_number(c, g, "pack_threshold", what, UNIT_SIZE, 0, 5ULL << 30,
 		   &b->pack_threshold);
+	b->pack_max_files = 1000;
+	get_uint(c, g, "pack_max_files", what, 1, 100000, &b->pack_max_files);
+	b->pack_max_bytes = 64ULL << 20;
+	get_number(c, g, "pack_max_bytes", what, UNIT_SIZE, 1, 1ULL << 30,
+		   &b->pack_max_bytes);
+	b->pack_delay = 5;
+	get_number(c, g, "pack_delay", what, UNIT_DURATION, 0, 3600,
+		   &b->pack_delay);
+	if (b->pack_threshold > b->pack_max_bytes)
+		err_at(c, member(g, "pack_threshold") ?: member(g, "pack_max_bytes"),
+		       "%s: 'pack_threshold' (%llu) is above 'pack_max_bytes' (%llu): a file to pack would not fit a pack",
+		       what, (unsigned long long)b->pack_threshold,
+		       (unsigned long long)b->pack_max_bytes);
 }
 
 static void load_tape(struct ctx *c, const config_setting_t *g,

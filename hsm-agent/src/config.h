@@ -49,8 +49,16 @@ struct agent_backend_conf {
 	const char *dir_root;
 	/* AGENT_BACKEND_S3 */
 	struct hsm_s3_config s3;
-	/* S3: files smaller than this are packed into shared objects */
+	/*
+	 * S3: files smaller than pack_threshold (0: none) are packed into
+	 * shared objects (pack.h) of at most pack_max_files files and
+	 * pack_max_bytes bytes, put at the latest pack_delay seconds after
+	 * the first file went in.
+	 */
 	uint64_t pack_threshold;
+	unsigned int pack_max_files;
+	uint64_t pack_max_bytes;
+	uint64_t pack_delay;
 	/* AGENT_BACKEND_TAPE; tape.volumes points at tape_volumes */
 	struct hsm_tape_config tape;
 	struct hsm_tape_volume_config *tape_volumes;

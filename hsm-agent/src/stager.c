@@ -41,8 +41,14 @@
  * counted: they are asked for explicitly, and run only when no reader
  * waits.
  *
- * Files are staged one at a time, in the order their readers started to
- * wait.  A successful stage is noted for the releaser's min_residence.
+ * Files are staged in the order their readers started to wait, as many
+ * at once as the largest stage_workers of the backends (a pool of
+ * threads, each with its own catalog connection and backend instances:
+ * transfers.h); each copy's get holds one of its backend's stage_workers
+ * slots, and all of a backend's gets together keep its bandwidth cap.
+ * The recall-storm guard's window is looked at between such batches, so
+ * a batch may pass window_bytes by up to its other stages.  A successful
+ * stage is noted for the releaser's min_residence.
  *
  * Prestage (`scoutfs-hsm stage --list`, cli/hsm_stage.c): the command
  * queues one stage request per file in the catalog, in the order it
@@ -69,6 +75,7 @@
 #include <json-c/json.h>
 
 #include "log.h"
+#include "transfers.h"
 #include "workers.h"
 
 #define SG_CHUNK (1024 * 1024)
@@ -95,13 +102,15 @@ struct stager {
 	struct { uint64_t ino, at_ms; } recent[SG_RECENT];
 	unsigned int next_recent;
 	struct wk_fs fs;
-	struct hsm_catalog *cat;
-	struct wk_backends be;
+	struct wk_thread main;	/* the worker thread's catalog, backends */
+	struct hsm_catalog *cat;	/* == main.cat */
+	struct wk_pool *pool;	/* stage_workers stages at once */
 	struct scoutfs_ioctl_data_waiting_entry *ents;
 	struct sg_wait *waits;
 	size_t nr_waits, max_waits;
-	uint64_t window_start_ms, window_bytes;
-	pthread_mutex_t lock;	/* below, for status */
+	uint64_t window_start_ms;
+	pthread_mutex_t lock;	/* below, for status; window_bytes */
+	uint64_t window_bytes;
 	uint64_t staged, bytes, failed, timeouts, refused;
 	uint64_t prestaged, prestage_failed;
 	uint64_t waiting, oldest_ms;
@@ -232,7 +241,8 @@ struct sg_writer {
 	uint64_t size;
 	uint64_t got;		/* bytes of the copy spooled */
 	uint64_t deadline_ms;
-	uint64_t bandwidth;	/* the backend's cap, bytes/s; 0: none */
+	const struct agent_config *cfg;	/* for the backend's cap */
+	const char *backend;
 	uint64_t start_ms;	/* of this copy's get */
 	char *buf;
 	char why[256];
@@ -243,6 +253,7 @@ static int sg_write(void *arg, const void *buf, size_t len)
 {
 	struct sg_writer *wr = arg;
 	const char *p = buf;
+	size_t got = len;
 	ssize_t n;
 
 	if (wk_now_ms() > wr->deadline_ms) {
@@ -270,16 +281,11 @@ static int sg_write(void *arg, const void *buf, size_t len)
 		p += n;
 		len -= n;
 	}
-	/* the backend's bandwidth cap, as the archiver keeps it on puts */
-	if (wr->bandwidth) {
-		uint64_t due = wr->start_ms + wr->got * 1000 / wr->bandwidth;
-
-		while (wk_now_ms() < due && wk_now_ms() <= wr->deadline_ms) {
-			struct timespec ts = { 0, 20 * 1000000L };
-
-			nanosleep(&ts, NULL);
-		}
-	}
+	/*
+	 * The backend's bandwidth cap over all its transfers (transfers.h):
+	 * holding back the next read of the answer slows the sender too.
+	 */
+	wk_pace(wr->cfg, wr->backend, got);
 	return 0;
 }
 
@@ -371,7 +377,8 @@ static bool sg_sleep(struct agent_worker *w, uint64_t ms, uint64_t deadline)
  * and nobody is given an error.
  */
 static int sg_stage(struct agent_worker *w, struct stager *s,
-		    const struct agent_config *cfg, const struct sg_wait *wt,
+		    struct wk_thread *th, const struct agent_config *cfg,
+		    const struct sg_wait *wt,
 		    const struct hsm_catalog_request *req)
 {
 	const struct agent_stager_conf *sc = &cfg->stager;
@@ -386,13 +393,19 @@ static int sg_stage(struct agent_worker *w, struct stager *s,
 	uint64_t start = wk_now_ms();
 	uint64_t deadline = wt->since_ms + sc->timeout * 1000;
 	unsigned int tries = sc->retries + 1, t;
+	struct hsm_catalog *cat;
 	size_t nr = 0, i;
 	int fd, ret = -EIO;
 
 	memset(&wr, 0, sizeof(wr));
 	wr.fd = -1;
 	wr.spool = -1;
-	if (hsm_catalog_inode_get(s->cat, s->fs.fsid, wt->ino, &row))
+	cat = wk_thread_catalog(th, cfg, why, sizeof(why));
+	if (!cat) {
+		fd = -1;
+		goto fail;
+	}
+	if (hsm_catalog_inode_get(cat, s->fs.fsid, wt->ino, &row))
 		row.path[0] = 0;
 	fd = wk_open_ino(&s->fs, wt->ino, row.path, O_RDWR | O_NOATIME, path,
 			 &st);
@@ -408,18 +421,18 @@ static int sg_stage(struct agent_worker *w, struct stager *s,
 	if (!sm.offline_blocks) {
 		close(fd);
 		if (req)
-			hsm_catalog_request_complete(s->cat, req->id);
+			hsm_catalog_request_complete(cat, req->id);
 		return 0;	/* staged meanwhile: its readers have woken */
 	}
 	agent_worker_set_state(w, req ? "prestaging /%s (scoutfs-hsm stage --list)" :
 			       "staging /%s for its waiting readers", path);
-	ret = hsm_catalog_copy_list_valid(s->cat, s->fs.fsid, wt->ino,
+	ret = hsm_catalog_copy_list_valid(cat, s->fs.fsid, wt->ino,
 					  sm.data_version, copies,
 					  sizeof(copies) / sizeof(copies[0]),
 					  &nr);
 	if (ret) {
 		wk_fmt(why, sizeof(why), "catalog: %s",
-			 hsm_catalog_error(s->cat));
+			 hsm_catalog_error(cat));
 		goto fail;
 	}
 	if (!nr) {
@@ -469,7 +482,7 @@ static int sg_stage(struct agent_worker *w, struct stager *s,
 			}
 			if (t && !sg_sleep(w, sc->retry_backoff_ms, deadline))
 				continue;	/* checked at the loop's top */
-			be = wk_backend(&s->be, cfg, cp->backend, err, sizeof(err));
+			be = wk_backend(&th->be, cfg, cp->backend, err, sizeof(err));
 			if (!be) {
 				wk_fmt(why, sizeof(why), "copy %u: %s",
 					 cp->copy_num, err);
@@ -478,16 +491,19 @@ static int sg_stage(struct agent_worker *w, struct stager *s,
 			wr.got = 0;
 			wr.why[0] = 0;
 			wr.start_ms = wk_now_ms();
-			wr.bandwidth = cfg->backends[agent_config_backend_index(
-						cfg, cp->backend)].bandwidth;
+			wr.cfg = cfg;
+			wr.backend = cp->backend;
 			if (ftruncate(wr.spool, 0)) {
 				ret = -errno;
 				wk_fmt(why, sizeof(why), "spool file: %s",
 				       strerror(-ret));
 				goto fail;
 			}
+			/* one of the backend's stage_workers slots */
+			wk_transfer_begin(cfg, cp->backend, WK_STAGE);
 			ret = be->ops->get(be, cp->location, 0, UINT64_MAX,
 					   sg_write, &wr);
+			wk_transfer_end(cp->backend, WK_STAGE);
 			if (!ret && wr.got != wr.size) {
 				ret = -EIO;
 				wk_fmt(wr.why, sizeof(wr.why),
@@ -523,8 +539,8 @@ fail:
 		close(wr.spool);
 	free(wr.buf);
 	if (req) {
-		if (hsm_catalog_request_fail(s->cat, req->id, why, false))
-			agent_warn("stager: catalog: %s", hsm_catalog_error(s->cat));
+		if (cat && hsm_catalog_request_fail(cat, req->id, why, false))
+			agent_warn("stager: catalog: %s", hsm_catalog_error(cat));
 		pthread_mutex_lock(&s->lock);
 		s->prestage_failed++;
 		pthread_mutex_unlock(&s->lock);
@@ -552,11 +568,11 @@ staged:
 	agent_metric_add(s->m_staged, 1);
 	agent_metric_add(s->m_bytes, wr.size);
 	wk_count_stage(w, copies[i].backend, wr.size);
+	if (req && hsm_catalog_request_complete(cat, req->id))
+		agent_warn("stager: catalog: %s", hsm_catalog_error(cat));
+	pthread_mutex_lock(&s->lock);
 	if (!req)
 		s->window_bytes += wr.size;	/* readers' recalls only */
-	if (req && hsm_catalog_request_complete(s->cat, req->id))
-		agent_warn("stager: catalog: %s", hsm_catalog_error(s->cat));
-	pthread_mutex_lock(&s->lock);
 	s->staged++;
 	s->bytes += wr.size;
 	if (req)
@@ -627,12 +643,51 @@ static int sg_prestage_one(struct agent_worker *w, struct stager *s,
 	memset(&wt, 0, sizeof(wt));
 	wt.ino = file.ino;
 	wt.since_ms = wk_now_ms();
-	sg_stage(w, s, cfg, &wt, &req);
+	sg_stage(w, s, &s->main, cfg, &wt, &req);
 	return 1;
+}
+
+/* One file with waiting readers, staged on a pool thread. */
+struct sg_job {
+	struct stager *s;
+	struct agent_worker *w;
+	const struct agent_config *cfg;
+	struct sg_wait *wt;
+	int ret;
+};
+
+static void sg_job_run(struct wk_thread *t, void *arg)
+{
+	struct sg_job *job = arg;
+
+	job->ret = sg_stage(job->w, job->s, t, job->cfg, job->wt, NULL);
+}
+
+/*
+ * Stage the files of jobs at once, up to the pool's size (each copy's
+ * get holds one of its backend's stage_workers slots).  How many ran.
+ */
+static size_t sg_run_jobs(struct stager *s, struct sg_job *jobs, size_t nr)
+{
+	void *args[WK_POOL_MAX];
+	size_t i;
+
+	for (i = 0; i < nr; i++)
+		args[i] = &jobs[i];
+	wk_pool_run(s->pool, sg_job_run, args, nr);
+	for (i = 0; i < nr; i++) {
+		if (jobs[i].ret != -EINTR) {
+			jobs[i].wt->served = true;
+			sg_note_recent(s, jobs[i].wt->ino);
+		}
+	}
+	return nr;
 }
 
 static long stager_step(struct agent_worker *w, const struct agent_config *cfg)
 {
+	struct sg_job *jobs;
+	size_t nr_jobs = 0;
 	const struct agent_stager_conf *sc = &cfg->stager;
 	struct stager *s = w->priv;
 	char err[512] = "";
@@ -645,10 +700,18 @@ static long stager_step(struct agent_worker *w, const struct agent_config *cfg)
 	if (ms)
 		return ms;
 	if (!s->cat) {
-		ret = wk_catalog_open(cfg, &s->cat, err, sizeof(err));
+		s->cat = wk_thread_catalog(&s->main, cfg, err, sizeof(err));
+		if (!s->cat) {
+			agent_worker_set_state(w, "%s", err);
+			return -EIO;
+		}
+	}
+	if (!s->pool) {
+		ret = wk_pool_start(wk_pool_threads(cfg, WK_STAGE), &s->pool);
 		if (ret) {
-			agent_worker_set_state(w, "catalog %s: %s", cfg->catalog,
-					       err[0] ? err : strerror(-ret));
+			agent_worker_set_state(w, "starting %u stage threads: %s",
+					       wk_pool_threads(cfg, WK_STAGE),
+					       strerror(-ret));
 			return ret;
 		}
 	}
@@ -666,6 +729,9 @@ static long stager_step(struct agent_worker *w, const struct agent_config *cfg)
 	}
 	if (s->nr_waits)
 		qsort(s->waits, s->nr_waits, sizeof(*s->waits), cmp_since);
+	jobs = calloc(wk_pool_size(s->pool), sizeof(*jobs));
+	if (!jobs)
+		return -ENOMEM;
 	for (i = 0; i < s->nr_waits; i++) {
 		struct sg_wait *wt = &s->waits[i];
 		bool held = i >= sc->max_queued ||
@@ -699,12 +765,17 @@ static long stager_step(struct agent_worker *w, const struct agent_config *cfg)
 			}
 			continue;
 		}
-		if (sg_stage(w, s, cfg, wt, NULL) != -EINTR) {
-			wt->served = true;
-			sg_note_recent(s, wt->ino);
+		jobs[nr_jobs].s = s;
+		jobs[nr_jobs].w = w;
+		jobs[nr_jobs].cfg = cfg;
+		jobs[nr_jobs].wt = wt;
+		if (++nr_jobs == wk_pool_size(s->pool)) {
+			served += sg_run_jobs(s, jobs, nr_jobs);
+			nr_jobs = 0;
 		}
-		served++;
 	}
+	served += sg_run_jobs(s, jobs, nr_jobs);
+	free(jobs);
 	/* a reader that waits again after this is a new wait */
 	for (i = 0; i < s->nr_waits;) {
 		if (s->waits[i].served)
@@ -743,7 +814,10 @@ static void stager_reload(struct agent_worker *w, const struct agent_config *old
 
 	(void)old;
 	(void)cfg;
-	wk_backends_close(&s->be);
+	wk_backends_close(&s->main.be);
+	/* stage_workers may have changed: a new pool at the next step */
+	wk_pool_stop(s->pool);
+	s->pool = NULL;
 }
 
 static void stager_status(struct agent_worker *w, struct json_object *o)
@@ -784,8 +858,9 @@ static void stager_fini(struct agent_worker *w)
 
 	if (!s)
 		return;
-	wk_backends_close(&s->be);
-	hsm_catalog_close(s->cat);
+	wk_pool_stop(s->pool);
+	wk_backends_close(&s->main.be);
+	hsm_catalog_close(s->main.cat);
 	wk_fs_close(&s->fs);
 	free(s->waits);
 	free(s->ents);

@@ -103,6 +103,44 @@ static void expect_error(struct fixture *f, size_t nr, unsigned int line,
 	fail_msg("no error \"%s...%s\"", prefix, needle);
 }
 
+/* packing: defaults, and a threshold a pack could never hold */
+#define CATALOG "catalog = \"/var/lib/c.db\";\n"
+
+static void test_pack_settings(void **state)
+{
+	struct fixture *f = *state;
+	const struct agent_backend_conf *b;
+
+	assert_int_equal(load_text(f, CATALOG
+		"backends = ( { name = \"s\"; type = \"s3\";"
+		" endpoint = \"http://127.0.0.1:1\"; bucket = \"b\"; } );\n"), 0);
+	b = &f->cfg->backends[0];
+	assert_int_equal(b->pack_threshold, 1 << 20);
+	assert_int_equal(b->pack_max_files, 1000);
+	assert_int_equal(b->pack_max_bytes, 64 << 20);
+	assert_int_equal(b->pack_delay, 5);
+	assert_int_equal(load_text(f, CATALOG
+		"backends = ( { name = \"s\"; type = \"s3\";"
+		" endpoint = \"http://127.0.0.1:1\"; bucket = \"b\";"
+		" pack_threshold = \"8K\"; pack_max_files = 50;"
+		" pack_max_bytes = \"1M\"; pack_delay = \"2m\"; } );\n"), 0);
+	b = &f->cfg->backends[0];
+	assert_int_equal(b->pack_threshold, 8 << 10);
+	assert_int_equal(b->pack_max_files, 50);
+	assert_int_equal(b->pack_max_bytes, 1 << 20);
+	assert_int_equal(b->pack_delay, 120);
+	assert_int_not_equal(load_text(f, CATALOG
+		"backends = ( { name = \"s\"; type = \"s3\";\n"
+		" endpoint = \"http://127.0.0.1:1\"; bucket = \"b\";\n"
+		" pack_threshold = \"2M\"; pack_max_bytes = \"1M\"; } );\n"), 0);
+	expect_error(f, 1, 4, "'pack_threshold' (2097152) is above 'pack_max_bytes' (1048576)");
+	assert_int_not_equal(load_text(f, CATALOG
+		"backends = ( { name = \"s\"; type = \"s3\";\n"
+		" endpoint = \"http://127.0.0.1:1\"; bucket = \"b\";\n"
+		" pack_max_files = 0; } );\n"), 0);
+	expect_error(f, 1, 4, "pack_max_files");
+}
+
 static void test_example_loads(void **state)
 {
 	struct fixture *f = *state;
@@ -127,6 +165,9 @@ static void test_example_loads(void **state)
 	assert_int_equal(s3->s3.stall_timeout_s, 60);
 	assert_int_equal(s3->s3.credential_refresh_s, 300);
 	assert_int_equal(s3->pack_threshold, 1 << 20);
+	assert_int_equal(s3->pack_max_files, 1000);
+	assert_int_equal(s3->pack_max_bytes, 64 << 20);
+	assert_int_equal(s3->pack_delay, 5);
 	assert_int_equal(s3->archive_workers, 8);
 	tape = &f->cfg->backends[2];
 	assert_int_equal(tape->type, AGENT_BACKEND_TAPE);
@@ -587,6 +628,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_example_loads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pack_settings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_minimal_defaults, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_settings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),

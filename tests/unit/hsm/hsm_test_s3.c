@@ -132,6 +132,22 @@ int hsm_test_s3_start(struct hsm_test_s3_server *srv, const char *args)
 	return 0;
 }
 
+int hsm_test_s3_group_start(struct hsm_test_s3_server *srv, const char *what)
+{
+	int ret;
+
+	hsm_test_s3_clear_env();
+	ret = hsm_test_s3_start(srv, "-b " HSM_TEST_S3_BUCKET);
+	if (ret == -EAGAIN) {
+		fprintf(stderr, "# %s not installed; %s skip\n", srv->script,
+			what);
+		return 0;
+	}
+	if (ret)
+		fprintf(stderr, "# %s failed\n", srv->script);
+	return ret ? -1 : 0;
+}
+
 void hsm_test_s3_stop(struct hsm_test_s3_server *srv, const char *args)
 {
 	char script[PATH_MAX], name[64], cmd[2 * PATH_MAX];

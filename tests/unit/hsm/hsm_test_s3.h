@@ -55,6 +55,13 @@ bool hsm_test_s3_script(const char *name, char *out, size_t out_len);
  * the server is not installed (skip), -EIO on failure.
  */
 int hsm_test_s3_start(struct hsm_test_s3_server *srv, const char *args);
+/*
+ * A cmocka group setup's start of srv for the tests of what: clear the
+ * AWS environment (hsm_test_s3_clear_env()) and start srv with the test
+ * bucket.  0 when it runs or is not installed (srv->is_available says;
+ * the tests then skip), -1 when it failed to start.
+ */
+int hsm_test_s3_group_start(struct hsm_test_s3_server *srv, const char *what);
 /* Stop it with the matching *-stop script plus extra args (may be ""). */
 void hsm_test_s3_stop(struct hsm_test_s3_server *srv, const char *args);
 /* Value of a NAME=VALUE line the script printed, or NULL. */
