@@ -15,10 +15,9 @@
  *  1. Each file is looked at now (STAT_MORE): one fully online needs
  *     nothing; otherwise the catalog must hold a valid, verified copy of
  *     its current data_version, else it fails here with the reason.
- *  2. The files are sorted by the backend of the copy the stager tries
- *     first (the lowest copy number), then, for tape copies, by volume,
- *     segment and offset (the position on the tape), else by location,
- *     and queued in that order as stage requests
+ *  2. The files are sorted by where the copy the stager tries first is
+ *     (backend, tape volume and position: stage_order.h), and queued in
+ *     that order as stage requests
  *     (hsm_catalog_request_enqueue()).  The stager takes stage requests
  *     oldest first, so it reads each volume in one pass in position order.
  *  3. The stager runs them only while no reader waits on DATA_WAITING,
@@ -56,7 +55,7 @@
 #include "hsm_agent_client.h"
 #include "hsm_commands.h"
 #include "ioctl.h"
-#include "tape_format.h"
+#include "stage_order.h"
 
 #define SG_CMD "scoutfs-hsm stage"
 #define SG_POLL_MS 200
@@ -68,10 +67,7 @@ struct sg_ent {
 	uint64_t dv;
 	int64_t file_id;
 	int64_t req_id;
-	char backend[HSM_CATALOG_NAME_MAX];
-	char label[TAPE_LABEL_MAX + 1];		/* "" for a copy not on tape */
-	uint64_t segment, offset;
-	char location[HSM_LOCATION_MAX];
+	struct hsm_stage_key key;	/* where its first copy is read */
 	bool done;
 };
 
@@ -86,24 +82,8 @@ static int stage_usage(void)
 static int cmp_ent(const void *a, const void *b)
 {
 	const struct sg_ent *x = a, *y = b;
-	int c = strcmp(x->backend, y->backend);
 
-	if (c)
-		return c;
-	c = strcmp(x->label, y->label);
-	if (c)
-		return c;
-	if (x->label[0]) {
-		if (x->segment != y->segment)
-			return x->segment < y->segment ? -1 : 1;
-		if (x->offset != y->offset)
-			return x->offset < y->offset ? -1 : 1;
-	} else {
-		c = strcmp(x->location, y->location);
-		if (c)
-			return c;
-	}
-	return x->ino < y->ino ? -1 : x->ino > y->ino;
+	return hsm_stage_key_cmp(&x->key, &y->key);
 }
 
 /*
@@ -116,7 +96,6 @@ static int sg_look(struct hsm_catalog *cat, const char *fsid, dev_t dev,
 	struct scoutfs_ioctl_stat_more sm;
 	struct hsm_catalog_file file;
 	struct hsm_catalog_copy cp;
-	struct tape_location loc;
 	const char *why = NULL;
 	struct stat st;
 	size_t nr = 0;
@@ -162,13 +141,7 @@ static int sg_look(struct hsm_catalog *cat, const char *fsid, dev_t dev,
 		return -1;
 	}
 	e->file_id = file.id;
-	snprintf(e->backend, sizeof(e->backend), "%s", cp.backend);
-	snprintf(e->location, sizeof(e->location), "%s", cp.location);
-	if (!tape_location_parse(cp.location, &loc)) {
-		snprintf(e->label, sizeof(e->label), "%s", loc.label);
-		e->segment = loc.segment;
-		e->offset = loc.offset;
-	}
+	hsm_stage_key_set(&e->key, e->ino, &cp);
 	e->path = strdup(path);
 	if (!e->path) {
 		fprintf(stderr, SG_CMD ": %s: out of memory\n", path);

@@ -119,6 +119,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -1974,56 +1975,58 @@ static void batch_get_one(struct s3_backend *w, void *items, size_t i)
 		 it->ret ? w->be.error : "");
 }
 
-/* The first failed item's error becomes the backend's; 0 when none. */
-static int batch_result(struct s3_backend *s3, int ret, const char *error)
+/*
+ * Both batch calls: every item (nr of size bytes, its result an int at
+ * ret_off and its error text, HSM_ERROR_MAX bytes, at error_off) is first
+ * marked not run, then run by one() through batch_run(); the first
+ * failed item, in item order, gives the call its result and the backend
+ * its error.
+ */
+static int batch_call(struct hsm_backend *be, void *items, size_t nr,
+		      size_t size, size_t ret_off, size_t error_off,
+		      const char *op,
+		      void (*one)(struct s3_backend *w, void *items, size_t i))
 {
-	if (ret && !s3->be.error[0])
-		set_err(s3, ret, error);
-	return ret;
+	struct s3_backend *s3 = to_s3(be);
+	char *item;
+	size_t i;
+
+	if (be->ops != &s3_ops)
+		return hsm_backend_set_error(be, -EINVAL,
+					     "%s: not an S3 backend", be->ops->name);
+	for (i = 0, item = items; i < nr; i++, item += size) {
+		*(int *)(item + ret_off) = -ECANCELED;
+		snprintf(item + error_off, HSM_ERROR_MAX, "s3: %s: not run", op);
+	}
+	batch_run(s3, items, nr, one);
+	be->error[0] = '\0';
+	for (i = 0, item = items; i < nr; i++, item += size) {
+		int ret = *(int *)(item + ret_off);
+
+		if (ret) {
+			set_err(s3, ret, item + error_off);
+			return ret;
+		}
+	}
+	return 0;
 }
 
 int hsm_s3_put_batch(struct hsm_backend *be, struct hsm_s3_put_item *items,
 		     size_t nr)
 {
-	struct s3_backend *s3 = to_s3(be);
-	size_t i;
-
-	if (be->ops != &s3_ops)
-		return hsm_backend_set_error(be, -EINVAL,
-					     "%s: not an S3 backend", be->ops->name);
-	for (i = 0; i < nr; i++) {
-		items[i].ret = -ECANCELED;
-		snprintf(items[i].error, sizeof(items[i].error),
-			 "s3: PUT: not run");
-	}
-	batch_run(s3, items, nr, batch_put_one);
-	be->error[0] = '\0';
-	for (i = 0; i < nr; i++)
-		if (items[i].ret)
-			return batch_result(s3, items[i].ret, items[i].error);
-	return 0;
+	return batch_call(be, items, nr, sizeof(*items),
+			  offsetof(struct hsm_s3_put_item, ret),
+			  offsetof(struct hsm_s3_put_item, error), "PUT",
+			  batch_put_one);
 }
 
 int hsm_s3_get_batch(struct hsm_backend *be, struct hsm_s3_get_item *items,
 		     size_t nr)
 {
-	struct s3_backend *s3 = to_s3(be);
-	size_t i;
-
-	if (be->ops != &s3_ops)
-		return hsm_backend_set_error(be, -EINVAL,
-					     "%s: not an S3 backend", be->ops->name);
-	for (i = 0; i < nr; i++) {
-		items[i].ret = -ECANCELED;
-		snprintf(items[i].error, sizeof(items[i].error),
-			 "s3: GET: not run");
-	}
-	batch_run(s3, items, nr, batch_get_one);
-	be->error[0] = '\0';
-	for (i = 0; i < nr; i++)
-		if (items[i].ret)
-			return batch_result(s3, items[i].ret, items[i].error);
-	return 0;
+	return batch_call(be, items, nr, sizeof(*items),
+			  offsetof(struct hsm_s3_get_item, ret),
+			  offsetof(struct hsm_s3_get_item, error), "GET",
+			  batch_get_one);
 }
 
 static int check_config(const struct hsm_s3_config *cfg, char *err,

@@ -785,67 +785,46 @@ static void load_backends(struct ctx *c, const config_setting_t *root,
 	}
 }
 
-static bool lookup_uid(struct ctx *c, const config_setting_t *s,
-		       const char *what, uid_t *out)
+/*
+ * An owner or group: a number, or a name looked up in the passwd or
+ * group database now (a name that does not resolve is an error, not a
+ * set that silently matches nobody).
+ */
+static bool lookup_id(struct ctx *c, const config_setting_t *s,
+		      const char *what, bool group, uint32_t *out)
 {
+	const char *key = group ? "group" : "owner";
+	const char *kind = group ? "group" : "user";
+	struct passwd pw, *pwr = NULL;
+	struct group gr, *grr = NULL;
 	char buf[4096];
-	struct passwd pw, *res = NULL;
+	const char *name;
 
 	if (config_setting_type(s) == CONFIG_TYPE_INT ||
 	    config_setting_type(s) == CONFIG_TYPE_INT64) {
 		long long v = config_setting_get_int64(s);
 
 		if (v < 0 || v >= (long long)UINT32_MAX) {
-			err_at(c, s, "%s: 'owner' = %lld is not a user id", what, v);
+			err_at(c, s, "%s: '%s' = %lld is not a %s id", what,
+			       key, v, kind);
 			return false;
 		}
-		*out = (uid_t)v;
+		*out = (uint32_t)v;
 		return true;
 	}
 	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-		err_at(c, s, "%s: 'owner' must be a user name or id, not %s",
-		       what, type_name(s));
+		err_at(c, s, "%s: '%s' must be a %s name or id, not %s",
+		       what, key, kind, type_name(s));
 		return false;
 	}
-	if (getpwnam_r(config_setting_get_string(s), &pw, buf, sizeof(buf),
-		       &res) || !res) {
-		err_at(c, s, "%s: 'owner' = \"%s\": no such user", what,
-		       config_setting_get_string(s));
+	name = config_setting_get_string(s);
+	if (group ? getgrnam_r(name, &gr, buf, sizeof(buf), &grr) || !grr :
+		    getpwnam_r(name, &pw, buf, sizeof(buf), &pwr) || !pwr) {
+		err_at(c, s, "%s: '%s' = \"%s\": no such %s", what, key, name,
+		       kind);
 		return false;
 	}
-	*out = res->pw_uid;
-	return true;
-}
-
-static bool lookup_gid(struct ctx *c, const config_setting_t *s,
-		       const char *what, gid_t *out)
-{
-	char buf[4096];
-	struct group gr, *res = NULL;
-
-	if (config_setting_type(s) == CONFIG_TYPE_INT ||
-	    config_setting_type(s) == CONFIG_TYPE_INT64) {
-		long long v = config_setting_get_int64(s);
-
-		if (v < 0 || v >= (long long)UINT32_MAX) {
-			err_at(c, s, "%s: 'group' = %lld is not a group id", what, v);
-			return false;
-		}
-		*out = (gid_t)v;
-		return true;
-	}
-	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-		err_at(c, s, "%s: 'group' must be a group name or id, not %s",
-		       what, type_name(s));
-		return false;
-	}
-	if (getgrnam_r(config_setting_get_string(s), &gr, buf, sizeof(buf),
-		       &res) || !res) {
-		err_at(c, s, "%s: 'group' = \"%s\": no such group", what,
-		       config_setting_get_string(s));
-		return false;
-	}
-	*out = res->gr_gid;
+	*out = group ? grr->gr_gid : pwr->pw_uid;
 	return true;
 }
 
@@ -902,9 +881,11 @@ static void load_match(struct ctx *c, const config_setting_t *m,
 		       (unsigned long long)set->size_min,
 		       (unsigned long long)set->size_max);
 	if (member(m, "owner"))
-		set->has_uid = lookup_uid(c, member(m, "owner"), mw, &set->uid);
+		set->has_uid = lookup_id(c, member(m, "owner"), mw, false,
+					 &set->uid);
 	if (member(m, "group"))
-		set->has_gid = lookup_gid(c, member(m, "group"), mw, &set->gid);
+		set->has_gid = lookup_id(c, member(m, "group"), mw, true,
+					 &set->gid);
 	x = get_group(c, m, "xattr", mw);
 	if (x) {
 		check_keys(c, x, mw, (const char *const[]){ "name", "value", NULL });

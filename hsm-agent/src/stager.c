@@ -41,14 +41,22 @@
  * counted: they are asked for explicitly, and run only when no reader
  * waits.
  *
- * Files are staged in the order their readers started to wait, as many
- * at once as the largest stage_workers of the backends (a pool of
- * threads, each with its own catalog connection and backend instances:
- * transfers.h); each copy's get holds one of its backend's stage_workers
- * slots, and all of a backend's gets together keep its bandwidth cap.
- * The recall-storm guard's window is looked at between such batches, so
- * a batch may pass window_bytes by up to its other stages.  A successful
- * stage is noted for the releaser's min_residence.
+ * Order.  The files let through are taken in the order their readers
+ * started to wait, SG_ORDER_MAX at a time, and each such group is staged
+ * in read order (stage_order.h: by backend, tape volume and position on
+ * it, from the catalog's first valid copy of the inode's version), so the
+ * readers of many files on one volume cost one forward pass over it, not
+ * a locate per file in the order they asked.  A group runs in batches of
+ * as many files at once as the largest stage_workers of the backends (a
+ * pool of threads, each with its own catalog connection and backend
+ * instances: transfers.h), and a batch holds at most its backend's
+ * stage_workers files of each backend, so with one drive the files of a
+ * volume are read one after the other in position order.  Each copy's get
+ * holds one of its backend's stage_workers slots, and all of a backend's
+ * gets together keep its bandwidth cap.  The recall-storm guard's window
+ * is looked at between batches, so a batch may pass window_bytes by up to
+ * its other stages.  A successful stage is noted for the releaser's
+ * min_residence.
  *
  * Prestage (`scoutfs-hsm stage --list`, cli/hsm_stage.c): the command
  * queues one stage request per file in the catalog, in the order it
@@ -75,6 +83,7 @@
 #include <json-c/json.h>
 
 #include "log.h"
+#include "stage_order.h"
 #include "transfers.h"
 #include "workers.h"
 
@@ -653,8 +662,12 @@ struct sg_job {
 	struct agent_worker *w;
 	const struct agent_config *cfg;
 	struct sg_wait *wt;
+	struct hsm_stage_key key;
 	int ret;
 };
+
+/* waits put in read order together (a group, above) */
+#define SG_ORDER_MAX 256
 
 static void sg_job_run(struct wk_thread *t, void *arg)
 {
@@ -663,11 +676,31 @@ static void sg_job_run(struct wk_thread *t, void *arg)
 	job->ret = sg_stage(job->w, job->s, t, job->cfg, job->wt, NULL);
 }
 
-/*
- * Stage the files of jobs at once, up to the pool's size (each copy's
- * get holds one of its backend's stage_workers slots).  How many ran.
- */
-static size_t sg_run_jobs(struct stager *s, struct sg_job *jobs, size_t nr)
+/* Where ino's first copy is read from, by the indexer's data_version. */
+static void sg_order_key(struct stager *s, uint64_t ino,
+			 struct hsm_stage_key *key)
+{
+	struct hsm_catalog_inode row;
+	struct hsm_catalog_copy cp;
+	size_t nr = 0;
+
+	if (hsm_catalog_inode_get(s->cat, s->fs.fsid, ino, &row) ||
+	    hsm_catalog_copy_list_valid(s->cat, s->fs.fsid, ino,
+					row.data_version, &cp, 1, &nr) || !nr)
+		hsm_stage_key_set(key, ino, NULL);
+	else
+		hsm_stage_key_set(key, ino, &cp);
+}
+
+static int cmp_job(const void *a, const void *b)
+{
+	const struct sg_job *x = a, *y = b;
+
+	return hsm_stage_key_cmp(&x->key, &y->key);
+}
+
+/* Stage the files of jobs at once (nr <= the pool's size). */
+static void sg_run_batch(struct stager *s, struct sg_job *jobs, size_t nr)
 {
 	void *args[WK_POOL_MAX];
 	size_t i;
@@ -681,7 +714,38 @@ static size_t sg_run_jobs(struct stager *s, struct sg_job *jobs, size_t nr)
 			sg_note_recent(s, jobs[i].wt->ino);
 		}
 	}
-	return nr;
+}
+
+/*
+ * Stage a group of files in read order, in batches of at most the pool's
+ * size holding at most stage_workers files of each backend (a sorted
+ * group has each backend's files together).  Once the recall-storm
+ * guard's window_bytes is used up the rest stay waiting, held back at the
+ * next step.  How many ran.
+ */
+static size_t sg_run_group(struct stager *s, const struct agent_config *cfg,
+			   struct sg_job *jobs, size_t nr)
+{
+	uint64_t limit = cfg->stager.window_bytes;
+	size_t i = 0, j, run;
+
+	qsort(jobs, nr, sizeof(*jobs), cmp_job);
+	while (i < nr) {
+		if (i && limit && s->window_bytes >= limit)
+			break;
+		for (j = i, run = 0; j < nr && j - i < wk_pool_size(s->pool); j++) {
+			if (j > i && strcmp(jobs[j].key.backend,
+					    jobs[j - 1].key.backend))
+				run = 0;
+			if (run == wk_backend_limit(cfg, jobs[j].key.backend,
+						    WK_STAGE))
+				break;
+			run++;
+		}
+		sg_run_batch(s, &jobs[i], j - i);
+		i = j;
+	}
+	return i;
 }
 
 static long stager_step(struct agent_worker *w, const struct agent_config *cfg)
@@ -729,7 +793,7 @@ static long stager_step(struct agent_worker *w, const struct agent_config *cfg)
 	}
 	if (s->nr_waits)
 		qsort(s->waits, s->nr_waits, sizeof(*s->waits), cmp_since);
-	jobs = calloc(wk_pool_size(s->pool), sizeof(*jobs));
+	jobs = calloc(SG_ORDER_MAX, sizeof(*jobs));
 	if (!jobs)
 		return -ENOMEM;
 	for (i = 0; i < s->nr_waits; i++) {
@@ -769,12 +833,13 @@ static long stager_step(struct agent_worker *w, const struct agent_config *cfg)
 		jobs[nr_jobs].w = w;
 		jobs[nr_jobs].cfg = cfg;
 		jobs[nr_jobs].wt = wt;
-		if (++nr_jobs == wk_pool_size(s->pool)) {
-			served += sg_run_jobs(s, jobs, nr_jobs);
+		sg_order_key(s, wt->ino, &jobs[nr_jobs].key);
+		if (++nr_jobs == SG_ORDER_MAX) {
+			served += sg_run_group(s, cfg, jobs, nr_jobs);
 			nr_jobs = 0;
 		}
 	}
-	served += sg_run_jobs(s, jobs, nr_jobs);
+	served += sg_run_group(s, cfg, jobs, nr_jobs);
 	free(jobs);
 	/* a reader that waits again after this is a new wait */
 	for (i = 0; i < s->nr_waits;) {

@@ -254,11 +254,18 @@ backend_conf(const struct agent_config *cfg, const char *name)
 	return i < 0 ? NULL : &cfg->backends[i];
 }
 
+unsigned int wk_backend_limit(const struct agent_config *cfg,
+			      const char *backend, enum wk_direction dir)
+{
+	const struct agent_backend_conf *b = backend_conf(cfg, backend);
+
+	return b ? backend_limit(b, dir) : 1;
+}
+
 void wk_transfer_begin(const struct agent_config *cfg, const char *backend,
 		       enum wk_direction dir)
 {
-	const struct agent_backend_conf *b = backend_conf(cfg, backend);
-	unsigned int limit = b ? backend_limit(b, dir) : 1;
+	unsigned int limit = wk_backend_limit(cfg, backend, dir);
 	struct wk_link *l;
 
 	pthread_mutex_lock(&links_lock);

@@ -71,6 +71,10 @@ void wk_pool_stop(struct wk_pool *pool);
 unsigned int wk_pool_threads(const struct agent_config *cfg,
 			     enum wk_direction dir);
 
+/* How many transfers in dir backend (a name) runs at once; 1 if unknown. */
+unsigned int wk_backend_limit(const struct agent_config *cfg,
+			      const char *backend, enum wk_direction dir);
+
 void wk_transfer_begin(const struct agent_config *cfg, const char *backend,
 		       enum wk_direction dir);
 void wk_transfer_end(const char *backend, enum wk_direction dir);

@@ -62,6 +62,23 @@ static int index_zone(u8 index)
 	}
 }
 
+/*
+ * What most calls check first: CAP_SYS_ADMIN, a file open for writing
+ * when the call changes the file's contents, then their argument struct
+ * copied in.
+ */
+static int admin_args(struct file *file, bool write, void *args,
+		      const void __user *uarg, size_t size)
+{
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (write && !(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	if (copy_from_user(args, uarg, size))
+		return -EFAULT;
+	return 0;
+}
+
 static long ioc_walk_inodes(struct file *file, void __user *uarg)
 {
 	struct super_block *sb = file_inode(file)->i_sb;
@@ -75,10 +92,9 @@ static long ioc_walk_inodes(struct file *file, void __user *uarg)
 	int nr = 0;
 	int ret;
 
-	if (!capable(CAP_SYS_ADMIN))
-		return -EPERM;
-	if (copy_from_user(&walk, uarg, sizeof(walk)))
-		return -EFAULT;
+	ret = admin_args(file, false, &walk, uarg, sizeof(walk));
+	if (ret)
+		return ret;
 	zone = index_zone(walk.index);
 	if (zone < 0 || !is_zeroed(walk._pad, sizeof(walk._pad)))
 		return -EINVAL;
@@ -221,10 +237,9 @@ static long ioc_ino_path(struct file *file, void __user *uarg)
 	int path_bytes;
 	int ret;
 
-	if (!capable(CAP_SYS_ADMIN))
-		return -EPERM;
-	if (copy_from_user(&args, uarg, sizeof(args)))
-		return -EFAULT;
+	ret = admin_args(file, false, &args, uarg, sizeof(args));
+	if (ret)
+		return ret;
 	if (!is_zeroed(args._pad, sizeof(args._pad)))
 		return -EINVAL;
 	if (args.result_bytes <= sizeof(res))
@@ -401,12 +416,9 @@ static long ioc_punch_offline(struct file *file, void __user *uarg)
 	struct scoutfs_ioctl_punch_offline args;
 	int ret;
 
-	if (!capable(CAP_SYS_ADMIN))
-		return -EPERM;
-	if (!(file->f_mode & FMODE_WRITE))
-		return -EBADF;
-	if (copy_from_user(&args, uarg, sizeof(args)))
-		return -EFAULT;
+	ret = admin_args(file, true, &args, uarg, sizeof(args));
+	if (ret)
+		return ret;
 	if (args.flags)
 		return -EINVAL;
 	ret = mnt_want_write_file(file);
@@ -618,11 +630,11 @@ static long ioc_data_wait_err(struct file *file, void __user *uarg)
 	struct super_block *sb = file_inode(file)->i_sb;
 	struct scoutfs_ioctl_data_wait_err args;
 	u64 start, end;
+	int ret;
 
-	if (!capable(CAP_SYS_ADMIN))
-		return -EPERM;
-	if (copy_from_user(&args, uarg, sizeof(args)))
-		return -EFAULT;
+	ret = admin_args(file, false, &args, uarg, sizeof(args));
+	if (ret)
+		return ret;
 	if (args.count == 0 || args.offset + args.count < args.offset ||
 	    !args.op || (args.op & ~DWO_ALL) ||
 	    args.err < -MAX_ERRNO || args.err >= 0)
@@ -638,10 +650,9 @@ static long ioc_release(struct file *file, void __user *uarg)
 	struct scoutfs_ioctl_release args;
 	int ret;
 
-	if (!capable(CAP_SYS_ADMIN))
-		return -EPERM;
-	if (copy_from_user(&args, uarg, sizeof(args)))
-		return -EFAULT;
+	ret = admin_args(file, false, &args, uarg, sizeof(args));
+	if (ret)
+		return ret;
 	/* upstream: releasing nothing succeeds before anything is checked */
 	if (args.length == 0)
 		return 0;
@@ -659,12 +670,9 @@ static long ioc_stage(struct file *file, void __user *uarg)
 	struct scoutfs_ioctl_stage args;
 	long ret;
 
-	if (!capable(CAP_SYS_ADMIN))
-		return -EPERM;
-	if (!(file->f_mode & FMODE_WRITE))
-		return -EBADF;
-	if (copy_from_user(&args, uarg, sizeof(args)))
-		return -EFAULT;
+	ret = admin_args(file, true, &args, uarg, sizeof(args));
+	if (ret)
+		return ret;
 	if (!is_zeroed(args._pad, sizeof(args._pad)))
 		return -EINVAL;
 	ret = mnt_want_write_file(file);
@@ -683,10 +691,9 @@ static long ioc_setattr_more(struct file *file, void __user *uarg)
 	struct timespec64 ctime, crtime;
 	int ret;
 
-	if (!capable(CAP_SYS_ADMIN))
-		return -EPERM;
-	if (copy_from_user(&args, uarg, sizeof(args)))
-		return -EFAULT;
+	ret = admin_args(file, false, &args, uarg, sizeof(args));
+	if (ret)
+		return ret;
 	/*
 	 * Upstream's rules: a size needs a data_version (0 is the version of
 	 * a file that never had contents), OFFLINE needs a size.
@@ -758,10 +765,9 @@ static long ioc_search_xattrs(struct file *file, void __user *uarg)
 	int nr;
 	long ret;
 
-	if (!capable(CAP_SYS_ADMIN))
-		return -EPERM;
-	if (copy_from_user(&args, uarg, sizeof(args)))
-		return -EFAULT;
+	ret = admin_args(file, false, &args, uarg, sizeof(args));
+	if (ret)
+		return ret;
 	if (!is_zeroed(args._pad, sizeof(args._pad)) || args.name_bytes == 0 ||
 	    args.name_bytes > SCOUTFS_XATTR_MAX_NAME_LEN ||
 	    args.next_ino > args.last_ino)

@@ -188,13 +188,8 @@ load agent_helpers
 }
 
 @test "S3 (a real S3 server on the guest's loopback): archived, released, read back identical" {
-	start_s3 || {
-		rc=$?
-		[ "$rc" -eq 77 ] && skip "neither moto nor s3rver is installed"
-		false
-	}
-	echo "# S3 server: $S3_SERVER" >&3
-	EXTRA_BACKEND="{ name = \"s3\"; type = \"s3\"; endpoint = \"http://127.0.0.1:$S3_PORT\"; bucket = \"$S3_BUCKET\"; addressing = \"path\"; access_key = \"$S3_KEY\"; secret_key = \"$S3_SECRET\"; retries = 1; },"
+	need_s3
+	EXTRA_BACKEND=$(s3_backend)
 	write_conf 'high_watermark = 1; low_watermark = 0; interval = 1; min_residence = 0;' \
 		'timeout = 60;' '' \
 		'{ name = "s3"; copies = ( { backend = "s3"; age = 0; } ); }'

@@ -76,14 +76,8 @@ load agent_helpers
 	[ "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["candidates"]))' "$A/dry2.json")" -eq 0 ]
 }
 
-# the "archived /F ..." lines of the agent's log, in order, as F F ...
-archive_order() {
-	sed -n "s#.*info: archived /\([^ ]*\) (data_version.* on '$1'.*#\1#p" "$LOG" | tr '\n' ' '
-}
-
 @test "stage --list: the listed files are prestaged in tape position order; a clear error per file that cannot be staged, exit 1" {
-	mkdir -p "$A/vols"
-	EXTRA_BACKEND="{ name = \"tape\"; type = \"tape\"; volume_dir = \"$A/vols\"; auto_label_prefix = \"FB\"; durability = \"each_put\"; },"
+	EXTRA_BACKEND=$(tape_backend)
 	write_conf 'high_watermark = 100; low_watermark = 0; interval = 1; min_residence = 0;' \
 		'timeout = 30; retries = 0;' '' \
 		'{ name = "scratch"; match = { path = "/scratch/*"; }; never_archive = true; },
@@ -177,23 +171,6 @@ archive_order() {
 	line=$(grep -E "info: (pre)?staged /" "$LOG" | grep -n "info: staged /reader " | cut -d: -f1)
 	echo "# prestages done when the reader waited: $before; the reader's stage is stage $line of 9" >&3
 	[ "$line" -le $((before + 2)) ]
-}
-
-# archived_and_released N: files f1..fN of 1 MiB (their sha256 in sum[]),
-# the agent started, all N archived, then released by `scoutfs-hsm release`
-archived_and_released() {
-	local i
-	for i in $(seq 1 "$1"); do
-		head -c $((1024 * 1024)) /dev/urandom > "$MNT/f$i"
-		sum[$i]=$(sha256sum < "$MNT/f$i")
-	done
-	sync
-	start_agent
-	wait_until 60 "[ \$(st 'w(\"archiver\")[\"copies_made\"]') -eq $1 ]"
-	scoutfs-hsm release --socket "$SOCK" --timeout 120 "$MNT"
-	for i in $(seq 1 "$1"); do
-		offline "$MNT/f$i"
-	done
 }
 
 @test "recall-storm guard, bytes per window, queue (the default): a reader past the limit is held, not failed, and served once the limit allows" {

@@ -25,13 +25,8 @@ all_offline() {
 }
 
 @test "200 small files to S3 in packs: archived, released, each read back alone and identical" {
-	start_s3 || {
-		rc=$?
-		[ "$rc" -eq 77 ] && skip "neither moto nor s3rver is installed"
-		false
-	}
-	echo "# S3 server: $S3_SERVER" >&3
-	EXTRA_BACKEND="{ name = \"s3\"; type = \"s3\"; endpoint = \"http://127.0.0.1:$S3_PORT\"; bucket = \"$S3_BUCKET\"; addressing = \"path\"; access_key = \"$S3_KEY\"; secret_key = \"$S3_SECRET\"; retries = 1; pack_threshold = \"256K\"; pack_max_files = 500; pack_delay = 5; archive_workers = 4; stage_workers = 4; },"
+	need_s3
+	EXTRA_BACKEND=$(s3_backend "" 'pack_threshold = "256K"; pack_max_files = 500; pack_delay = 5; archive_workers = 4; stage_workers = 4;')
 	write_conf 'high_watermark = 1; low_watermark = 0; interval = 1; min_residence = 3600;' \
 		'timeout = 120;' '' \
 		'{ name = "s3"; copies = ( { backend = "s3"; age = 0; } ); }'

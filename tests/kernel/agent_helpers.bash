@@ -1,5 +1,5 @@
 # tests/kernel/agent_helpers.bash: the setup, teardown and helpers of the
-# hsm-agent tests in the VM (agent.bats, agent2.bats): a fresh filesystem
+# hsm-agent tests in the VM (agent.bats to agent4.bats): a fresh filesystem
 # whose data device is a 48 MiB dm-linear slice of $DATA, so a few MiB of
 # files move its usage across the watermarks quickly under TCG; the
 # catalog, the archive and the agent's socket and log on the guest's
@@ -31,6 +31,7 @@ setup() {
 	mount -t scoutfs -o "metadev_path=$META,quorum_slot_nr=0" "$DM_DEV" "$MNT"
 	AGENT_PID=
 	S3_STOP=
+	FAULT_PROXY_PID=
 }
 
 teardown() {
@@ -38,6 +39,8 @@ teardown() {
 		kill "$AGENT_PID" 2>/dev/null
 		wait "$AGENT_PID" 2>/dev/null || true
 	fi
+	[ -z "${FAULT_PROXY_PID:-}" ] ||
+		"$SCOUTFS_TOP/tests/s3/fault-proxy-stop" "$FAULT_PROXY_PID"
 	[ -z "${S3_STOP:-}" ] || $S3_STOP || true
 	local sanitizer=
 	grep -q "Sanitizer\|runtime error:" "$LOG" "$A"/agent-*.log 2>/dev/null &&
@@ -113,7 +116,6 @@ used_pct() {
 # tests/s3/node_modules); sets S3_PORT S3_BUCKET S3_KEY S3_SECRET S3_STOP
 start_s3() {
 	local out rc=0
-	ip link set lo up 2>/dev/null || true
 	out=$(MOTO_START_TIMEOUT=240 "$SCOUTFS_TOP/tests/s3/moto-start" 2>/dev/null) || rc=$?
 	if [ "$rc" -eq 0 ]; then
 		eval "$out"
@@ -133,3 +135,48 @@ start_s3() {
 	S3_SERVER=s3rver
 }
 
+# tape_backend: a file-backed tape library's entry for EXTRA_BACKEND, its
+# volumes in $A/vols
+tape_backend() {
+	mkdir -p "$A/vols"
+	echo "{ name = \"tape\"; type = \"tape\"; volume_dir = \"$A/vols\"; auto_label_prefix = \"FB\"; durability = \"each_put\"; },"
+}
+
+# need_s3: start_s3, the case skipped when no S3 server is installed
+need_s3() {
+	local rc=0
+	start_s3 || rc=$?
+	[ "$rc" -ne 77 ] || skip "neither moto nor s3rver is installed"
+	[ "$rc" -eq 0 ] || return 1
+	echo "# S3 server: $S3_SERVER" >&3
+}
+
+# s3_backend [PORT] [SETTINGS]: the "s3" backend's entry for EXTRA_BACKEND,
+# on the server start_s3 started (or on 127.0.0.1:PORT, in front of it)
+s3_backend() {
+	echo "{ name = \"s3\"; type = \"s3\"; endpoint = \"http://127.0.0.1:${1:-$S3_PORT}\"; bucket = \"$S3_BUCKET\"; addressing = \"path\"; access_key = \"$S3_KEY\"; secret_key = \"$S3_SECRET\"; retries = 1; ${2:-} },"
+}
+
+# archived_and_released N [BYTES]: files f1..fN of BYTES (1 MiB; their
+# sha256 in sum[]), the agent started, all N archived, then released by
+# `scoutfs-hsm release`
+archived_and_released() {
+	local i
+	for i in $(seq 1 "$1"); do
+		head -c "${2:-1048576}" /dev/urandom > "$MNT/f$i"
+		sum[$i]=$(sha256sum < "$MNT/f$i")
+	done
+	sync
+	start_agent
+	wait_until 120 "[ \$(st 'w(\"archiver\")[\"copies_made\"]') -eq $1 ]"
+	scoutfs-hsm release --socket "$SOCK" --timeout 120 "$MNT"
+	for i in $(seq 1 "$1"); do
+		offline "$MNT/f$i"
+	done
+}
+
+# archive_order BACKEND: the "archived /F ..." lines of the agent's log on
+# BACKEND, in order, as "F F ..."
+archive_order() {
+	sed -n "s#.*info: archived /\([^ ]*\) (data_version.* on '$1'.*#\1#p" "$LOG" | tr '\n' ' '
+}

@@ -1,0 +1,187 @@
+#!/usr/bin/env bats
+# hsm-agent crash safety and stage order against the real module:
+#  - kill -9 of the agent at random moments while it archives, releases
+#    and stages, AGENT_KILL_CYCLES times (10; 100 on demand: tests/vm/run
+#    --env AGENT_KILL_CYCLES=100), a restart after each: after every kill
+#    no file is offline without a valid, verified copy of its current
+#    data_version in the catalog and no half-written object is visible in
+#    the archive; at the end all work is done, nothing is left claimed or
+#    half-written, and every file and every reader that waited through
+#    the kills read identical bytes;
+#  - readers waiting on several files of one tape volume are staged in
+#    position order, not in the order they began to wait;
+#  - the S3 server goes away in the middle of a stage and comes back (a
+#    proxy in front of the loopback S3 server, stopped and started again
+#    on its port): the stage completes and the reader reads identical
+#    bytes.
+# The setup and helpers are agent_helpers.bash.
+load helpers
+load agent_helpers
+
+KILL_CYCLES=${AGENT_KILL_CYCLES:-10}
+
+# check_catalog [quiet]: every offline file of the mount has a valid,
+# verified copy of its current data_version; every object under a final
+# name in the directory backend's root is whole (data, trailer and footer
+# add up, its data's sha256 is the trailer's).  "quiet": no copy is being
+# written and no request is queued or claimed either.
+check_catalog() {
+	python3 - "$MNT" "$A/catalog.db" "$A/archive" "${1:-}" <<-'PY'
+	import hashlib, json, os, re, sqlite3, subprocess, sys
+	mnt, db, root, quiet = sys.argv[1:5]
+	bad = []
+	cat = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=30)
+	for d, _, names in os.walk(mnt):
+	    for n in names:
+	        p = os.path.join(d, n)
+	        st = json.loads(subprocess.check_output(["scoutfs", "stat", "--json", p]))
+	        if not st["offline_blocks"]:
+	            continue
+	        ino = os.stat(p).st_ino
+	        (nr,) = cat.execute(
+	            "SELECT count(*) FROM copies c JOIN files f ON f.id = c.id >> 16"
+	            " WHERE f.ino = ? AND f.data_version = ? AND c.state = 1"
+	            " AND c.verified IS NOT NULL", (ino, st["data_version"])).fetchone()
+	        if not nr:
+	            bad.append("%s (inode %d) is offline at data_version %d with no verified copy of it"
+	                       % (p, ino, st["data_version"]))
+	objects = 0
+	for d, _, names in os.walk(root):
+	    for n in names:
+	        if n.startswith("."):
+	            continue	# a put's temporary file: never read
+	        objects += 1
+	        b = open(os.path.join(d, n), "rb").read()
+	        m = re.search(rb"SCOUTFS-HSM-DIR1([0-9a-f]{15})\n$", b)
+	        t = b[:-32]
+	        tlen = int(m.group(1), 16) if m else -1
+	        tr = t[len(t) - tlen:] if m else b""
+	        size = re.search(rb"\nsize=(\d+)\n", tr)
+	        csum = re.search(rb"\nchecksum=sha256:([0-9a-f]{64})\n", tr)
+	        if not (m and size and csum and int(size.group(1)) == len(t) - tlen and
+	                hashlib.sha256(t[:len(t) - tlen]).hexdigest().encode() == csum.group(1)):
+	            bad.append("archive object %s is not whole" % n)
+	if quiet:
+	    (w,) = cat.execute("SELECT count(*) FROM copies WHERE state = 0").fetchone()
+	    (r,) = cat.execute("SELECT count(*) FROM requests WHERE state IN (0, 1)").fetchone()
+	    if w or r:
+	        bad.append("%d copies still being written, %d requests queued or claimed" % (w, r))
+	for b in bad:
+	    print(b)
+	print("# %d archive objects checked" % objects, file=sys.stderr)
+	sys.exit(1 if bad else 0)
+	PY
+}
+
+@test "kill -9 of the agent at random moments while it archives, releases and stages ($KILL_CYCLES times): nothing released without a verified copy, no half-written object, no work lost" {
+	write_conf 'high_watermark = 1; low_watermark = 0; interval = 1; min_residence = 0;' \
+		'timeout = 300; retries = 3; retry_backoff_ms = 200;' 'bandwidth = "2M";'
+	local c i k r delay readers=() rfile=()
+	# s1..s6 are only read (their readers wait through the kills); c1..c4
+	# are rewritten, one a cycle, so copies go stale under the archiver
+	for i in 1 2 3 4 5 6; do
+		head -c $(((RANDOM % 768 + 64) * 1024)) /dev/urandom > "$MNT/s$i"
+		ssum[$i]=$(sha256sum < "$MNT/s$i")
+	done
+	for i in 1 2 3 4; do
+		head -c $(((RANDOM % 512 + 1) * 1024)) /dev/urandom > "$MNT/c$i"
+		csum[$i]=$(sha256sum < "$MNT/c$i")
+	done
+	sync
+	for ((c = 1; c <= KILL_CYCLES; c++)); do
+		k=$((RANDOM % 4 + 1))
+		head -c $(((RANDOM % 512 + 1) * 1024)) /dev/urandom > "$MNT/c$k"
+		csum[$k]=$(sha256sum < "$MNT/c$k")
+		r=$((RANDOM % 6 + 1))
+		timeout 600 sha256sum < "$MNT/s$r" > "$A/read.$c" &
+		readers[c]=$!
+		rfile[c]=$r
+		start_agent
+		delay=$((RANDOM % 2500 + 100))
+		sleep "$((delay / 1000)).$(printf %03d $((delay % 1000)))"
+		kill -9 "$AGENT_PID"
+		wait "$AGENT_PID" || true
+		AGENT_PID=
+		echo "# cycle $c: killed after $delay ms; last: $(grep -v 'debug: indexer' "$LOG" | tail -1 | cut -c1-150)" >&3
+		cat "$LOG" >> "$A/agent-all.log"
+		run check_catalog
+		[ -z "$output" ] || echo "$output" | sed 's/^/# /' >&3
+		[ "$status" -eq 0 ]
+	done
+	# the last restart: everything settles, archived and released
+	start_agent
+	wait_until 300 "for i in 1 2 3 4 5 6; do offline $MNT/s\$i || exit 1; done; for i in 1 2 3 4; do offline $MNT/c\$i || exit 1; done"
+	for ((c = 1; c <= KILL_CYCLES; c++)); do
+		wait "${readers[c]}"
+		[ "$(cat "$A/read.$c")" = "${ssum[${rfile[c]}]}" ]
+	done
+	wait_until 60 "[ \$(st 'w(\"archiver\")[\"queued\"]') -eq 0 ]"
+	kill "$AGENT_PID"
+	wait "$AGENT_PID" || true
+	AGENT_PID=
+	grep -c "recovered" "$A/agent-all.log" | sed 's/^/# recoveries logged: /' >&3
+	run check_catalog quiet
+	[ -z "$output" ] || echo "$output" | sed 's/^/# /' >&3
+	[ "$status" -eq 0 ]
+	for i in 1 2 3 4 5 6; do
+		[ "$(timeout 120 sha256sum < "$MNT/s$i")" = "${ssum[$i]}" ]
+	done
+	for i in 1 2 3 4; do
+		[ "$(timeout 120 sha256sum < "$MNT/c$i")" = "${csum[$i]}" ]
+	done
+}
+
+@test "readers waiting on several files of one tape volume are staged in position order, not in the order they began to wait" {
+	EXTRA_BACKEND=$(tape_backend)
+	write_conf 'high_watermark = 100; low_watermark = 0; interval = 1; min_residence = 0;' \
+		'timeout = 120;' '' \
+		'{ name = "tape"; copies = ( { backend = "tape"; age = 0; } ); }'
+	local i f order staged n=6 readers=()
+	archived_and_released $n $((128 * 1024))
+	order=$(archive_order tape)
+	echo "# tape order: $order" >&3
+	[ "$(echo $order | wc -w)" -eq $n ]
+	kill "$AGENT_PID"
+	wait "$AGENT_PID" || true
+	AGENT_PID=
+	# no agent: the readers wait, the last on the tape first
+	for f in $(echo $order | tr ' ' '\n' | tac); do
+		timeout 300 sha256sum < "$MNT/$f" > "$A/$f.sum" &
+		readers+=($!)
+		sleep 0.3
+	done
+	wait_until 60 "[ \$(scoutfs data-waiting -p $MNT | awk '{print \$2}' | sort -u | wc -l) -eq $n ]"
+	start_agent
+	for i in "${readers[@]}"; do wait "$i"; done
+	for i in $(seq 1 $n); do
+		[ "$(cat "$A/f$i.sum")" = "${sum[$i]}" ]
+	done
+	staged=$(sed -n "s#.*info: staged /\([^ ]*\) .* on 'tape'.*#\1#p" "$LOG" | tr '\n' ' ')
+	echo "# stage order: $staged" >&3
+	[ "$staged" = "$order" ]
+}
+
+@test "the S3 server goes away in the middle of a stage and comes back: the stage completes, the reader reads identical bytes" {
+	need_s3
+	eval "$("$SCOUTFS_TOP/tests/s3/fault-proxy-start" "$S3_PORT")"
+	local port=$FAULT_PROXY_PORT
+	EXTRA_BACKEND=$(s3_backend "$port" 'bandwidth = "1M";')
+	write_conf 'high_watermark = 100; low_watermark = 0; interval = 1; min_residence = 0;' \
+		'timeout = 120; retries = 20; retry_backoff_ms = 500;' '' \
+		'{ name = "s3"; copies = ( { backend = "s3"; age = 0; } ); }'
+	archived_and_released 1 $((4 * 1024 * 1024))
+	timeout 300 sha256sum < "$MNT/f1" > "$A/f.sum" &
+	reader=$!
+	# 1 MiB/s: the 4 MiB get is under way for seconds
+	wait_until 60 "st 'w(\"stager\")[\"state\"]' | grep -q '^staging /f1 '"
+	sleep 1
+	"$SCOUTFS_TOP/tests/s3/fault-proxy-stop" "$FAULT_PROXY_PID"
+	sleep 3
+	eval "$("$SCOUTFS_TOP/tests/s3/fault-proxy-start" "$S3_PORT" "$port")"
+	[ "$FAULT_PROXY_PORT" -eq "$port" ]
+	wait "$reader"
+	[ "$(cat "$A/f.sum")" = "${sum[1]}" ]
+	grep "stager: /f1: copy 1 on 's3'" "$LOG" | head -3 | sed 's/^/# /' >&3
+	grep -q "stager: /f1: copy 1 on 's3'" "$LOG"
+	grep -q "staged /f1 .* from copy 1 on 's3'" "$LOG"
+}
