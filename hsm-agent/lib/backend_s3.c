@@ -203,6 +203,25 @@ static int check_location(struct s3_backend *s3, const char *op,
 	return 0;
 }
 
+/*
+ * A location as get, stat and del take it: 0 for a whole object, 1 for a
+ * member of a pack (ref filled), or a negative errno with the error set.
+ */
+static int parse_location(struct s3_backend *s3, const char *op,
+			  const char *location, struct hsm_pack_ref *ref)
+{
+	int ret = check_location(s3, op, location);
+
+	if (ret)
+		return ret;
+	ret = hsm_pack_parse_location(location, ref);
+	if (ret < 0)
+		return hsm_backend_set_error(&s3->be, ret,
+					     "s3: %s: malformed packed location \"%s\"",
+					     op, location);
+	return ret;
+}
+
 static bool is_hex_string(const char *s, size_t max)
 {
 	size_t i;
@@ -1340,14 +1359,9 @@ static int s3_get(struct hsm_backend *be, const char *location,
 	int ret;
 
 	be->error[0] = '\0';
-	ret = check_location(s3, "GET", location);
-	if (ret)
-		return ret;
-	ret = hsm_pack_parse_location(location, &ref);
+	ret = parse_location(s3, "GET", location, &ref);
 	if (ret < 0)
-		return hsm_backend_set_error(be, ret,
-					     "s3: GET: malformed packed location \"%s\"",
-					     location);
+		return ret;
 	if (ret)
 		return get_member(s3, location, &ref, offset, length, writer,
 				  writer_arg);
@@ -1445,14 +1459,9 @@ static int s3_del(struct hsm_backend *be, const char *location)
 	int ret;
 
 	be->error[0] = '\0';
-	ret = check_location(s3, "DELETE", location);
-	if (ret)
-		return ret;
-	ret = hsm_pack_parse_location(location, &ref);
+	ret = parse_location(s3, "DELETE", location, &ref);
 	if (ret < 0)
-		return hsm_backend_set_error(be, ret,
-					     "s3: DELETE: malformed packed location \"%s\"",
-					     location);
+		return ret;
 	if (ret) {
 		/*
 		 * A member shares its pack with others: removing the copy
@@ -1489,14 +1498,9 @@ static int s3_stat(struct hsm_backend *be, const char *location,
 	int ret;
 
 	be->error[0] = '\0';
-	ret = check_location(s3, "HEAD", location);
-	if (ret)
-		return ret;
-	ret = hsm_pack_parse_location(location, &ref);
+	ret = parse_location(s3, "HEAD", location, &ref);
 	if (ret < 0)
-		return hsm_backend_set_error(be, ret,
-					     "s3: HEAD: malformed packed location \"%s\"",
-					     location);
+		return ret;
 	if (ret) {
 		/* the pack is there and holds the member's range */
 		ret = stat_copy(s3, "HEAD", ref.pack, &copy);
