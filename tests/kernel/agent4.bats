@@ -52,14 +52,15 @@ check_catalog() {
 	            continue	# a put's temporary file: never read
 	        objects += 1
 	        b = open(os.path.join(d, n), "rb").read()
+	        # the footer's length counts the trailer and the footer
 	        m = re.search(rb"SCOUTFS-HSM-DIR1([0-9a-f]{15})\n$", b)
-	        t = b[:-32]
-	        tlen = int(m.group(1), 16) if m else -1
-	        tr = t[len(t) - tlen:] if m else b""
+	        tlen = int(m.group(1), 16) if m else len(b) + 1
+	        tr = b[len(b) - tlen:-32] if tlen <= len(b) else b""
+	        data = b[:len(b) - tlen]
 	        size = re.search(rb"\nsize=(\d+)\n", tr)
 	        csum = re.search(rb"\nchecksum=sha256:([0-9a-f]{64})\n", tr)
-	        if not (m and size and csum and int(size.group(1)) == len(t) - tlen and
-	                hashlib.sha256(t[:len(t) - tlen]).hexdigest().encode() == csum.group(1)):
+	        if not (size and csum and int(size.group(1)) == len(data) and
+	                hashlib.sha256(data).hexdigest().encode() == csum.group(1)):
 	            bad.append("archive object %s is not whole" % n)
 	if quiet:
 	    (w,) = cat.execute("SELECT count(*) FROM copies WHERE state = 0").fetchone()

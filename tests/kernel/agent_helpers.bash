@@ -116,7 +116,8 @@ used_pct() {
 # tests/s3/node_modules); sets S3_PORT S3_BUCKET S3_KEY S3_SECRET S3_STOP
 start_s3() {
 	local out rc=0
-	out=$(MOTO_START_TIMEOUT=240 "$SCOUTFS_TOP/tests/s3/moto-start" 2>/dev/null) || rc=$?
+	# a TCG guest needs minutes, a debug-kernel guest beside others more
+	out=$(MOTO_START_TIMEOUT=${MOTO_START_TIMEOUT:-240} "$SCOUTFS_TOP/tests/s3/moto-start" 2>/dev/null) || rc=$?
 	if [ "$rc" -eq 0 ]; then
 		eval "$out"
 		S3_PORT=$MOTO_PORT S3_BUCKET=$MOTO_BUCKET
