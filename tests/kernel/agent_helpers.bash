@@ -145,11 +145,11 @@ tape_backend() {
 
 # need_s3: start_s3, the case skipped when no S3 server is installed
 need_s3() {
-	local rc=0
+	local rc=0 t0=$SECONDS
 	start_s3 || rc=$?
 	[ "$rc" -ne 77 ] || skip "neither moto nor s3rver is installed"
 	[ "$rc" -eq 0 ] || return 1
-	echo "# S3 server: $S3_SERVER" >&3
+	echo "# S3 server: $S3_SERVER, started in $((SECONDS - t0)) s" >&3
 }
 
 # s3_backend [PORT] [SETTINGS]: the "s3" backend's entry for EXTRA_BACKEND,
