@@ -166,14 +166,16 @@ check_catalog() {
 	need_s3
 	eval "$("$SCOUTFS_TOP/tests/s3/fault-proxy-start" "$S3_PORT")"
 	local port=$FAULT_PROXY_PORT
-	EXTRA_BACKEND=$(s3_backend "$port" 'bandwidth = "1M";')
+	EXTRA_BACKEND=$(s3_backend "$port" 'bandwidth = "4M";')
 	write_conf 'high_watermark = 100; low_watermark = 0; interval = 1; min_residence = 0;' \
 		'timeout = 120; retries = 20; retry_backoff_ms = 500;' '' \
 		'{ name = "s3"; copies = ( { backend = "s3"; age = 0; } ); }'
-	archived_and_released 1 $((4 * 1024 * 1024))
+	# 24 MiB: more than the loopback socket buffers between the proxy
+	# and the agent hold, so stopping the proxy cuts the get short
+	archived_and_released 1 $((24 * 1024 * 1024))
 	timeout 300 sha256sum < "$MNT/f1" > "$A/f.sum" &
 	reader=$!
-	# 1 MiB/s: the 4 MiB get is under way for seconds
+	# 4 MiB/s: the get is under way for seconds
 	wait_until 60 "st 'w(\"stager\")[\"state\"]' | grep -q '^staging /f1 '"
 	sleep 1
 	"$SCOUTFS_TOP/tests/s3/fault-proxy-stop" "$FAULT_PROXY_PID"
