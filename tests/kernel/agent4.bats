@@ -74,27 +74,44 @@ check_catalog() {
 	PY
 }
 
+all_offline() {
+	local f
+	for f in s1 s2 s3 s4 s5 s6 c1 c2 c3 c4; do
+		offline "$MNT/$f" || return 1
+	done
+}
+
+# Background readers and writers close fd 3 (3>&-): bats waits for every
+# holder of it before it ends.
 @test "kill -9 of the agent at random moments while it archives, releases and stages ($KILL_CYCLES times): nothing released without a verified copy, no half-written object, no work lost" {
 	write_conf 'high_watermark = 1; low_watermark = 0; interval = 1; min_residence = 0;' \
 		'timeout = 300; retries = 3; retry_backoff_ms = 200;' 'bandwidth = "2M";'
-	local c i k r delay readers=() rfile=()
+	local c i k r delay readers=() rfile=() writers=()
 	# s1..s6 are only read (their readers wait through the kills); c1..c4
-	# are rewritten, one a cycle, so copies go stale under the archiver
+	# are rewritten, one a cycle, so copies go stale under the archiver.
+	# A rewrite truncates, which waits until the file is online, so it
+	# runs in the background, one at a time per file, and its file's
+	# expected contents are c$k.want
 	for i in 1 2 3 4 5 6; do
 		head -c $(((RANDOM % 768 + 64) * 1024)) /dev/urandom > "$MNT/s$i"
 		ssum[$i]=$(sha256sum < "$MNT/s$i")
 	done
 	for i in 1 2 3 4; do
-		head -c $(((RANDOM % 512 + 1) * 1024)) /dev/urandom > "$MNT/c$i"
-		csum[$i]=$(sha256sum < "$MNT/c$i")
+		head -c $(((RANDOM % 512 + 1) * 1024)) /dev/urandom > "$A/c$i.want"
+		cp "$A/c$i.want" "$MNT/c$i"
+		writers[i]=
 	done
 	sync
 	for ((c = 1; c <= KILL_CYCLES; c++)); do
 		k=$((RANDOM % 4 + 1))
-		head -c $(((RANDOM % 512 + 1) * 1024)) /dev/urandom > "$MNT/c$k"
-		csum[$k]=$(sha256sum < "$MNT/c$k")
+		if [ -z "${writers[k]}" ] || ! kill -0 "${writers[k]}" 2>/dev/null; then
+			[ -z "${writers[k]}" ] || wait "${writers[k]}"
+			head -c $(((RANDOM % 512 + 1) * 1024)) /dev/urandom > "$A/c$k.want"
+			timeout 600 cp "$A/c$k.want" "$MNT/c$k" 3>&- &
+			writers[k]=$!
+		fi
 		r=$((RANDOM % 6 + 1))
-		timeout 600 sha256sum < "$MNT/s$r" > "$A/read.$c" &
+		timeout 600 sha256sum < "$MNT/s$r" > "$A/read.$c" 3>&- &
 		readers[c]=$!
 		rfile[c]=$r
 		start_agent
@@ -111,7 +128,10 @@ check_catalog() {
 	done
 	# the last restart: everything settles, archived and released
 	start_agent
-	wait_until 300 "for i in 1 2 3 4 5 6; do offline $MNT/s\$i || exit 1; done; for i in 1 2 3 4; do offline $MNT/c\$i || exit 1; done"
+	for i in 1 2 3 4; do
+		[ -z "${writers[i]}" ] || wait "${writers[i]}"
+	done
+	wait_until 300 all_offline
 	for ((c = 1; c <= KILL_CYCLES; c++)); do
 		wait "${readers[c]}"
 		[ "$(cat "$A/read.$c")" = "${ssum[${rfile[c]}]}" ]
@@ -128,7 +148,7 @@ check_catalog() {
 		[ "$(timeout 120 sha256sum < "$MNT/s$i")" = "${ssum[$i]}" ]
 	done
 	for i in 1 2 3 4; do
-		[ "$(timeout 120 sha256sum < "$MNT/c$i")" = "${csum[$i]}" ]
+		[ "$(timeout 120 sha256sum < "$MNT/c$i")" = "$(sha256sum < "$A/c$i.want")" ]
 	done
 }
 
@@ -147,7 +167,7 @@ check_catalog() {
 	AGENT_PID=
 	# no agent: the readers wait, the last on the tape first
 	for f in $(echo $order | tr ' ' '\n' | tac); do
-		timeout 300 sha256sum < "$MNT/$f" > "$A/$f.sum" &
+		timeout 300 sha256sum < "$MNT/$f" > "$A/$f.sum" 3>&- &
 		readers+=($!)
 		sleep 0.3
 	done
@@ -173,7 +193,7 @@ check_catalog() {
 	# 24 MiB: more than the loopback socket buffers between the proxy
 	# and the agent hold, so stopping the proxy cuts the get short
 	archived_and_released 1 $((24 * 1024 * 1024))
-	timeout 300 sha256sum < "$MNT/f1" > "$A/f.sum" &
+	timeout 300 sha256sum < "$MNT/f1" > "$A/f.sum" 3>&- &
 	reader=$!
 	# 4 MiB/s: the get is under way for seconds
 	wait_until 60 "st 'w(\"stager\")[\"state\"]' | grep -q '^staging /f1 '"
