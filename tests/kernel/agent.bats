@@ -6,16 +6,15 @@
 # being archived never released on the copy that was being made; all
 # copies unreachable: the reader gets EIO within the stage timeout; one
 # copy corrupt: the other copy is used; and the same round trip with the
-# kill -9 of the agent in the middle of archiving and a restart; the
-# S3 backend against a real S3 server on the guest's loopback (moto with
-# SigV4 checked where the guest has it, else s3rver).
+# kill -9 of the agent in the middle of archiving and a restart (the S3
+# cases are agent3.bats).
 #
 # The data device is a 48 MiB dm-linear slice of $DATA, so a few MiB of
 # files move its usage across the watermarks quickly under TCG.  The
 # catalog, the archive and the agent's socket and log are on the guest's
 # tmpfs (small); the agent's status (scoutfs-hsm status --json) is how the
 # test sees what it did.  The setup and helpers are agent_helpers.bash,
-# shared with agent2.bats.
+# shared with agent2.bats to agent4.bats.
 load helpers
 load agent_helpers
 
@@ -185,21 +184,4 @@ load agent_helpers
 	for i in 1 2 3 4; do
 		[ "$(timeout 60 sha256sum < "$MNT/f$i")" = "${sum[$i]}" ]
 	done
-}
-
-@test "S3 (a real S3 server on the guest's loopback): archived, released, read back identical" {
-	need_s3
-	EXTRA_BACKEND=$(s3_backend)
-	write_conf 'high_watermark = 1; low_watermark = 0; interval = 1; min_residence = 0;' \
-		'timeout = 60;' '' \
-		'{ name = "s3"; copies = ( { backend = "s3"; age = 0; } ); }'
-	start_agent
-	head -c $((3 * 1024 * 1024 + 123)) /dev/urandom > "$MNT/f"
-	sum=$(sha256sum < "$MNT/f")
-	sync
-	wait_until 90 "offline $MNT/f"
-	grep -q "archived /f (data_version [0-9]*, 3145851 bytes) as copy 1 on 's3'" "$LOG"
-	got=$(timeout 60 sha256sum < "$MNT/f")
-	[ "$got" = "$sum" ]
-	grep -q "staged /f .* from copy 1 on 's3'" "$LOG"
 }

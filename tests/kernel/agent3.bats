@@ -1,7 +1,12 @@
 #!/usr/bin/env bats
-# hsm-agent end to end with small files on S3 (a real S3 server on the
-# guest's loopback: moto with SigV4 checked where the guest has it, else
-# s3rver): 200 small files are archived by policy in packs (many files,
+# hsm-agent end to end on S3, a real S3 server on the guest's loopback
+# (moto with SigV4 checked where the guest has it, else s3rver), one
+# server for every case of the file (setup_file):
+#  - a file archived by policy, released, read back identical;
+#  - the S3 server goes away in the middle of a stage and comes back (a
+#    proxy in front of it, stopped and started again on its port): the
+#    stage completes and the reader reads identical bytes;
+#  - small files in packs: 200 small files are archived by policy in packs (many files,
 # one PUT: archiver_pack.c), released when the data device passes the
 # high watermark, and read back in parallel through data waiting, each
 # staged alone from its pack with a ranged GET, with checksums identical
@@ -13,6 +18,14 @@ load agent_helpers
 
 NR=200
 
+setup_file() {
+	start_s3_file
+}
+
+teardown_file() {
+	stop_s3_file
+}
+
 all_packed() {
 	[ "$(st 'w("archiver")["packed_files"]')" -ge $NR ]
 }
@@ -22,6 +35,50 @@ all_offline() {
 	for i in $(seq 1 $NR); do
 		offline "$MNT/small/f$i" || return 1
 	done
+}
+
+@test "S3 (a real S3 server on the guest's loopback): archived, released, read back identical" {
+	need_s3
+	EXTRA_BACKEND=$(s3_backend)
+	write_conf 'high_watermark = 1; low_watermark = 0; interval = 1; min_residence = 0;' \
+		'timeout = 60;' '' \
+		'{ name = "s3"; copies = ( { backend = "s3"; age = 0; } ); }'
+	start_agent
+	head -c $((3 * 1024 * 1024 + 123)) /dev/urandom > "$MNT/f"
+	sum=$(sha256sum < "$MNT/f")
+	sync
+	wait_until 90 "offline $MNT/f"
+	grep -q "archived /f (data_version [0-9]*, 3145851 bytes) as copy 1 on 's3'" "$LOG"
+	got=$(timeout 60 sha256sum < "$MNT/f")
+	[ "$got" = "$sum" ]
+	grep -q "staged /f .* from copy 1 on 's3'" "$LOG"
+}
+
+@test "the S3 server goes away in the middle of a stage and comes back: the stage completes, the reader reads identical bytes" {
+	need_s3
+	eval "$("$SCOUTFS_TOP/tests/s3/fault-proxy-start" "$S3_PORT")"
+	local port=$FAULT_PROXY_PORT
+	EXTRA_BACKEND=$(s3_backend "$port" 'bandwidth = "4M";')
+	write_conf 'high_watermark = 100; low_watermark = 0; interval = 1; min_residence = 0;' \
+		'timeout = 120; retries = 20; retry_backoff_ms = 500;' '' \
+		'{ name = "s3"; copies = ( { backend = "s3"; age = 0; } ); }'
+	# 24 MiB: more than the loopback socket buffers between the proxy
+	# and the agent hold, so stopping the proxy cuts the get short
+	archived_and_released 1 $((24 * 1024 * 1024))
+	timeout 300 sha256sum < "$MNT/f1" > "$A/f.sum" 3>&- &
+	reader=$!
+	# 4 MiB/s: the get is under way for seconds
+	wait_until 60 "st 'w(\"stager\")[\"state\"]' | grep -q '^staging /f1 '"
+	sleep 1
+	"$SCOUTFS_TOP/tests/s3/fault-proxy-stop" "$FAULT_PROXY_PID"
+	sleep 3
+	eval "$("$SCOUTFS_TOP/tests/s3/fault-proxy-start" "$S3_PORT" "$port")"
+	[ "$FAULT_PROXY_PORT" -eq "$port" ]
+	wait "$reader"
+	[ "$(cat "$A/f.sum")" = "${sum[1]}" ]
+	grep "stager: /f1: copy 1 on 's3'" "$LOG" | head -3 | sed 's/^/# /' >&3
+	grep -q "stager: /f1: copy 1 on 's3'" "$LOG"
+	grep -q "staged /f1 .* from copy 1 on 's3'" "$LOG"
 }
 
 @test "200 small files to S3 in packs: archived, released, each read back alone and identical" {

@@ -143,13 +143,33 @@ tape_backend() {
 	echo "{ name = \"tape\"; type = \"tape\"; volume_dir = \"$A/vols\"; auto_label_prefix = \"FB\"; durability = \"each_put\"; },"
 }
 
-# need_s3: start_s3, the case skipped when no S3 server is installed
-need_s3() {
+# start_s3_file / stop_s3_file: setup_file and teardown_file of a file
+# whose cases share one S3 server (it takes minutes to start in a TCG
+# guest); need_s3 then uses it
+start_s3_file() {
 	local rc=0 t0=$SECONDS
 	start_s3 || rc=$?
+	export S3_FILE_RC=$rc S3_FILE_STOP=$S3_STOP S3_START_S=$((SECONDS - t0))
+	export S3_PORT S3_BUCKET S3_KEY S3_SECRET S3_SERVER
+}
+
+stop_s3_file() {
+	[ -z "${S3_FILE_STOP:-}" ] || $S3_FILE_STOP || true
+}
+
+# need_s3: the file's S3 server (start_s3_file) or one of the case's own;
+# the case is skipped when no S3 server is installed
+need_s3() {
+	local rc=0 t0=$SECONDS
+	if [ -n "${S3_FILE_RC:-}" ]; then
+		rc=$S3_FILE_RC
+	else
+		start_s3 || rc=$?
+		S3_START_S=$((SECONDS - t0))
+	fi
 	[ "$rc" -ne 77 ] || skip "neither moto nor s3rver is installed"
 	[ "$rc" -eq 0 ] || return 1
-	echo "# S3 server: $S3_SERVER, started in $((SECONDS - t0)) s" >&3
+	echo "# S3 server: $S3_SERVER, started in $S3_START_S s" >&3
 }
 
 # s3_backend [PORT] [SETTINGS]: the "s3" backend's entry for EXTRA_BACKEND,
