@@ -341,9 +341,15 @@ guest() {
 	obj=$(find "$E/stage-archive" -type f -size +$((STAGE_KIB - 1))k | head -n 1)
 	[ -n "$obj" ] || die "no archived object under $E/stage-archive"
 	for ((try = 1; try <= STAGE_TRIES; try++)); do
-		scoutfs-hsm release --socket "$SOCK" --timeout 300 "$MNT" > /dev/null ||
-			die "scoutfs-hsm release failed"
-		[ "$(scoutfs stat -s online_blocks "$f")" -eq 0 ] || die "$f was not released"
+		# a staged file is a candidate again once the indexer has seen
+		# it online: ask until it is released
+		local end=$((SECONDS + 120))
+		until [ "$(scoutfs stat -s online_blocks "$f")" -eq 0 ]; do
+			[ $SECONDS -lt $end ] || die "$f was not released"
+			scoutfs-hsm release --socket "$SOCK" --timeout 300 "$MNT" > /dev/null ||
+				die "scoutfs-hsm release failed"
+			sleep 0.5
+		done
 		sync
 		tries+=("$(python3 /tmp/first_byte.py "$obj" "$f")")
 	done
