@@ -106,16 +106,18 @@ sizes() {
 guest() {
 	local META=/dev/vda DATA=/dev/vdb EXT=/dev/vdc
 	local MNT=/mnt/scoutfs E=/mnt/ext4 A=/tmp/agent R=/run/results
-	local SOCK=/tmp/agent/agent.sock AGENT_PID="" S3_STOP="" LOGN=0
+	local SOCK=/tmp/agent/agent.sock LOGN=0
+	# globals: the EXIT trap runs after guest() has returned
+	AGENT_PID="" S3_STOP=""
 	local S3_PORT S3_BUCKET S3_KEY S3_SECRET S3_SERVER
 
 	# shellcheck disable=SC2317  # run by the trap
 	cleanup_guest() {
-		if [ -n "$AGENT_PID" ]; then
+		if [ -n "${AGENT_PID:-}" ]; then
 			kill "$AGENT_PID" 2> /dev/null || true
 			wait "$AGENT_PID" 2> /dev/null || true
 		fi
-		[ -z "$S3_STOP" ] || $S3_STOP > /dev/null 2>&1 || true
+		[ -z "${S3_STOP:-}" ] || $S3_STOP > /dev/null 2>&1 || true
 	}
 	trap cleanup_guest EXIT
 	die() { echo "bench: $*" >&2; exit 1; }
