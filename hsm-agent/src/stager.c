@@ -117,6 +117,7 @@ struct stager {
 	struct scoutfs_ioctl_data_waiting_entry *ents;
 	struct sg_wait *waits;
 	size_t nr_waits, max_waits;
+	struct sg_job *jobs;	/* SG_ORDER_MAX, allocated at the first wait */
 	uint64_t window_start_ms;
 	pthread_mutex_t lock;	/* below, for status; window_bytes */
 	uint64_t window_bytes;
@@ -793,9 +794,12 @@ static long stager_step(struct agent_worker *w, const struct agent_config *cfg)
 	}
 	if (s->nr_waits)
 		qsort(s->waits, s->nr_waits, sizeof(*s->waits), cmp_since);
-	jobs = calloc(SG_ORDER_MAX, sizeof(*jobs));
-	if (!jobs)
-		return -ENOMEM;
+	if (s->nr_waits && !s->jobs) {
+		s->jobs = calloc(SG_ORDER_MAX, sizeof(*s->jobs));
+		if (!s->jobs)
+			return -ENOMEM;
+	}
+	jobs = s->jobs;
 	for (i = 0; i < s->nr_waits; i++) {
 		struct sg_wait *wt = &s->waits[i];
 		bool held = i >= sc->max_queued ||
@@ -839,8 +843,8 @@ static long stager_step(struct agent_worker *w, const struct agent_config *cfg)
 			nr_jobs = 0;
 		}
 	}
-	served += sg_run_group(s, cfg, jobs, nr_jobs);
-	free(jobs);
+	if (nr_jobs)
+		served += sg_run_group(s, cfg, jobs, nr_jobs);
 	/* a reader that waits again after this is a new wait */
 	for (i = 0; i < s->nr_waits;) {
 		if (s->waits[i].served)
@@ -929,6 +933,7 @@ static void stager_fini(struct agent_worker *w)
 	wk_fs_close(&s->fs);
 	free(s->waits);
 	free(s->ents);
+	free(s->jobs);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 	w->priv = NULL;
