@@ -6,13 +6,14 @@
 #  - the S3 server goes away in the middle of a stage and comes back (a
 #    proxy in front of it, stopped and started again on its port): the
 #    stage completes and the reader reads identical bytes;
-#  - small files in packs: 200 small files are archived by policy in packs (many files,
-# one PUT: archiver_pack.c), released when the data device passes the
-# high watermark, and read back in parallel through data waiting, each
-# staged alone from its pack with a ranged GET, with checksums identical
-# to what was written; a file that changes while its copy waits in a pack
-# is dropped from that pack's commit (the others commit) and archived
-# again at its new version.  The setup and helpers are agent_helpers.bash.
+#  - small files in packs: 200 small files are archived by policy in
+#    packs (many files, one PUT: archiver_pack.c), released when the data
+#    device passes the high watermark, and read back in parallel through
+#    data waiting, each staged alone from its pack with a ranged GET, with
+#    checksums identical to what was written; a file that changes while
+#    its copy waits in a pack is dropped from that pack's commit (the
+#    others commit) and archived again at its new version.
+# The setup and helpers are agent_helpers.bash.
 load helpers
 load agent_helpers
 
@@ -64,7 +65,7 @@ all_offline() {
 		'{ name = "s3"; copies = ( { backend = "s3"; age = 0; } ); }'
 	# 24 MiB: more than the loopback socket buffers between the proxy
 	# and the agent hold, so stopping the proxy cuts the get short
-	archived_and_released 1 $((24 * 1024 * 1024))
+	archived_and_released 1 $((24 * 1024 * 1024)) 120
 	timeout 300 sha256sum < "$MNT/f1" > "$A/f.sum" 3>&- &
 	reader=$!
 	# 4 MiB/s: the get is under way for seconds
@@ -72,8 +73,9 @@ all_offline() {
 	sleep 1
 	"$SCOUTFS_TOP/tests/s3/fault-proxy-stop" "$FAULT_PROXY_PID"
 	sleep 3
+	FAULT_PROXY_PORT= FAULT_PROXY_PID=
 	eval "$("$SCOUTFS_TOP/tests/s3/fault-proxy-start" "$S3_PORT" "$port")"
-	[ "$FAULT_PROXY_PORT" -eq "$port" ]
+	[ "$FAULT_PROXY_PORT" = "$port" ]
 	wait "$reader"
 	[ "$(cat "$A/f.sum")" = "${sum[1]}" ]
 	grep "stager: /f1: copy 1 on 's3'" "$LOG" | head -3 | sed 's/^/# /' >&3

@@ -17,22 +17,23 @@ load agent_helpers
 
 KILL_CYCLES=${AGENT_KILL_CYCLES:-10}
 
-# check_catalog [quiet]: every offline file of the mount has a valid,
+# check_catalog [quiet|all]: every offline file of the mount has a valid,
 # verified copy of its current data_version; every object under a final
 # name in the directory backend's root is whole (data, trailer and footer
 # add up, its data's sha256 is the trailer's).  "quiet" (after a clean
 # stop): no copy is left being written and no request left claimed.
+# "all": every file, online too, has such a copy.
 check_catalog() {
 	python3 - "$MNT" "$A/catalog.db" "$A/archive" "${1:-}" <<-'PY'
 	import hashlib, json, os, re, sqlite3, subprocess, sys
-	mnt, db, root, quiet = sys.argv[1:5]
+	mnt, db, root, mode = sys.argv[1:5]
 	bad = []
 	cat = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=30)
 	for d, _, names in os.walk(mnt):
 	    for n in names:
 	        p = os.path.join(d, n)
 	        st = json.loads(subprocess.check_output(["scoutfs", "stat", "--json", p]))
-	        if not st["offline_blocks"]:
+	        if not st["offline_blocks"] and mode != "all":
 	            continue
 	        ino = os.stat(p).st_ino
 	        (nr,) = cat.execute(
@@ -40,8 +41,9 @@ check_catalog() {
 	            " WHERE f.ino = ? AND f.data_version = ? AND c.state = 1"
 	            " AND c.verified IS NOT NULL", (ino, st["data_version"])).fetchone()
 	        if not nr:
-	            bad.append("%s (inode %d) is offline at data_version %d with no verified copy of it"
-	                       % (p, ino, st["data_version"]))
+	            bad.append("%s (inode %d) is %s at data_version %d with no verified copy of it"
+	                       % (p, ino, "offline" if st["offline_blocks"] else "online",
+	                          st["data_version"]))
 	objects = 0
 	for d, _, names in os.walk(root):
 	    for n in names:
@@ -59,7 +61,7 @@ check_catalog() {
 	        if not (size and csum and int(size.group(1)) == len(data) and
 	                hashlib.sha256(data).hexdigest().encode() == csum.group(1)):
 	            bad.append("archive object %s is not whole" % n)
-	if quiet:
+	if mode == "quiet":
 	    (w,) = cat.execute("SELECT count(*) FROM copies WHERE state = 0").fetchone()
 	    (r,) = cat.execute("SELECT count(*) FROM requests WHERE state = 1").fetchone()
 	    if w or r:
@@ -128,7 +130,12 @@ all_offline() {
 	for i in 1 2 3 4; do
 		[ -z "${writers[i]}" ] || wait "${writers[i]}"
 	done
-	wait_until 300 all_offline
+	# every file archived at its current version, then release passes
+	# now: by the watermark alone, releasing stops once the files still
+	# online use less than its 1%; a file just staged is a candidate
+	# once the indexer has seen it online, so the pass is asked again
+	wait_until 300 "check_catalog all > /dev/null 2>&1"
+	wait_until 120 "scoutfs-hsm release --socket $SOCK --timeout 120 $MNT > /dev/null && all_offline"
 	for ((c = 1; c <= KILL_CYCLES; c++)); do
 		wait "${readers[c]}"
 		[ "$(cat "$A/read.$c")" = "${ssum[${rfile[c]}]}" ]
@@ -156,7 +163,7 @@ all_offline() {
 		'timeout = 120;' '' \
 		'{ name = "tape"; copies = ( { backend = "tape"; age = 0; } ); }'
 	local i f order staged n=6 readers=()
-	archived_and_released $n $((128 * 1024))
+	archived_and_released $n $((128 * 1024)) 120
 	order=$(archive_order tape)
 	echo "# tape order: $order" >&3
 	[ "$(echo $order | wc -w)" -eq $n ]

@@ -178,9 +178,9 @@ s3_backend() {
 	echo "{ name = \"s3\"; type = \"s3\"; endpoint = \"http://127.0.0.1:${1:-$S3_PORT}\"; bucket = \"$S3_BUCKET\"; addressing = \"path\"; access_key = \"$S3_KEY\"; secret_key = \"$S3_SECRET\"; retries = 1; ${2:-} },"
 }
 
-# archived_and_released N [BYTES]: files f1..fN of BYTES (1 MiB; their
-# sha256 in sum[]), the agent started, all N archived, then released by
-# `scoutfs-hsm release`
+# archived_and_released N [BYTES] [SECONDS]: files f1..fN of BYTES (1 MiB;
+# their sha256 in sum[]), the agent started, all N archived within
+# SECONDS (60), then released by `scoutfs-hsm release`
 archived_and_released() {
 	local i
 	for i in $(seq 1 "$1"); do
@@ -189,7 +189,7 @@ archived_and_released() {
 	done
 	sync
 	start_agent
-	wait_until 120 "[ \$(st 'w(\"archiver\")[\"copies_made\"]') -eq $1 ]"
+	wait_until "${3:-60}" "[ \$(st 'w(\"archiver\")[\"copies_made\"]') -eq $1 ]"
 	scoutfs-hsm release --socket "$SOCK" --timeout 120 "$MNT"
 	for i in $(seq 1 "$1"); do
 		offline "$MNT/f$i"
